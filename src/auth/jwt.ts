@@ -1,0 +1,59 @@
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { z } from "zod";
+import { PROJECT_KEY_PATTERN, type Principal } from "./principal";
+
+/** Fixed by configuration, never by the token: HS256 always verifies against JWT_SECRET, never against a JWKS key. */
+const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+const ClaimsSchema = z.object({
+  sub: z.string().min(1).max(255),
+  projectId: z.string().regex(PROJECT_KEY_PATTERN),
+  role: z.enum(["user", "admin"]),
+});
+
+const jwksByUrl = new Map<string, JWTVerifyGetKey>();
+function remoteJwks(url: string): JWTVerifyGetKey {
+  let jwks = jwksByUrl.get(url);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(url));
+    jwksByUrl.set(url, jwks);
+  }
+  return jwks;
+}
+
+const secretKeys = new Map<string, Uint8Array>();
+function secretKey(secret: string): Uint8Array {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    key = new TextEncoder().encode(secret);
+    secretKeys.set(secret, key);
+  }
+  return key;
+}
+
+export type JwtConfig = { secret: string; jwksUrl?: string };
+
+/** Verifies a bearer token; returns the principal or null for anything invalid (signature, alg, exp, claims). */
+export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal | null> {
+  if (!config.secret) return null;
+  const jwks = config.jwksUrl ? remoteJwks(config.jwksUrl) : undefined;
+  const algorithms = jwks ? ["HS256", ...ASYMMETRIC_ALGORITHMS] : ["HS256"];
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      async (header, input) => {
+        if (header.alg === "HS256") return secretKey(config.secret);
+        if (!jwks) throw new Error("no JWKS configured");
+        return jwks(header, input);
+      },
+      { algorithms, requiredClaims: ["exp"], clockTolerance: CLOCK_TOLERANCE_SECONDS },
+    );
+    const claims = ClaimsSchema.safeParse(payload);
+    if (!claims.success) return null;
+    const { sub, projectId, role } = claims.data;
+    return { kind: role, projectKey: projectId, userId: sub };
+  } catch {
+    return null;
+  }
+}

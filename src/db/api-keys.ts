@@ -1,0 +1,71 @@
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { Db } from "./client";
+import { ensureProject } from "./projects";
+import { apiKeys } from "./schema";
+
+const KEY_PREFIX = "lek_";
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export async function hashApiKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Per-isolate cache of key lookups so authenticated API-key traffic does not read D1 per request.
+ * A revocation made through another isolate takes effect there within CACHE_MS.
+ */
+const CACHE_MS = 30_000;
+type CachedKey = { key: { id: string; projectKey: string } | null; until: number };
+const lookups = new Map<string, CachedKey>();
+
+export async function findActiveApiKey(db: Db, key: string): Promise<{ id: string; projectKey: string } | null> {
+  if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
+  const hash = await hashApiKey(key);
+  const cached = lookups.get(hash);
+  if (cached && cached.until > Date.now()) return cached.key;
+  const row = await db.query.apiKeys.findFirst({
+    columns: { id: true, projectKey: true },
+    where: and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)),
+  });
+  const found = row ?? null;
+  lookups.set(hash, { key: found, until: Date.now() + CACHE_MS });
+  return found;
+}
+
+export type ApiKeyInfo = { id: string; name: string; keyPrefix: string; createdAt: string };
+
+export async function createApiKey(db: Db, projectKey: string, name: string): Promise<ApiKeyInfo & { key: string }> {
+  await ensureProject(db, projectKey);
+  const key = KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const id = crypto.randomUUID();
+  const [row] = await db
+    .insert(apiKeys)
+    .values({ id, projectKey, name, keyHash: await hashApiKey(key), keyPrefix: key.slice(0, 12) })
+    .returning({ id: apiKeys.id, name: apiKeys.name, keyPrefix: apiKeys.keyPrefix, createdAt: apiKeys.createdAt });
+  if (!row) throw new Error("api key insert returned no row");
+  return { ...row, key };
+}
+
+export async function listApiKeys(db: Db, projectKey: string): Promise<ApiKeyInfo[]> {
+  return db
+    .select({ id: apiKeys.id, name: apiKeys.name, keyPrefix: apiKeys.keyPrefix, createdAt: apiKeys.createdAt })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectKey, projectKey), isNull(apiKeys.revokedAt)))
+    .orderBy(desc(apiKeys.createdAt));
+}
+
+/** Revokes a key of the project; returns false when the project has no such active key. */
+export async function revokeApiKey(db: Db, projectKey: string, id: string): Promise<boolean> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date().toISOString() })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.projectKey, projectKey), isNull(apiKeys.revokedAt)))
+    .returning({ keyHash: apiKeys.keyHash });
+  if (!row) return false;
+  lookups.delete(row.keyHash);
+  return true;
+}

@@ -1,0 +1,144 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** ISO-8601 UTC timestamps are stored as text: they sort lexicographically and slice into hour/day/month buckets. */
+const nowTimestamp = (column: string) => text(column).notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+/**
+ * A tenant. Projects are implicit: the first admin write under a `projectId` claim creates the row.
+ * `key` is the claim's string; `id` is the numeric id the loyalty ledger calls `loyaltyProgramId`.
+ * `definitionsVersion` grows on every definition change so isolate caches can tell they are stale.
+ */
+export const projects = sqliteTable("projects", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  key: text("key").notNull().unique(),
+  definitionsVersion: integer("definitions_version").notNull().default(0),
+  createdAt: nowTimestamp("created_at"),
+});
+
+/** Server keys. Only the SHA-256 of the key is stored; `keyPrefix` lets people recognise a key in listings. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    projectKey: text("project_key").notNull(),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    keyPrefix: text("key_prefix").notNull(),
+    createdAt: nowTimestamp("created_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("api_keys_project").on(t.projectKey)],
+);
+
+/** Event definitions; `document` is the JSON the API returns, `version` grows on every replace. */
+export const eventDefinitions = sqliteTable(
+  "event_definitions",
+  {
+    projectKey: text("project_key").notNull(),
+    eventId: text("event_id").notNull(),
+    version: integer("version").notNull(),
+    status: text("status", { enum: ["ACTIVE", "INACTIVE"] }).notNull(),
+    document: text("document", { mode: "json" }).notNull(),
+    createdAt: nowTimestamp("created_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId] })],
+);
+
+/** Registered users. `accountId` is assigned once and is the ledger's `loyaltyAccountId`. */
+export const users = sqliteTable(
+  "users",
+  {
+    accountId: integer("account_id").primaryKey({ autoIncrement: true }),
+    projectKey: text("project_key").notNull(),
+    userId: text("user_id").notNull(),
+    usergroups: text("usergroups", { mode: "json" }).$type<string[]>().notNull(),
+    attributes: text("attributes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: nowTimestamp("created_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("users_project_user").on(t.projectKey, t.userId)],
+);
+
+/**
+ * The event log, written by the queue consumer. `eventUid` (assigned by the user's Durable Object) makes
+ * inserts idempotent; `id` is the ledger's numeric loyalty event id. `ingestBatch` marks the consumer
+ * batch that inserted the row, so aggregation counts exactly the rows that batch added.
+ */
+export const eventLog = sqliteTable(
+  "event_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    eventUid: text("event_uid").notNull().unique(),
+    projectKey: text("project_key").notNull(),
+    programId: integer("program_id").notNull(),
+    userId: text("user_id").notNull(),
+    accountId: integer("account_id").notNull(),
+    eventId: text("event_id").notNull(),
+    definitionVersion: integer("definition_version").notNull(),
+    eventType: text("event_type").notNull(),
+    loyaltyEventType: text("loyalty_event_type"),
+    metadata: text("metadata", { mode: "json" }).notNull(),
+    occurredAt: text("occurred_at").notNull(),
+    recordedAt: text("recorded_at").notNull(),
+    points: integer("points").notNull(),
+    balanceBefore: integer("balance_before").notNull(),
+    balanceAfter: integer("balance_after").notNull(),
+    userGroupId: text("user_group_id").notNull(),
+    conditionReached: integer("condition_reached", { mode: "boolean" }).notNull(),
+    limitReached: integer("limit_reached", { mode: "boolean" }).notNull(),
+    reward: text("reward", { mode: "json" }).notNull(),
+    idempotencyKey: text("idempotency_key"),
+    ingestBatch: text("ingest_batch").notNull(),
+    ingestedAt: nowTimestamp("ingested_at"),
+  },
+  (t) => [
+    index("event_log_project_time").on(t.projectKey, t.occurredAt),
+    index("event_log_project_user_time").on(t.projectKey, t.userId, t.occurredAt),
+    index("event_log_ingest_batch").on(t.ingestBatch),
+  ],
+);
+
+/** One shape for the hourly, daily and monthly aggregates. `eventId` '*' holds the project-wide totals. */
+const statsTable = (name: "stats_hourly" | "stats_daily" | "stats_monthly") =>
+  sqliteTable(
+    name,
+    {
+      projectKey: text("project_key").notNull(),
+      eventId: text("event_id").notNull(),
+      bucket: text("bucket").notNull(),
+      count: integer("count").notNull(),
+      points: integer("points").notNull(),
+      conditionMet: integer("condition_met").notNull(),
+      conditionFailed: integer("condition_failed").notNull(),
+      limitReached: integer("limit_reached").notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.bucket] })],
+  );
+
+export const statsHourly = statsTable("stats_hourly");
+export const statsDaily = statsTable("stats_daily");
+export const statsMonthly = statsTable("stats_monthly");
+
+/** Who was active on which day, per event and ('*') overall: exact unique users for any window of days. */
+export const statsDailyUsers = sqliteTable(
+  "stats_daily_users",
+  {
+    projectKey: text("project_key").notNull(),
+    eventId: text("event_id").notNull(),
+    day: text("day").notNull(),
+    userId: text("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day, t.userId] })],
+);
+
+/** Messages that exhausted their retries, copied from the dead-letter queue so they can be inspected and replayed. */
+export const deadLetters = sqliteTable("dead_letters", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  queue: text("queue").notNull(),
+  messageId: text("message_id").notNull().unique(),
+  body: text("body").notNull(),
+  attempts: integer("attempts").notNull(),
+  receivedAt: nowTimestamp("received_at"),
+});

@@ -1,0 +1,54 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { ensureProject } from "./projects";
+import { projects, users } from "./schema";
+
+export type RegisteredUser = {
+  projectKey: string;
+  programId: number;
+  userId: string;
+  accountId: number;
+  usergroups: string[];
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Registers or updates a user; fields left out of the update keep their values. `accountId` is assigned once. */
+export async function upsertUser(
+  db: Db,
+  projectKey: string,
+  userId: string,
+  changes: { usergroups?: string[]; attributes?: Record<string, unknown> },
+): Promise<{ created: boolean; user: RegisteredUser }> {
+  const programId = await ensureProject(db, projectKey);
+  const now = new Date().toISOString();
+  const existing = await db.query.users.findFirst({
+    columns: { accountId: true },
+    where: and(eq(users.projectKey, projectKey), eq(users.userId, userId)),
+  });
+  const [row] = await db
+    .insert(users)
+    .values({ projectKey, userId, usergroups: changes.usergroups ?? [], attributes: changes.attributes ?? {}, updatedAt: now })
+    .onConflictDoUpdate({
+      target: [users.projectKey, users.userId],
+      set: {
+        usergroups: changes.usergroups === undefined ? sql`${users.usergroups}` : sql`excluded.usergroups`,
+        attributes: changes.attributes === undefined ? sql`${users.attributes}` : sql`excluded.attributes`,
+        updatedAt: now,
+      },
+    })
+    .returning();
+  if (!row) throw new Error("user upsert returned no row");
+  return { created: !existing, user: { ...row, programId } };
+}
+
+export async function findUser(db: Db, projectKey: string, userId: string): Promise<RegisteredUser | null> {
+  const [row] = await db
+    .select({ user: users, programId: projects.id })
+    .from(users)
+    .innerJoin(projects, eq(projects.key, users.projectKey))
+    .where(and(eq(users.projectKey, projectKey), eq(users.userId, userId)))
+    .limit(1);
+  return row ? { ...row.user, programId: row.programId } : null;
+}

@@ -1,0 +1,115 @@
+import { z } from "@hono/zod-openapi";
+
+/** The operators a condition leaf may use, and what kind of `value` each expects. */
+export const CONDITION_OPERATORS = [
+  "equals",
+  "not_equals",
+  "greater_than",
+  "greater_than_or_equal",
+  "less_than",
+  "less_than_or_equal",
+  "in",
+  "not_in",
+  "contains",
+  "starts_with",
+  "exists",
+] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+export const ConditionLeafSchema = z
+  .strictObject({
+    field: z.string().min(1).max(200).describe("Metadata key; dotted paths like `cart.total` reach into objects"),
+    operator: z.enum(CONDITION_OPERATORS),
+    value: z.unknown().optional(),
+  })
+  .superRefine((leaf, ctx) => {
+    const { operator, value } = leaf;
+    const fail = (message: string) => ctx.addIssue({ code: "custom", path: ["value"], message });
+    if ((operator === "in" || operator === "not_in") && !Array.isArray(value)) fail(`${operator} needs an array value`);
+    if (operator.startsWith("greater_than") || operator.startsWith("less_than")) {
+      if (typeof value !== "number" && typeof value !== "string") fail(`${operator} needs a number or string value`);
+    }
+    if (operator === "starts_with" && typeof value !== "string") fail("starts_with needs a string value");
+    if (operator === "exists" && value !== undefined && typeof value !== "boolean") fail("exists takes an optional boolean value");
+    if ((operator === "equals" || operator === "not_equals" || operator === "contains") && value === undefined) {
+      fail(`${operator} needs a value`);
+    }
+  })
+  .openapi("ConditionLeaf");
+export type ConditionLeaf = z.infer<typeof ConditionLeafSchema>;
+
+export type ConditionGroup = { type: "AND" | "OR"; conditions: Array<ConditionLeaf | ConditionGroup> };
+
+export const ConditionGroupSchema: z.ZodType<ConditionGroup> = z
+  .strictObject({
+    type: z.enum(["AND", "OR"]),
+    get conditions(): z.ZodArray<z.ZodType<ConditionLeaf | ConditionGroup>> {
+      return z.array(z.union([ConditionLeafSchema, ConditionGroupSchema])).max(100);
+    },
+  })
+  .openapi("ConditionGroup");
+
+export const METADATA_FIELD_TYPES = ["string", "number", "boolean", "array", "object"] as const;
+
+export const MetadataFieldSchema = z.strictObject({
+  key: z.string().min(1).max(200),
+  type: z.enum(METADATA_FIELD_TYPES),
+  required: z.boolean().default(false),
+});
+export type MetadataField = z.infer<typeof MetadataFieldSchema>;
+
+export const LOYALTY_EVENT_TYPES = ["CUSTOMER_CARD_DISPLAYED", "TRANSACTION_ASSESSMENT", "CARD_ASSIGNMENT"] as const;
+
+const eventIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const EventIdSchema = z
+  .string()
+  .regex(eventIdPattern, "must be 1-128 characters of letters, digits, _ . : -")
+  .openapi({ example: "purchase_completed" });
+
+/** The fields of an event definition document, shared by the input and output schemas. */
+const definitionFields = {
+  title: z.string().min(1).max(200),
+  description: z.string().max(2000).default(""),
+  status: z.enum(["ACTIVE", "INACTIVE"]).default("ACTIVE"),
+  type: z.enum(["STANDARD", "TRANSACTION"]).default("STANDARD"),
+  reward: z
+    .record(z.string().min(1).max(100), z.number().finite().nonnegative())
+    .describe("Points (STANDARD) or points per unit of rewardValueField (TRANSACTION) per usergroup; `default` is required"),
+  rewardValueField: z.string().min(1).max(200).optional(),
+  limit: z.number().int().positive().optional().describe("Maximum rewarded logs per user per limitPeriod"),
+  limitPeriod: z.enum(["lifetime", "day", "week", "month"]).default("lifetime"),
+  maximumReward: z.number().int().nonnegative().optional().describe("Maximum points a single log can award"),
+  conditions: ConditionGroupSchema.optional(),
+  metadataFields: z.array(MetadataFieldSchema).max(100).default([]),
+  requiresApiKey: z.boolean().default(false),
+  loyaltyEventType: z.enum(LOYALTY_EVENT_TYPES).optional(),
+};
+
+/** An event definition as `PUT /v1/admin/events/{eventId}` takes it (eventId comes from the path). */
+export const EventDefinitionBodySchema = z
+  .strictObject(definitionFields)
+  .superRefine((doc, ctx) => {
+    if (doc.reward.default === undefined) {
+      ctx.addIssue({ code: "custom", path: ["reward", "default"], message: "a default reward is required" });
+    }
+    if (doc.type === "TRANSACTION" && !doc.rewardValueField) {
+      ctx.addIssue({ code: "custom", path: ["rewardValueField"], message: "required when type is TRANSACTION" });
+    }
+    if (doc.type === "STANDARD" && doc.rewardValueField) {
+      ctx.addIssue({ code: "custom", path: ["rewardValueField"], message: "only allowed when type is TRANSACTION" });
+    }
+    const seen = new Set<string>();
+    doc.metadataFields.forEach((field, i) => {
+      if (seen.has(field.key)) ctx.addIssue({ code: "custom", path: ["metadataFields", i, "key"], message: "duplicate key" });
+      seen.add(field.key);
+    });
+  })
+  .openapi("EventDefinitionInput");
+export type EventDefinitionBody = z.infer<typeof EventDefinitionBodySchema>;
+
+/** What GET /v1/event and GET /v1/event/{eventId} return. */
+export const EventDefinitionSchema = z.object({ eventId: z.string(), ...definitionFields }).openapi("EventDefinition");
+export type EventDefinition = z.infer<typeof EventDefinitionSchema>;
+
+/** A definition as the write path uses it: the document plus the version it was read at. */
+export type VersionedDefinition = EventDefinition & { version: number };

@@ -1,0 +1,45 @@
+/** UTC calendar helpers for limit periods and stats windows. Dates are ISO strings or epoch milliseconds. */
+
+export type LimitPeriod = "lifetime" | "day" | "week" | "month";
+
+export const dayOf = (iso: string): string => iso.slice(0, 10);
+export const monthOf = (iso: string): string => iso.slice(0, 7);
+export const hourOf = (iso: string): string => iso.slice(0, 13);
+
+/** ISO-8601 week key (`2026-W48`): weeks start on Monday, week 1 holds the year's first Thursday. */
+export function isoWeekOf(iso: string): string {
+  const date = new Date(`${dayOf(iso)}T00:00:00Z`);
+  const weekday = (date.getUTCDay() + 6) % 7; // Monday = 0
+  const thursday = new Date(date.getTime() + (3 - weekday) * 86_400_000);
+  const year = thursday.getUTCFullYear();
+  const firstThursday = new Date(Date.UTC(year, 0, 4));
+  const firstWeekday = (firstThursday.getUTCDay() + 6) % 7;
+  const week1Monday = firstThursday.getTime() - firstWeekday * 86_400_000;
+  const week = Math.floor((thursday.getTime() - week1Monday) / (7 * 86_400_000)) + 1;
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}
+
+/** The key under which a log counts against its definition's limit. */
+export function limitPeriodKey(period: LimitPeriod, iso: string): string {
+  switch (period) {
+    case "lifetime":
+      return "lifetime";
+    case "day":
+      return dayOf(iso);
+    case "week":
+      return isoWeekOf(iso);
+    case "month":
+      return monthOf(iso);
+  }
+}
+
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Every day from `start` to `end`, both included. */
+export function daysInRange(start: string, end: string): string[] {
+  const days: string[] = [];
+  for (let day = start; day <= end; day = addDays(day, 1)) days.push(day);
+  return days;
+}

@@ -1,0 +1,123 @@
+import { evaluateConditions, readPath } from "./conditions";
+import type { ConditionLeaf, EventDefinition, MetadataField } from "./definition";
+import { limitPeriodKey } from "./periods";
+
+export type FieldError = { path: string; message: string };
+
+function typeOfValue(value: unknown): MetadataField["type"] | "null" {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value as MetadataField["type"];
+}
+
+/** Checks metadata against the definition's `metadataFields` (presence and type) and, for TRANSACTION, the value field. */
+export function validateMetadata(definition: EventDefinition, metadata: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const field of definition.metadataFields) {
+    const value = readPath(metadata, field.key);
+    if (value === undefined || value === null) {
+      if (field.required) errors.push({ path: `metadata.${field.key}`, message: `required (${field.type})` });
+      continue;
+    }
+    const actual = typeOfValue(value);
+    if (actual !== field.type) errors.push({ path: `metadata.${field.key}`, message: `must be ${field.type}, got ${actual}` });
+  }
+  if (definition.type === "TRANSACTION" && definition.rewardValueField) {
+    const value = readPath(metadata, definition.rewardValueField);
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      const path = `metadata.${definition.rewardValueField}`;
+      if (!errors.some((e) => e.path === path)) errors.push({ path, message: "required: a finite number (the transaction value)" });
+    }
+  }
+  return errors;
+}
+
+/**
+ * The usergroup whose reward applies: the first of `metadata.usergroup` (array or string) that the reward
+ * defines, else the first of the registered user's groups that it defines, else `default`.
+ */
+export function chooseUserGroup(
+  reward: Record<string, number>,
+  metadata: Record<string, unknown>,
+  registeredGroups: readonly string[],
+): string {
+  const requested = metadata.usergroup;
+  const fromMetadata = Array.isArray(requested) ? requested : typeof requested === "string" ? [requested] : [];
+  for (const group of [...fromMetadata, ...registeredGroups]) {
+    if (typeof group === "string" && Object.hasOwn(reward, group)) return group;
+  }
+  return "default";
+}
+
+/** Rounds half up (49.5 -> 50) after removing binary floating-point noise (1.005 * 100 is 100.49999...). */
+export function roundHalfUp(value: number): number {
+  const cleaned = Number(value.toPrecision(12));
+  return Math.floor(cleaned + 0.5);
+}
+
+export type Reason =
+  | { code: "CONDITION_NOT_MET"; field: string; operator: ConditionLeaf["operator"]; expected?: unknown; actual?: unknown }
+  | { code: "LIMIT_REACHED"; limit: number; limitPeriod: string; periodKey: string }
+  | { code: "MAXIMUM_REWARD_APPLIED"; uncappedPoints: number; maximumReward: number };
+
+export type RewardDetails = {
+  rate: number;
+  value: number | null;
+  uncappedPoints: number;
+  maximumReward: number | null;
+};
+
+export type RewardDecision = {
+  conditionReached: boolean;
+  limitReached: boolean;
+  userGroupId: string;
+  points: number;
+  reasons: Reason[];
+  reward: RewardDetails;
+  /** The limit counter this log increments, or null when it is not a rewarded log or the event has no limit. */
+  limitKey: string | null;
+};
+
+export type DecisionInput = {
+  definition: EventDefinition;
+  metadata: Record<string, unknown>;
+  registeredGroups: readonly string[];
+  occurredAt: string;
+  /** Rewarded logs already counted in the period `occurredAt` falls in. */
+  usedInPeriod: (limitKey: string) => number;
+};
+
+/** Decides what one log awards. Pure: the caller supplies the user's counters and commits the outcome. */
+export function decideReward(input: DecisionInput): RewardDecision {
+  const { definition, metadata } = input;
+  const userGroupId = chooseUserGroup(definition.reward, metadata, input.registeredGroups);
+  const rate = definition.reward[userGroupId] ?? 0;
+  const value = definition.type === "TRANSACTION" ? (readPath(metadata, definition.rewardValueField ?? "") as number) : null;
+  const uncappedPoints = Math.max(0, roundHalfUp(value === null ? rate : value * rate));
+  const reward: RewardDetails = { rate, value, uncappedPoints, maximumReward: definition.maximumReward ?? null };
+  const base = { userGroupId, reward, limitReached: false, points: 0, limitKey: null };
+
+  const conditions = evaluateConditions(definition.conditions, metadata);
+  if (!conditions.reached) {
+    const reasons: Reason[] = conditions.failed.map((leaf) => ({
+      code: "CONDITION_NOT_MET",
+      field: leaf.field,
+      operator: leaf.operator,
+      expected: leaf.value,
+      actual: readPath(metadata, leaf.field),
+    }));
+    return { ...base, conditionReached: false, reasons };
+  }
+
+  const limitKey = definition.limit === undefined ? null : limitPeriodKey(definition.limitPeriod, input.occurredAt);
+  if (limitKey !== null && definition.limit !== undefined && input.usedInPeriod(limitKey) >= definition.limit) {
+    const reason: Reason = { code: "LIMIT_REACHED", limit: definition.limit, limitPeriod: definition.limitPeriod, periodKey: limitKey };
+    return { ...base, conditionReached: true, limitReached: true, reasons: [reason] };
+  }
+
+  const cap = definition.maximumReward;
+  const points = cap === undefined ? uncappedPoints : Math.min(uncappedPoints, cap);
+  const reasons: Reason[] =
+    cap !== undefined && uncappedPoints > cap ? [{ code: "MAXIMUM_REWARD_APPLIED", uncappedPoints, maximumReward: cap }] : [];
+  return { ...base, conditionReached: true, points, reasons, limitKey };
+}

@@ -1,0 +1,65 @@
+import { z } from "@hono/zod-openapi";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export type FieldError = { path: string; message: string };
+
+/** Every non-2xx answer has this shape, mirroring the spec's success envelope. */
+export const ErrorEnvelopeSchema = z
+  .object({
+    statusCode: z.number().int(),
+    message: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Error");
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
+
+/** A failure the client can act on; thrown anywhere, rendered as the envelope by the app's error handler. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return envelope(this.status, this.message, this.errors);
+  }
+}
+
+export function envelope(statusCode: number, message: string, errors?: FieldError[]): ErrorEnvelope {
+  return errors && errors.length > 0 ? { statusCode, message, errors } : { statusCode, message };
+}
+
+/** zod issues as `{path, message}` with dotted paths (`metadata.amount`, `events.3.userId`). */
+export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+    return { path: path || "(root)", message: issue.message };
+  });
+}
+
+export function validationError(error: z.ZodError, what: string, prefix = ""): ApiError {
+  const errors = fieldErrors(error, prefix);
+  const first = errors[0];
+  return new ApiError(400, first ? `Invalid ${what}: ${first.path}: ${first.message}` : `Invalid ${what}`, errors);
+}
+
+/** Reusable OpenAPI response entries for the error statuses. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: ERROR_DESCRIPTIONS[status] ?? "Error", content: { "application/json": { schema: ErrorEnvelopeSchema } } },
+    ]),
+  );
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid input; `errors` names the fields",
+  401: "Missing, invalid or expired credential",
+  403: "Authenticated but not allowed",
+  404: "Not found",
+  413: "Body larger than 64 KiB",
+  422: "Idempotency-Key reused with a different body",
+};

@@ -1,0 +1,67 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireServerRights } from "../auth/middleware";
+import { createApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
+import { getDb } from "../db/client";
+import { ApiError, errorResponses } from "../http/errors";
+import { anyCredential, createRouter } from "../http/router";
+
+const ApiKeySchema = z
+  .object({ id: z.string(), name: z.string(), keyPrefix: z.string(), createdAt: z.string() })
+  .openapi("ApiKey");
+const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().describe("Shown once; only its hash is stored") }).openapi(
+  "CreatedApiKey",
+);
+
+const createKey = createRoute({
+  method: "post",
+  path: "/admin/api-keys",
+  summary: "Create a server API key for the project",
+  tags: ["Admin"],
+  security: anyCredential,
+  middleware: [requireServerRights] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: z.strictObject({ name: z.string().min(1).max(100) }) } } },
+  },
+  responses: {
+    201: { description: "Created; the key is shown only here", content: { "application/json": { schema: CreatedApiKeySchema } } },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const listKeys = createRoute({
+  method: "get",
+  path: "/admin/api-keys",
+  summary: "List the project's active API keys (no secrets)",
+  tags: ["Admin"],
+  security: anyCredential,
+  middleware: [requireServerRights] as const,
+  responses: {
+    200: { description: "Active keys", content: { "application/json": { schema: z.array(ApiKeySchema) } } },
+    ...errorResponses(401, 403),
+  },
+});
+
+const revokeKey = createRoute({
+  method: "delete",
+  path: "/admin/api-keys/{id}",
+  summary: "Revoke an API key",
+  tags: ["Admin"],
+  security: anyCredential,
+  middleware: [requireServerRights] as const,
+  request: { params: z.object({ id: z.string().min(1).max(100) }) },
+  responses: { 204: { description: "Revoked" }, ...errorResponses(401, 403, 404) },
+});
+
+export const apiKeysRoutes = createRouter()
+  .openapi(createKey, async (c) => {
+    const key = await createApiKey(getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("json").name);
+    return c.json(key, 201);
+  })
+  .openapi(listKeys, async (c) => c.json(await listApiKeys(getDb(c.env.DB), c.get("principal").projectKey), 200))
+  .openapi(revokeKey, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await revokeApiKey(getDb(c.env.DB), c.get("principal").projectKey, id))) {
+      throw new ApiError(404, `API key ${id} does not exist in this project`);
+    }
+    return c.body(null, 204);
+  });

@@ -1,0 +1,143 @@
+import { z } from "@hono/zod-openapi";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { hasServerRights, type Principal } from "../auth/principal";
+import type { Db } from "../db/client";
+import { findDefinition } from "../db/definitions";
+import { EventIdSchema } from "../domain/definition";
+import type { EventLoggedEnvelope } from "../domain/logged-event";
+import { validateMetadata } from "../domain/rewards";
+import { userStateStub } from "../durable/stub";
+import type { LogEventCommand, LogEventOutcome } from "../durable/user-state";
+import { ApiError, envelope, validationError, type ErrorEnvelope } from "../http/errors";
+
+/** Backfilled timestamps may not lie in the future beyond clock skew. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export const LogEventBodySchema = z
+  .object({
+    eventId: EventIdSchema,
+    userId: z.string().min(1).max(255),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    timestamp: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "When the event happened (ISO 8601); admin tokens and API keys only, for backfill" }),
+  })
+  .openapi("LogEventInput");
+export type LogEventBody = z.infer<typeof LogEventBodySchema>;
+
+/** A request item that passed every check the Worker can make; the user's object decides the rest. */
+export type PreparedLog = { userId: string; command: LogEventCommand };
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function checkIdempotencyKey(key: string | null | undefined, path: string): string | null {
+  if (key === undefined || key === null) return null;
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new ApiError(400, `Invalid ${path}: must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, [
+      { path, message: `must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` },
+    ]);
+  }
+  return key;
+}
+
+/**
+ * Checks one log request against the caller's rights and the event's definition, in the spec's order:
+ * body shape (400), acting for another user (403), unknown event (404), inactive event (400), API key
+ * required (403), metadata against the definition (400). Throws ApiError; reads D1 only on a cache miss.
+ */
+export async function prepareLog(
+  db: Db,
+  principal: Principal,
+  body: LogEventBody,
+  idempotencyKey: string | null,
+): Promise<PreparedLog> {
+  if (principal.kind === "user" && body.userId !== principal.userId) {
+    throw new ApiError(403, "A user token may only log events for its own userId");
+  }
+  if (body.timestamp !== undefined && !hasServerRights(principal)) {
+    throw new ApiError(403, "Only admin tokens and API keys may set timestamp");
+  }
+  const occurredAtMs = body.timestamp === undefined ? Date.now() : Date.parse(body.timestamp);
+  if (occurredAtMs > Date.now() + MAX_FUTURE_SKEW_MS) {
+    throw new ApiError(400, "Invalid body: timestamp: must not be in the future", [{ path: "timestamp", message: "must not be in the future" }]);
+  }
+  const definition = await findDefinition(db, principal.projectKey, body.eventId);
+  if (!definition) throw new ApiError(404, `Event ${body.eventId} does not exist in this project`);
+  if (definition.status !== "ACTIVE") {
+    throw new ApiError(400, `Event ${body.eventId} is not active`, [{ path: "eventId", message: "event is not active" }]);
+  }
+  if (definition.requiresApiKey && principal.kind !== "apiKey") {
+    throw new ApiError(403, `Event ${body.eventId} can only be logged with an API key`);
+  }
+  const metadata = body.metadata ?? {};
+  const metadataErrors = validateMetadata(definition, metadata);
+  if (metadataErrors.length > 0) {
+    throw new ApiError(400, `Invalid metadata: ${metadataErrors[0]!.path}: ${metadataErrors[0]!.message}`, metadataErrors);
+  }
+  const occurredAt = new Date(occurredAtMs).toISOString();
+  const requestHash =
+    idempotencyKey === null
+      ? null
+      : await sha256Hex(canonicalJson({ eventId: body.eventId, userId: body.userId, metadata, timestamp: body.timestamp ?? null }));
+  return { userId: body.userId, command: { definition, metadata, occurredAt, idempotencyKey, requestHash } };
+}
+
+export type LogResult =
+  | { ok: true; replayed: boolean; body: EventLoggedEnvelope }
+  | { ok: false; status: ContentfulStatusCode; body: ErrorEnvelope };
+
+const toResult = (outcome: LogEventOutcome): LogResult =>
+  outcome.status === 200
+    ? { ok: true, replayed: outcome.replayed, body: outcome.body }
+    : { ok: false, status: outcome.status, body: envelope(outcome.status, outcome.message) };
+
+/**
+ * Sends prepared logs to their users' objects: one call per user carrying that user's items in request order,
+ * users in parallel. Results come back in the order of `items`.
+ */
+export async function dispatchLogs(env: Env, projectKey: string, items: PreparedLog[]): Promise<LogResult[]> {
+  const byUser = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const indexes = byUser.get(item.userId) ?? [];
+    indexes.push(index);
+    byUser.set(item.userId, indexes);
+  });
+  const results = new Array<LogResult>(items.length);
+  await Promise.all(
+    [...byUser].map(async ([userId, indexes]) => {
+      const outcomes = await userStateStub(env, projectKey, userId).logEvents(
+        projectKey,
+        userId,
+        indexes.map((i) => items[i]!.command),
+      );
+      outcomes.forEach((outcome, k) => (results[indexes[k]!] = toResult(outcome)));
+    }),
+  );
+  return results;
+}
+
+/** Validates one raw batch item; returns the parsed body or the error envelope naming `events.<i>.<field>`. */
+export function parseBatchItem(raw: unknown, index: number): { body: LogEventBody; idempotencyKey: string | null } {
+  const itemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });
+  const parsed = itemSchema.safeParse(raw);
+  if (!parsed.success) throw validationError(parsed.error, "event", `events.${index}`);
+  const { idempotencyKey, ...body } = parsed.data;
+  return { body, idempotencyKey: checkIdempotencyKey(idempotencyKey, `events.${index}.idempotencyKey`) };
+}

@@ -1,0 +1,39 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+import { TEST_JWT_SECRET } from "./test/secret.ts";
+
+// wrangler.toml declares JWT_SECRET as a required secret; the tests provide theirs.
+process.env.JWT_SECRET ??= TEST_JWT_SECRET;
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    test: {
+      projects: [
+        {
+          // Pure domain logic: plain vitest in Node, no bindings.
+          test: { name: "domain", include: ["test/domain/**/*.test.ts"], environment: "node" },
+        },
+        {
+          // Everything else runs inside workerd with the real D1, Durable Objects and Queues.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: TEST_JWT_SECRET, JWKS_URL: "" },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/domain/**"],
+            setupFiles: ["./test/apply-migrations.ts"],
+          },
+        },
+      ],
+    },
+  };
+});
