@@ -8,6 +8,7 @@ import { adminEventsRoutes } from "./routes/admin-events";
 import { adminUsersRoutes } from "./routes/admin-users";
 import { apiKeysRoutes } from "./routes/api-keys";
 import { eventLogRoutes, eventsRoutes } from "./routes/events";
+import { statsRoutes } from "./routes/stats";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -68,5 +69,6 @@ export function createApp() {
   app.route("/v1", adminEventsRoutes);
   app.route("/v1", adminUsersRoutes);
   app.route("/v1", apiKeysRoutes);
+  app.route("/v1", statsRoutes);
   return app;
 }

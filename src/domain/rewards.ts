@@ -49,10 +49,14 @@ export function chooseUserGroup(
   return "default";
 }
 
-/** Rounds half up (49.5 -> 50) after removing binary floating-point noise (1.005 * 100 is 100.49999...). */
+/**
+ * Rounds half up (49.5 -> 50). The fraction is first cut to 9 decimals to remove binary floating-point
+ * noise (1.005 * 100 is 100.49999999999999 and rounds to 101); the whole part is never touched.
+ */
 export function roundHalfUp(value: number): number {
-  const cleaned = Number(value.toPrecision(12));
-  return Math.floor(cleaned + 0.5);
+  const whole = Math.trunc(value);
+  const fraction = Number((value - whole).toFixed(9));
+  return whole + Math.floor(fraction + 0.5);
 }
 
 export type Reason =

@@ -1,0 +1,105 @@
+import {
+  createExecutionContext,
+  createMessageBatch,
+  evictDurableObject,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { UserState } from "../../src/durable/user-state";
+import { handleQueueBatch } from "../../src/queue/consumer";
+import { api, eventually, purchaseDefinition, setupProject } from "../helpers";
+
+const stubFor = (projectId: string, userId: string) =>
+  env.USER_STATE.get(env.USER_STATE.idFromName(JSON.stringify([projectId, userId]))) as DurableObjectStub<UserState>;
+
+/** Makes the object's queue sends fail until the returned function is called. */
+async function breakQueue(stub: DurableObjectStub<UserState>) {
+  const original = await runInDurableObject(stub, (instance) => {
+    const holder = instance as unknown as { env: Env };
+    const saved = holder.env;
+    holder.env = {
+      ...saved,
+      EVENTS_QUEUE: {
+        send: async () => Promise.reject(new Error("queue unavailable")),
+        sendBatch: async () => Promise.reject(new Error("queue unavailable")),
+      } as unknown as Queue,
+    };
+    return saved;
+  });
+  return () =>
+    runInDurableObject(stub, (instance) => {
+      (instance as unknown as { env: Env }).env = original;
+    });
+}
+
+const countLogged = async (projectId: string) =>
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+
+describe("UserState outbox", () => {
+  it("keeps a logged event durable when the queue send fails, and the alarm delivers it exactly once", async () => {
+    const { admin, projectId } = await setupProject({ definitions: { purchase_completed: purchaseDefinition } });
+    const stub = stubFor(projectId, "alice");
+    const repair = await breakQueue(stub);
+
+    const res = await api("POST", "/v1/event", {
+      auth: admin,
+      body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 12 } },
+    });
+    expect(res.status).toBe(200);
+    expect((await stub.snapshot()).outbox).toBe(1);
+    const pending = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ body: string }>("SELECT body FROM outbox").toArray().map((row) => JSON.parse(row.body)),
+    );
+
+    // The alarm was scheduled with the write; while the queue is down it keeps the row and reschedules.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.snapshot()).outbox).toBe(1);
+
+    await repair();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.snapshot()).outbox).toBe(0);
+    await eventually(async () => ((await countLogged(projectId)) === 1 ? true : undefined));
+
+    // A redelivery of the same event (say the send succeeded but the delete was lost) is ignored by the consumer.
+    const batch = createMessageBatch("loyalty-events", [
+      { id: "redelivered-1", timestamp: new Date(), attempts: 2, body: pending[0] },
+    ]);
+    const ctx = createExecutionContext();
+    await handleQueueBatch(batch, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["redelivered-1"]);
+    expect(await countLogged(projectId)).toBe(1);
+    expect((await stub.snapshot()).balance).toBe(12);
+  });
+
+  it("survives eviction: counters and balance are durable", async () => {
+    const { admin, projectId } = await setupProject({
+      definitions: { purchase_completed: { ...purchaseDefinition, limit: 2 } },
+    });
+    const stub = stubFor(projectId, "alice");
+    const log = () =>
+      api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 3 } } });
+    await log();
+    await evictDurableObject(stub);
+    await log();
+    await evictDurableObject(stub);
+    expect((await log()).json.data).toMatchObject({ limitReached: true, balance: 6 });
+    expect(await stub.snapshot()).toMatchObject({ registered: true, balance: 6, counters: { "purchase_completed/lifetime": 2 } });
+  });
+
+  it("re-registers from D1 when the object never got the registration", async () => {
+    const { admin, projectId } = await setupProject({ users: {} });
+    // Simulate a registration whose Durable Object write was lost: the row exists only in D1.
+    await env.DB.prepare("INSERT INTO users (project_key, user_id, usergroups, attributes, updated_at) VALUES (?, 'zoe', '[\"gold\"]', '{}', 'x')")
+      .bind(projectId)
+      .run();
+    const res = await api("POST", "/v1/event", {
+      auth: admin,
+      body: { eventId: "purchase_completed", userId: "zoe", metadata: { amount: 10 } },
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.data).toMatchObject({ userGroupId: "gold", points: 20 });
+  });
+});
