@@ -81,11 +81,12 @@ export async function setupProject(
 
 /** Polls until `check` returns a value other than undefined, for work the queue does in the background. */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // performance.now, not Date.now: tests may fake Date.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (performance.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 100));
   }
 }
