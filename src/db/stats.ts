@@ -40,7 +40,13 @@ export async function readStatsRows(
   // Global totals come per event (every row but '*'); event totals from that event's rows.
   const totalsFilter = scope.kind === "global" ? "event_id != '*'" : "event_id = ?4";
   const { startDate, endDate } = window;
-  const stmt = (sql: string) => d1.prepare(sql).bind(projectKey, startDate, endDate, seriesId, month ?? "");
+  // ?1 project, ?2 start day, ?3 end day, ?4 series ('*' or the event), ?5 month. D1 wants exactly as many
+  // bindings as the highest index a statement uses.
+  const params = [projectKey, startDate, endDate, seriesId, month ?? ""];
+  const stmt = (sql: string) => {
+    const used = Math.max(...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1])));
+    return d1.prepare(sql).bind(...params.slice(0, used));
+  };
   const [totals, daily, hourly, perDay, unique, perEvent] = await d1.batch([
     month !== null
       ? stmt(`SELECT event_id AS eventId, ${COUNT_COLUMNS} FROM stats_monthly WHERE project_key = ?1 AND bucket = ?5 AND ${totalsFilter}`)
