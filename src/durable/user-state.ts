@@ -9,6 +9,8 @@ import { decideReward } from "../domain/rewards";
 const IDEMPOTENCY_TTL_MS = 48 * 3_600_000;
 /** How long the outbox waits before the alarm re-sends what an immediate send did not deliver. */
 const OUTBOX_RETRY_MS = 30_000;
+/** How long an object remembers that D1 does not know its user, so unknown-user traffic does not hit D1 each time. */
+const UNKNOWN_USER_RECHECK_MS = 10_000;
 /** Queue sendBatch limits: 100 messages and 256 KB per call; stay below the byte limit. */
 const SEND_BATCH_MESSAGES = 100;
 const SEND_BATCH_BYTES = 200_000;
@@ -46,6 +48,8 @@ export class UserState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  /** After D1 said this user is not registered, skip asking again for a short while (register() clears it). */
+  private unknownUntil = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,6 +74,7 @@ export class UserState extends DurableObject<Env> {
 
   /** Registers the user (or updates its usergroups); the balance and counters are kept. */
   async register(registration: Registration): Promise<void> {
+    this.unknownUntil = 0;
     this.sql.exec(
       `INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET project_key = excluded.project_key, program_id = excluded.program_id,
@@ -136,8 +141,12 @@ export class UserState extends DurableObject<Env> {
 
   /** Heals a registration whose Durable Object write was lost after the D1 write; unknown users stay unknown. */
   private async registerFromDatabase(projectKey: string, userId: string): Promise<boolean> {
+    if (Date.now() < this.unknownUntil) return false;
     const user = await findUser(getDb(this.env.DB), projectKey, userId);
-    if (!user) return false;
+    if (!user) {
+      this.unknownUntil = Date.now() + UNKNOWN_USER_RECHECK_MS;
+      return false;
+    }
     if (!this.profile()) await this.register(user);
     return true;
   }
