@@ -49,6 +49,8 @@ export async function verifyJwt(token: string, config: JwtConfig): Promise<Princ
       },
       { algorithms, requiredClaims: ["exp"], clockTolerance: CLOCK_TOLERANCE_SECONDS },
     );
+    // jose checks exp and nbf; a token issued in the future (beyond the leeway) is rejected too.
+    if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) return null;
     const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success) return null;
     const { sub, projectId, role } = claims.data;

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
 import { api, eventually, loginDefinition, purchaseDefinition, setupProject, token, userToken } from "../helpers";
 
 const purchase = (userId: string, metadata: Record<string, unknown> = { amount: 49.99 }) => ({
@@ -321,5 +322,36 @@ describe("the event log", () => {
     });
     expect(JSON.parse(row!.metadata as string)).toEqual({ amount: 12.5 });
     expect(JSON.parse(row!.reward as string)).toMatchObject({ rate: 2, value: 12.5, uncappedPoints: 25 });
+  });
+});
+
+describe("the hot path", () => {
+  it("reads and writes no D1 per logged event once the definitions are cached", async () => {
+    const { admin } = await setupProject();
+    const app = createApp();
+    let d1Calls = 0;
+    const countingDb = new Proxy(env.DB, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          d1Calls += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const post = async () => {
+      const request = new Request("http://api.test/v1/event", {
+        method: "POST",
+        headers: { authorization: `Bearer ${(admin as { bearer: string }).bearer}`, "content-type": "application/json" },
+        body: JSON.stringify(purchase("alice", { amount: 5 })),
+      });
+      return app.fetch(request, { ...env, DB: countingDb });
+    };
+    expect((await post()).status).toBe(200); // warms the isolate's definitions cache...
+    expect(d1Calls).toBeGreaterThan(0); // ...through D1, so the counter does see D1 use
+    d1Calls = 0;
+    for (let i = 0; i < 20; i++) expect((await post()).status).toBe(200);
+    expect(d1Calls).toBe(0);
   });
 });
