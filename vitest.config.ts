@@ -22,7 +22,7 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: TEST_JWT_SECRET, JWKS_URL: "" },
+                bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: TEST_JWT_SECRET, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "" },
               },
             }),
           ],

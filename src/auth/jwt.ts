@@ -32,7 +32,7 @@ function secretKey(secret: string): Uint8Array {
   return key;
 }
 
-export type JwtConfig = { secret: string; jwksUrl?: string };
+export type JwtConfig = { secret: string; jwksUrl?: string; issuer?: string; audience?: string };
 
 /** Verifies a bearer token; returns the principal or null for anything invalid (signature, alg, exp, claims). */
 export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal | null> {
@@ -47,7 +47,13 @@ export async function verifyJwt(token: string, config: JwtConfig): Promise<Princ
         if (!jwks) throw new Error("no JWKS configured");
         return jwks(header, input);
       },
-      { algorithms, requiredClaims: ["exp"], clockTolerance: CLOCK_TOLERANCE_SECONDS },
+      {
+        algorithms,
+        requiredClaims: ["exp"],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        issuer: config.issuer || undefined,
+        audience: config.audience || undefined,
+      },
     );
     // jose checks exp and nbf; a token issued in the future (beyond the leeway) is rejected too.
     if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) return null;

@@ -17,7 +17,12 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   } else if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) throw new ApiError(401, "Authorization header must be 'Bearer <token>'");
-    const principal = await verifyJwt(match[1], { secret: c.env.JWT_SECRET, jwksUrl: c.env.JWKS_URL || undefined });
+    const principal = await verifyJwt(match[1], {
+      secret: c.env.JWT_SECRET,
+      jwksUrl: c.env.JWKS_URL,
+      issuer: c.env.JWT_ISSUER,
+      audience: c.env.JWT_AUDIENCE,
+    });
     if (!principal) throw new ApiError(401, "Invalid or expired token");
     c.set("principal", principal);
   } else {

@@ -15,11 +15,13 @@ export async function hashApiKey(key: string): Promise<string> {
 }
 
 /**
- * Per-isolate cache of key lookups so authenticated API-key traffic does not read D1 per request.
- * A revocation made through another isolate takes effect there within CACHE_MS.
+ * Per-isolate cache of valid keys so API-key traffic does not read D1 per request. A revocation made through
+ * another isolate takes effect there within CACHE_MS. Misses are not cached (random keys must not fill memory),
+ * and the cache is bounded.
  */
 const CACHE_MS = 30_000;
-type CachedKey = { key: { id: string; projectKey: string } | null; until: number };
+const CACHE_ENTRIES = 1_000;
+type CachedKey = { key: { id: string; projectKey: string }; until: number };
 const lookups = new Map<string, CachedKey>();
 
 export async function findActiveApiKey(db: Db, key: string): Promise<{ id: string; projectKey: string } | null> {
@@ -31,9 +33,10 @@ export async function findActiveApiKey(db: Db, key: string): Promise<{ id: strin
     columns: { id: true, projectKey: true },
     where: and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)),
   });
-  const found = row ?? null;
-  lookups.set(hash, { key: found, until: Date.now() + CACHE_MS });
-  return found;
+  if (!row) return null;
+  if (lookups.size >= CACHE_ENTRIES) lookups.delete(lookups.keys().next().value!);
+  lookups.set(hash, { key: row, until: Date.now() + CACHE_MS });
+  return row;
 }
 
 export type ApiKeyInfo = { id: string; name: string; keyPrefix: string; createdAt: string };

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { jsonDepth, MAX_JSON_DEPTH } from "./json";
+import { MAX_REWARD_RATE } from "./rewards";
 
 /** The operators a condition leaf may use, and what kind of `value` each expects. */
 export const CONDITION_OPERATORS = [
@@ -20,7 +22,10 @@ export const ConditionLeafSchema = z
   .strictObject({
     field: z.string().min(1).max(200).describe("Metadata key; dotted paths like `cart.total` reach into objects"),
     operator: z.enum(CONDITION_OPERATORS),
-    value: z.unknown().optional(),
+    value: z
+      .unknown()
+      .optional()
+      .refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, `must not nest deeper than ${MAX_JSON_DEPTH} levels`),
   })
   .superRefine((leaf, ctx) => {
     const { operator, value } = leaf;
@@ -73,7 +78,7 @@ const definitionFields = {
   status: z.enum(["ACTIVE", "INACTIVE"]).default("ACTIVE"),
   type: z.enum(["STANDARD", "TRANSACTION"]).default("STANDARD"),
   reward: z
-    .record(z.string().min(1).max(100), z.number().finite().nonnegative())
+    .record(z.string().min(1).max(100), z.number().finite().nonnegative().max(MAX_REWARD_RATE))
     .describe("Points (STANDARD) or points per unit of rewardValueField (TRANSACTION) per usergroup; `default` is required"),
   rewardValueField: z.string().min(1).max(200).optional(),
   limit: z.number().int().positive().optional().describe("Maximum rewarded logs per user per limitPeriod"),

@@ -1,8 +1,13 @@
 import { evaluateConditions, readPath } from "./conditions";
 import type { ConditionLeaf, EventDefinition, MetadataField } from "./definition";
+import { summarizeValue } from "./json";
 import { limitPeriodKey } from "./periods";
 
 export type FieldError = { path: string; message: string };
+
+/** Largest accepted TRANSACTION value: with rates up to MAX_REWARD_RATE, points stay exact integers. */
+export const MAX_TRANSACTION_VALUE = 1e9;
+export const MAX_REWARD_RATE = 1e6;
 
 function typeOfValue(value: unknown): MetadataField["type"] | "null" {
   if (value === null) return "null";
@@ -24,9 +29,11 @@ export function validateMetadata(definition: EventDefinition, metadata: Record<s
   }
   if (definition.type === "TRANSACTION" && definition.rewardValueField) {
     const value = readPath(metadata, definition.rewardValueField);
+    const path = `metadata.${definition.rewardValueField}`;
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      const path = `metadata.${definition.rewardValueField}`;
       if (!errors.some((e) => e.path === path)) errors.push({ path, message: "required: a finite number (the transaction value)" });
+    } else if (Math.abs(value) > MAX_TRANSACTION_VALUE) {
+      errors.push({ path, message: `must be between -${MAX_TRANSACTION_VALUE} and ${MAX_TRANSACTION_VALUE}` });
     }
   }
   return errors;
@@ -107,8 +114,8 @@ export function decideReward(input: DecisionInput): RewardDecision {
       code: "CONDITION_NOT_MET",
       field: leaf.field,
       operator: leaf.operator,
-      expected: leaf.value,
-      actual: readPath(metadata, leaf.field),
+      expected: summarizeValue(leaf.value),
+      actual: summarizeValue(readPath(metadata, leaf.field)),
     }));
     return { ...base, conditionReached: false, reasons };
   }

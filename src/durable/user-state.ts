@@ -3,6 +3,7 @@ import { getDb } from "../db/client";
 import { findUser } from "../db/users";
 import type { VersionedDefinition } from "../domain/definition";
 import { eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEvent } from "../domain/logged-event";
+import { chunkBySize, utf8Bytes } from "../domain/json";
 import { decideReward } from "../domain/rewards";
 
 /** Idempotency keys are kept for 48 hours (the contract promises at least 24). */
@@ -11,7 +12,10 @@ const IDEMPOTENCY_TTL_MS = 48 * 3_600_000;
 const OUTBOX_RETRY_MS = 30_000;
 /** How long an object remembers that D1 does not know its user, so unknown-user traffic does not hit D1 each time. */
 const UNKNOWN_USER_RECHECK_MS = 10_000;
-/** Queue sendBatch limits: 100 messages and 256 KB per call; stay below the byte limit. */
+/**
+ * Queue limits: 128 KB per message, 100 messages and 256 KB per sendBatch. A message stays far below 128 KB:
+ * metadata fits in the 64 KiB body limit and reasons summarise large values.
+ */
 const SEND_BATCH_MESSAGES = 100;
 const SEND_BATCH_BYTES = 200_000;
 
@@ -185,6 +189,10 @@ export class UserState extends DurableObject<Env> {
           )
           .toArray()[0]?.used ?? 0,
     });
+    const balanceAfter = profile.balance + decision.points;
+    if (!Number.isSafeInteger(balanceAfter)) {
+      return { status: 422, message: "The points balance would leave the safe integer range" };
+    }
     if (decision.limitKey !== null) {
       this.sql.exec(
         `INSERT INTO limit_counters (event_id, period_key, used) VALUES (?, ?, 1)
@@ -193,7 +201,6 @@ export class UserState extends DurableObject<Env> {
         decision.limitKey,
       );
     }
-    const balanceAfter = profile.balance + decision.points;
     if (decision.points !== 0) this.sql.exec("UPDATE profile SET balance = ? WHERE id = 1", balanceAfter);
 
     const event: LoggedEvent = {
@@ -264,27 +271,10 @@ export class UserState extends DurableObject<Env> {
         .exec<{ event_uid: string; body: string }>("SELECT event_uid, body FROM outbox ORDER BY created_at LIMIT 500")
         .toArray();
       if (rows.length === 0) return;
-      for (const chunk of chunkBySize(rows, SEND_BATCH_MESSAGES, SEND_BATCH_BYTES)) {
+      for (const chunk of chunkBySize(rows, (row) => utf8Bytes(row.body), SEND_BATCH_BYTES, SEND_BATCH_MESSAGES)) {
         await this.env.EVENTS_QUEUE.sendBatch(chunk.map((row) => ({ body: JSON.parse(row.body) as LoggedEvent, contentType: "json" })));
         for (const row of chunk) this.sql.exec("DELETE FROM outbox WHERE event_uid = ?", row.event_uid);
       }
     }
   }
-}
-
-function chunkBySize<T extends { body: string }>(rows: T[], maxCount: number, maxBytes: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    if (current.length > 0 && (current.length >= maxCount || bytes + row.body.length > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(row);
-    bytes += row.body.length;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireServerRights } from "../auth/middleware";
 import { getDb } from "../db/client";
 import { findUser, upsertUser, type RegisteredUser } from "../db/users";
+import { boundedJsonObject } from "../domain/json";
 import { userStateStub } from "../durable/stub";
 import { ApiError, errorResponses } from "../http/errors";
 import { anyCredential, createRouter } from "../http/router";
@@ -23,7 +24,7 @@ const UserSchema = z
 const UserBodySchema = z
   .strictObject({
     usergroups: z.array(z.string().min(1).max(100)).max(50).optional(),
-    attributes: z.record(z.string(), z.unknown()).optional(),
+    attributes: boundedJsonObject().optional(),
   })
   .openapi("UserInput");
 

@@ -4,21 +4,23 @@ import { hasServerRights, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
 import { findDefinition } from "../db/definitions";
 import { EventIdSchema } from "../domain/definition";
+import { boundedJsonObject } from "../domain/json";
 import type { EventLoggedEnvelope } from "../domain/logged-event";
 import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import type { LogEventCommand, LogEventOutcome } from "../durable/user-state";
 import { ApiError, envelope, validationError, type ErrorEnvelope } from "../http/errors";
 
-/** Backfilled timestamps may not lie in the future beyond clock skew. */
+/** Backfilled timestamps may not lie in the future beyond clock skew, nor more than ten years back. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+const MAX_BACKFILL_MS = 3653 * 86_400_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export const LogEventBodySchema = z
   .object({
     eventId: EventIdSchema,
     userId: z.string().min(1).max(255),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: boundedJsonObject().optional(),
     timestamp: z.iso
       .datetime({ offset: true })
       .optional()
@@ -78,6 +80,11 @@ export async function prepareLog(
   if (occurredAtMs > Date.now() + MAX_FUTURE_SKEW_MS) {
     throw new ApiError(400, "Invalid body: timestamp: must not be in the future", [{ path: "timestamp", message: "must not be in the future" }]);
   }
+  if (occurredAtMs < Date.now() - MAX_BACKFILL_MS) {
+    throw new ApiError(400, "Invalid body: timestamp: must not be more than 10 years ago", [
+      { path: "timestamp", message: "must not be more than 10 years ago" },
+    ]);
+  }
   const definition = await findDefinition(db, principal.projectKey, body.eventId);
   if (!definition) throw new ApiError(404, `Event ${body.eventId} does not exist in this project`);
   if (definition.status !== "ACTIVE") {
@@ -110,7 +117,8 @@ const toResult = (outcome: LogEventOutcome): LogResult =>
 
 /**
  * Sends prepared logs to their users' objects: one call per user carrying that user's items in request order,
- * users in parallel. Results come back in the order of `items`.
+ * users in parallel. Results come back in the order of `items`. A user whose object fails (overloaded, reset)
+ * gets 503 for its items while the other users' results stand; a retry with idempotency keys is safe.
  */
 export async function dispatchLogs(env: Env, projectKey: string, items: PreparedLog[]): Promise<LogResult[]> {
   const byUser = new Map<string, number[]>();
@@ -122,12 +130,18 @@ export async function dispatchLogs(env: Env, projectKey: string, items: Prepared
   const results = new Array<LogResult>(items.length);
   await Promise.all(
     [...byUser].map(async ([userId, indexes]) => {
-      const outcomes = await userStateStub(env, projectKey, userId).logEvents(
-        projectKey,
-        userId,
-        indexes.map((i) => items[i]!.command),
-      );
-      outcomes.forEach((outcome, k) => (results[indexes[k]!] = toResult(outcome)));
+      try {
+        const outcomes = await userStateStub(env, projectKey, userId).logEvents(
+          projectKey,
+          userId,
+          indexes.map((i) => items[i]!.command),
+        );
+        outcomes.forEach((outcome, k) => (results[indexes[k]!] = toResult(outcome)));
+      } catch (error) {
+        console.error("user state call failed", error);
+        const body = envelope(503, "User state is temporarily unavailable; retry with an Idempotency-Key");
+        for (const i of indexes) results[i] = { ok: false, status: 503, body };
+      }
     }),
   );
   return results;

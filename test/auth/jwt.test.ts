@@ -38,6 +38,20 @@ describe("JWT verification", () => {
     expect(await verifyJwt(recentlyExpired, config)).not.toBeNull();
   });
 
+  it("requires the configured issuer and audience", async () => {
+    const strict = { ...config, issuer: "https://idp.test", audience: "loyalty" };
+    const sign = (iss?: string, aud?: string) => {
+      const jwt = new SignJWT({ projectId: "demo", role: "user" }).setProtectedHeader({ alg: "HS256" }).setSubject("u1").setExpirationTime("5m");
+      if (iss) jwt.setIssuer(iss);
+      if (aud) jwt.setAudience(aud);
+      return jwt.sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    };
+    expect(await verifyJwt(await sign("https://idp.test", "loyalty"), strict)).not.toBeNull();
+    expect(await verifyJwt(await sign(undefined, "loyalty"), strict)).toBeNull();
+    expect(await verifyJwt(await sign("https://other.test", "loyalty"), strict)).toBeNull();
+    expect(await verifyJwt(await sign("https://idp.test", "other"), strict)).toBeNull();
+  });
+
   it("rejects a tampered payload", async () => {
     const valid = await token({ sub: "u1", projectId: "demo", role: "user" });
     const [header, , signature] = valid.split(".");

@@ -355,3 +355,60 @@ describe("the hot path", () => {
     expect(d1Calls).toBe(0);
   });
 });
+
+describe("POST /v1/event: hostile input", () => {
+  it("400s a transaction value whose points could not stay exact, and nested metadata", async () => {
+    const { admin } = await setupProject();
+    const huge = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 1e16 }) });
+    expect(huge.status).toBe(400);
+    expect(huge.json.errors[0].path).toBe("metadata.amount");
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const nested = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 1, deep }) });
+    expect(nested.status).toBe(400);
+    expect(nested.json.errors[0].path).toBe("metadata");
+    const attributes = await api("PUT", "/v1/admin/users/alice", { auth: admin, body: { attributes: { deep } } });
+    expect(attributes.status).toBe(400);
+    const old = await api("POST", "/v1/event", { auth: admin, body: { ...purchase("alice"), timestamp: "0001-01-01T00:00:00Z" } });
+    expect(old.status).toBe(400);
+    expect(old.json.errors[0].path).toBe("timestamp");
+  });
+
+  it("summarises large values in reasons, so logged events stay small", async () => {
+    const { admin, projectId } = await setupProject({
+      definitions: {
+        tagged: {
+          title: "Tagged",
+          reward: { default: 1 },
+          conditions: { type: "OR", conditions: [{ field: "items", operator: "contains", value: "gift" }] },
+        },
+      },
+    });
+    const items = Array.from({ length: 5000 }, (_, i) => `item-${i}`);
+    const res = await api("POST", "/v1/event", { auth: admin, body: { eventId: "tagged", userId: "alice", metadata: { items } } });
+    expect(res.status).toBe(200);
+    expect(res.json.data.reasons[0]).toMatchObject({ code: "CONDITION_NOT_MET", actual: "[array of 5000]" });
+    await eventually(async () => ((await logRows(projectId)).length === 1 ? true : undefined));
+  });
+
+  it("answers 503 for the items of a user whose object fails, and keeps the other results", async () => {
+    const { admin, projectId } = await setupProject({ users: { alice: [], bob: [] } });
+    const broken = env.USER_STATE.idFromName(JSON.stringify([projectId, "bob"]));
+    const namespace = {
+      idFromName: (name: string) => env.USER_STATE.idFromName(name),
+      get: (id: DurableObjectId) =>
+        id.equals(broken)
+          ? { logEvents: async () => Promise.reject(new Error("Durable Object overloaded")) }
+          : env.USER_STATE.get(id),
+    } as unknown as Env["USER_STATE"];
+    const request = new Request("http://api.test/v1/events/batch", {
+      method: "POST",
+      headers: { authorization: `Bearer ${(admin as { bearer: string }).bearer}`, "content-type": "application/json" },
+      body: JSON.stringify({ events: [purchase("alice", { amount: 2 }), purchase("bob", { amount: 2 })] }),
+    });
+    const res = await createApp().fetch(request, { ...env, USER_STATE: namespace });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: Array<{ statusCode: number }> };
+    expect(results.map((r) => r.statusCode)).toEqual([200, 503]);
+  });
+});
