@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
+import { sha256Hex } from "../domain/hashing";
 import type { Db } from "./client";
 import { ensureProject } from "./projects";
 import { apiKeys } from "./schema";
@@ -9,10 +10,8 @@ function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** Only this hash of a key is stored. */
+const hashApiKey = sha256Hex;
 
 /**
  * Per-isolate cache of valid keys so API-key traffic does not read D1 per request. A revocation made through

@@ -4,6 +4,7 @@ import { hasServerRights, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
 import { findDefinition } from "../db/definitions";
 import { EventIdSchema } from "../domain/definition";
+import { canonicalJson, sha256Hex } from "../domain/hashing";
 import { boundedJsonObject } from "../domain/json";
 import type { EventLoggedEnvelope } from "../domain/logged-event";
 import { validateMetadata } from "../domain/rewards";
@@ -31,23 +32,6 @@ export type LogEventBody = z.infer<typeof LogEventBodySchema>;
 
 /** A request item that passed every check the Worker can make; the user's object decides the rest. */
 export type PreparedLog = { userId: string; command: LogEventCommand };
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export function checkIdempotencyKey(key: string | null | undefined, path: string): string | null {
   if (key === undefined || key === null) return null;
@@ -148,9 +132,10 @@ export async function dispatchLogs(env: Env, projectKey: string, items: Prepared
 }
 
 /** Validates one raw batch item; returns the parsed body or the error envelope naming `events.<i>.<field>`. */
+const BatchItemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });
+
 export function parseBatchItem(raw: unknown, index: number): { body: LogEventBody; idempotencyKey: string | null } {
-  const itemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });
-  const parsed = itemSchema.safeParse(raw);
+  const parsed = BatchItemSchema.safeParse(raw);
   if (!parsed.success) throw validationError(parsed.error, "event", `events.${index}`);
   const { idempotencyKey, ...body } = parsed.data;
   return { body, idempotencyKey: checkIdempotencyKey(idempotencyKey, `events.${index}.idempotencyKey`) };
