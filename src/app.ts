@@ -11,6 +11,8 @@ import { eventLogRoutes, eventsRoutes } from "./routes/events";
 import { statsRoutes } from "./routes/stats";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** A batch of up to 1000 events gets room for about 2 KiB per event. */
+export const MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024;
 
 /** /v0, /v2 and /v3 are served by the /v1 routes; any other /vN falls through to 404. */
 export function versionedPath(request: Request): string {
@@ -37,13 +39,11 @@ export function createApp() {
   });
   app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(envelope(413, `Request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-  );
+  const limitTo = (maxSize: number) =>
+    bodyLimit({ maxSize, onError: (c) => c.json(envelope(413, `Request body is larger than ${maxSize} bytes`), 413) });
+  const singleLimit = limitTo(MAX_BODY_BYTES);
+  const batchLimit = limitTo(MAX_BATCH_BODY_BYTES);
+  app.use("*", (c, next) => (c.req.path.endsWith("/events/batch") ? batchLimit : singleLimit)(c, next));
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 

@@ -1,4 +1,5 @@
 import type { ConditionGroup, ConditionLeaf } from "./definition";
+import { canonicalJson } from "./hashing";
 
 /** Reads a dotted path (`cart.total`) from metadata; an exact key containing dots wins over descending. */
 export function readPath(metadata: Record<string, unknown>, path: string): unknown {
@@ -14,7 +15,7 @@ export function readPath(metadata: Record<string, unknown>, path: string): unkno
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b); // objects compare by content, whatever their key order
 }
 
 /** Orders two values of the same primitive kind; anything else is incomparable (the condition fails). */

@@ -8,6 +8,8 @@ export type FieldError = { path: string; message: string };
 /** Largest accepted TRANSACTION value: with rates up to MAX_REWARD_RATE, points stay exact integers. */
 export const MAX_TRANSACTION_VALUE = 1e9;
 export const MAX_REWARD_RATE = 1e6;
+/** At most this many failed conditions are listed in `reasons` (a definition may have thousands of leaves). */
+export const MAX_CONDITION_REASONS = 10;
 
 function typeOfValue(value: unknown): MetadataField["type"] | "null" {
   if (value === null) return "null";
@@ -110,7 +112,7 @@ export function decideReward(input: DecisionInput): RewardDecision {
 
   const conditions = evaluateConditions(definition.conditions, metadata);
   if (!conditions.reached) {
-    const reasons: Reason[] = conditions.failed.map((leaf) => ({
+    const reasons: Reason[] = conditions.failed.slice(0, MAX_CONDITION_REASONS).map((leaf) => ({
       code: "CONDITION_NOT_MET",
       field: leaf.field,
       operator: leaf.operator,

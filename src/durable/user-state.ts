@@ -4,7 +4,7 @@ import { findUser } from "../db/users";
 import type { VersionedDefinition } from "../domain/definition";
 import { eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEvent } from "../domain/logged-event";
 import { chunkBySize, utf8Bytes } from "../domain/json";
-import { decideReward } from "../domain/rewards";
+import { decideReward, type FieldError } from "../domain/rewards";
 
 /** Idempotency keys are kept for 48 hours (the contract promises at least 24). */
 const IDEMPOTENCY_TTL_MS = 48 * 3_600_000;
@@ -27,18 +27,24 @@ export type Registration = {
   usergroups: string[];
 };
 
-export type LogEventCommand = {
-  definition: VersionedDefinition;
-  metadata: Record<string, unknown>;
-  occurredAt: string;
+type IdempotencyFields = {
   idempotencyKey: string | null;
   /** Hash of the request body, compared when an idempotency key is reused. */
   requestHash: string | null;
 };
 
+export type LogEventCommand =
+  | ({ kind: "log"; definition: VersionedDefinition; metadata: Record<string, unknown>; occurredAt: string } & IdempotencyFields)
+  /**
+   * A request the Worker refused because of the event's definition (unknown, inactive, metadata). With an
+   * idempotency key it still comes here: a retry of a request logged before the definition changed gets
+   * its first answer; otherwise the refusal stands.
+   */
+  | ({ kind: "rejected"; rejection: { status: 400 | 404; message: string; errors?: FieldError[] } } & IdempotencyFields);
+
 export type LogEventOutcome =
   | { status: 200; replayed: boolean; body: EventLoggedEnvelope }
-  | { status: 404 | 422; message: string };
+  | { status: 400 | 404 | 422; message: string; errors?: FieldError[] };
 
 type ProfileRow = Registration & { balance: number };
 
@@ -94,7 +100,10 @@ export class UserState extends DurableObject<Env> {
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
   async logEvents(projectKey: string, userId: string, commands: LogEventCommand[]): Promise<LogEventOutcome[]> {
     if (!this.profile() && !(await this.registerFromDatabase(projectKey, userId))) {
-      return commands.map(() => ({ status: 404, message: `User ${userId} is not registered in this project` }));
+      // Nothing was ever logged for this user, so there is nothing to replay either.
+      return commands.map((command) =>
+        command.kind === "rejected" ? command.rejection : { status: 404, message: `User ${userId} is not registered in this project` },
+      );
     }
     const now = Date.now();
     const outcomes = commands.map((command) => this.ctx.storage.transactionSync(() => this.logOne(command, now)));
@@ -157,7 +166,7 @@ export class UserState extends DurableObject<Env> {
   }
 
   private logOne(command: LogEventCommand, now: number): LogEventOutcome {
-    const { definition, metadata, idempotencyKey } = command;
+    const { idempotencyKey } = command;
     if (idempotencyKey !== null) {
       const prior = this.sql
         .exec<{ request_hash: string; response: string }>(
@@ -173,6 +182,8 @@ export class UserState extends DurableObject<Env> {
         return { status: 200, replayed: true, body: JSON.parse(prior.response) as EventLoggedEnvelope };
       }
     }
+    if (command.kind === "rejected") return command.rejection;
+    const { definition, metadata } = command;
 
     const profile = this.profile();
     if (!profile) return { status: 404, message: "User is not registered in this project" };

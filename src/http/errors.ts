@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-export type FieldError = { path: string; message: string };
+import type { FieldError } from "../domain/rewards";
+
+export type { FieldError };
 
 /** Every non-2xx answer has this shape, mirroring the spec's success envelope. */
 export const ErrorEnvelopeSchema = z

@@ -153,7 +153,7 @@ export const eventLogRoutes = createRouter()
     const prepared = await prepareLog(getDb(c.env.DB), principal, c.req.valid("json"), idempotencyKey);
     const [result] = await dispatchLogs(c.env, principal.projectKey, [prepared]);
     if (!result) throw new Error("no result for a dispatched log");
-    if (!result.ok) throw new ApiError(result.status, result.body.message);
+    if (!result.ok) throw new ApiError(result.status, result.body.message, result.body.errors);
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(result.body, 200);
   })

@@ -10,7 +10,7 @@ import type { EventLoggedEnvelope } from "../domain/logged-event";
 import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import type { LogEventCommand, LogEventOutcome } from "../durable/user-state";
-import { ApiError, envelope, validationError, type ErrorEnvelope } from "../http/errors";
+import { ApiError, envelope, validationError, type ErrorEnvelope, type FieldError } from "../http/errors";
 
 /** Backfilled timestamps may not lie in the future beyond clock skew, nor more than ten years back. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
@@ -69,25 +69,31 @@ export async function prepareLog(
       { path: "timestamp", message: "must not be more than 10 years ago" },
     ]);
   }
-  const definition = await findDefinition(db, principal.projectKey, body.eventId);
-  if (!definition) throw new ApiError(404, `Event ${body.eventId} does not exist in this project`);
-  if (definition.status !== "ACTIVE") {
-    throw new ApiError(400, `Event ${body.eventId} is not active`, [{ path: "eventId", message: "event is not active" }]);
-  }
-  if (definition.requiresApiKey && principal.kind !== "apiKey") {
-    throw new ApiError(403, `Event ${body.eventId} can only be logged with an API key`);
-  }
   const metadata = body.metadata ?? {};
-  const metadataErrors = validateMetadata(definition, metadata);
-  if (metadataErrors.length > 0) {
-    throw new ApiError(400, `Invalid metadata: ${metadataErrors[0]!.path}: ${metadataErrors[0]!.message}`, metadataErrors);
-  }
-  const occurredAt = new Date(occurredAtMs).toISOString();
   const requestHash =
     idempotencyKey === null
       ? null
       : await sha256Hex(canonicalJson({ eventId: body.eventId, userId: body.userId, metadata, timestamp: body.timestamp ?? null }));
-  return { userId: body.userId, command: { definition, metadata, occurredAt, idempotencyKey, requestHash } };
+  // Refusals that depend on the definition go to the user's object when the request carries an idempotency
+  // key, so that a retry of an event logged before the definition changed still gets its first answer.
+  const refuse = (status: 400 | 404, message: string, errors?: FieldError[]): PreparedLog => {
+    if (idempotencyKey === null) throw new ApiError(status, message, errors);
+    return { userId: body.userId, command: { kind: "rejected", rejection: { status, message, errors }, idempotencyKey, requestHash } };
+  };
+  const definition = await findDefinition(db, principal.projectKey, body.eventId);
+  if (!definition) return refuse(404, `Event ${body.eventId} does not exist in this project`);
+  if (definition.status !== "ACTIVE") {
+    return refuse(400, `Event ${body.eventId} is not active`, [{ path: "eventId", message: "event is not active" }]);
+  }
+  if (definition.requiresApiKey && principal.kind !== "apiKey") {
+    throw new ApiError(403, `Event ${body.eventId} can only be logged with an API key`);
+  }
+  const metadataErrors = validateMetadata(definition, metadata);
+  if (metadataErrors.length > 0) {
+    return refuse(400, `Invalid metadata: ${metadataErrors[0]!.path}: ${metadataErrors[0]!.message}`, metadataErrors);
+  }
+  const occurredAt = new Date(occurredAtMs).toISOString();
+  return { userId: body.userId, command: { kind: "log", definition, metadata, occurredAt, idempotencyKey, requestHash } };
 }
 
 export type LogResult =
@@ -97,7 +103,7 @@ export type LogResult =
 const toResult = (outcome: LogEventOutcome): LogResult =>
   outcome.status === 200
     ? { ok: true, replayed: outcome.replayed, body: outcome.body }
-    : { ok: false, status: outcome.status, body: envelope(outcome.status, outcome.message) };
+    : { ok: false, status: outcome.status, body: envelope(outcome.status, outcome.message, outcome.errors) };
 
 /**
  * Sends prepared logs to their users' objects: one call per user carrying that user's items in request order,

@@ -32,6 +32,7 @@ describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
     ],
     ["unknown key", { ...loginDefinition, limitPeriods: "day" }, "(root)"],
     ["negative limit", { ...loginDefinition, limit: -1 }, "limit"],
+    ["reward rate over 1e6", { ...loginDefinition, reward: { default: 1_000_001 } }, "reward.default"],
     ["bad status", { ...loginDefinition, status: "ON" }, "status"],
     ["bad loyaltyEventType", { ...loginDefinition, loyaltyEventType: "X" }, "loyaltyEventType"],
   ])("rejects %s with 400 naming the field", async (_name, body, path) => {

@@ -137,6 +137,9 @@ describe("POST /v1/event: errors", () => {
     expect(res.json.errors.map((e: { path: string }) => e.path)).toContain(path);
     const user = await api("GET", "/v1/admin/users/alice", { auth: admin });
     expect(user.json.balance).toBe(0);
+    // Nothing reached the user's object: no counter, nothing waiting in its outbox, nothing in the log.
+    const stub = env.USER_STATE.get(env.USER_STATE.idFromName(JSON.stringify([projectId, "alice"])));
+    expect(await stub.snapshot()).toEqual({ registered: true, balance: 0, counters: {}, outbox: 0 });
     expect(await logRows(projectId)).toHaveLength(0);
   });
 
@@ -410,5 +413,126 @@ describe("POST /v1/event: hostile input", () => {
     expect(res.status).toBe(200);
     const { results } = (await res.json()) as { results: Array<{ statusCode: number }> };
     expect(results.map((r) => r.statusCode)).toEqual([200, 503]);
+  });
+});
+
+const nest = (levels: number): unknown => {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+};
+
+describe("POST /v1/event: boundaries", () => {
+  it.each([
+    ["transaction value 1e9", { amount: 1e9 }, 200],
+    ["transaction value just over 1e9", { amount: 1e9 + 1 }, 400],
+    ["metadata nested 32 levels", { amount: 1, deep: nest(31) }, 200],
+    ["metadata nested 33 levels", { amount: 1, deep: nest(32) }, 400],
+  ])("%s answers %i", async (_name, metadata, status) => {
+    const { admin } = await setupProject();
+    expect((await api("POST", "/v1/event", { auth: admin, body: purchase("alice", metadata) })).status).toBe(status);
+  });
+
+  it.each([
+    ["4 minutes ahead", 4 * 60_000, 200],
+    ["6 minutes ahead", 6 * 60_000, 400],
+    ["9 years back", -9 * 365 * 86_400_000, 200],
+    ["11 years back", -11 * 365 * 86_400_000, 400],
+  ])("a timestamp %s answers %i", async (_name, offsetMs, status) => {
+    const { admin } = await setupProject();
+    const timestamp = new Date(Date.now() + offsetMs).toISOString();
+    expect((await api("POST", "/v1/event", { auth: admin, body: { ...purchase("alice"), timestamp } })).status).toBe(status);
+  });
+
+  it("accepts a body of just under 64 KiB", async () => {
+    const { admin } = await setupProject();
+    const overhead = JSON.stringify(purchase("alice", { amount: 1, blob: "" })).length;
+    const body = purchase("alice", { amount: 1, blob: "x".repeat(64 * 1024 - overhead) });
+    expect(JSON.stringify(body).length).toBe(64 * 1024);
+    expect((await api("POST", "/v1/event", { auth: admin, body })).status).toBe(200);
+  });
+
+  it("answers 422 rather than let a balance leave the exact integer range", async () => {
+    const { admin } = await setupProject({
+      definitions: { big: { title: "Big", type: "TRANSACTION", rewardValueField: "amount", reward: { default: 1e6 } } },
+    });
+    const log = () => api("POST", "/v1/event", { auth: admin, body: { eventId: "big", userId: "alice", metadata: { amount: 1e9 } } });
+    for (let i = 0; i < 9; i++) expect((await log()).status).toBe(200);
+    const overflow = await log();
+    expect(overflow.status).toBe(422);
+    expect((await api("GET", "/v1/admin/users/alice", { auth: admin })).json.balance).toBe(9e15);
+  });
+
+  it("400s an empty Idempotency-Key", async () => {
+    const { admin } = await setupProject();
+    const res = await api("POST", "/v1/event", { auth: admin, body: purchase("alice"), headers: { "idempotency-key": "" } });
+    expect(res.status).toBe(400);
+  });
+
+  it("checks requiresApiKey (403) before metadata (400)", async () => {
+    const { admin } = await setupProject({
+      definitions: {
+        pos: { title: "POS", reward: { default: 1 }, requiresApiKey: true, metadataFields: [{ key: "store", type: "string", required: true }] },
+      },
+    });
+    expect((await api("POST", "/v1/event", { auth: admin, body: { eventId: "pos", userId: "alice" } })).status).toBe(403);
+  });
+
+  it("applies a weekly limit per ISO week (Monday to Sunday, UTC)", async () => {
+    const { admin } = await setupProject({ definitions: { quiz: { title: "Quiz", reward: { default: 3 }, limit: 1, limitPeriod: "week" } } });
+    const at = async (timestamp: string) =>
+      (await api("POST", "/v1/event", { auth: admin, body: { eventId: "quiz", userId: "alice", timestamp } })).json.data.limitReached;
+    expect(await at("2026-03-01T23:00:00Z")).toBe(false); // Sunday of week 9
+    expect(await at("2026-02-23T00:00:00Z")).toBe(true); // Monday of week 9
+    expect(await at("2026-03-02T00:00:00Z")).toBe(false); // Monday of week 10
+  });
+
+  it("lists at most 10 failed conditions", async () => {
+    const conditions = Array.from({ length: 15 }, (_, i) => ({ field: `f${i}`, operator: "exists" }));
+    const { admin } = await setupProject({ definitions: { many: { title: "Many", reward: { default: 1 }, conditions: { type: "AND", conditions } } } });
+    const res = await api("POST", "/v1/event", { auth: admin, body: { eventId: "many", userId: "alice" } });
+    expect(res.json.data.reasons).toHaveLength(10);
+    expect(res.json.data.reasons[9]).toMatchObject({ code: "CONDITION_NOT_MET", field: "f9" });
+  });
+
+  it("accepts a 1000-event batch beyond 64 KiB", async () => {
+    const { admin } = await setupProject({ users: { alice: [], bob: [] } });
+    const events = Array.from({ length: 1000 }, (_, i) => purchase(i % 2 ? "alice" : "bob", { amount: 1, note: "n".repeat(40) }));
+    expect(JSON.stringify({ events }).length).toBeGreaterThan(64 * 1024);
+    const res = await api("POST", "/v1/events/batch", { auth: admin, body: { events } });
+    expect(res.status).toBe(200);
+    expect(res.json.results.filter((r: { statusCode: number }) => r.statusCode === 200)).toHaveLength(1000);
+  });
+});
+
+describe("definition changes", () => {
+  it("records the definition version with each logged event", async () => {
+    const { admin, projectId } = await setupProject();
+    await api("PUT", "/v1/admin/events/purchase_completed", { auth: admin, body: { ...purchaseDefinition, title: "Purchase v2" } });
+    const res = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 4 }) });
+    expect(res.json.data.title).toBe("Purchase v2");
+    const [row] = await eventually(async () => {
+      const rows = await logRows(projectId);
+      return rows.length === 1 ? rows : undefined;
+    });
+    expect(row!.definition_version).toBe(2);
+  });
+
+  it("still replays an idempotent retry after the event was deactivated", async () => {
+    const { admin } = await setupProject();
+    const headers = { "idempotency-key": "before-deactivation" };
+    const first = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 8 }), headers });
+    expect(first.status).toBe(200);
+    await api("DELETE", "/v1/admin/events/purchase_completed", { auth: admin });
+    const retry = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 8 }), headers });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(retry.json).toEqual(first.json);
+    const fresh = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 8 }), headers: { "idempotency-key": "after" } });
+    expect(fresh.status).toBe(400);
+    const conflicting = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 9 }), headers });
+    expect(conflicting.status).toBe(422);
+    const unregistered = await api("POST", "/v1/event", { auth: admin, body: purchase("nobody", { amount: 8 }), headers });
+    expect(unregistered.status).toBe(400);
   });
 });

@@ -101,6 +101,15 @@ describe("GET /v1/stats/event", () => {
     expect(Object.keys(res.json.data.dailyData)).toHaveLength(days);
   });
 
+  it("defaults to 7d and ignores month without timeframe=month", async () => {
+    const { admin } = await seeded();
+    for (const query of ["", "month=2025-07"]) {
+      const res = await stats(admin, query);
+      expect(res.json).toMatchObject({ period: "7d", startDate: "2025-08-01", endDate: "2025-08-07" });
+      expect(res.json.data.totalEvents).toBe(5);
+    }
+  });
+
   it.each([
     ["period=2d", "period"],
     ["timeframe=month", "month"],
