@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { projects } from "./schema";
 
@@ -17,12 +17,4 @@ export async function ensureProject(db: Db, projectKey: string): Promise<number>
   if (!row) throw new Error(`project ${projectKey} could not be created`);
   projectIds.set(projectKey, row.id);
   return row.id;
-}
-
-export async function findProjectId(db: Db, projectKey: string): Promise<number | null> {
-  const known = projectIds.get(projectKey);
-  if (known !== undefined) return known;
-  const row = await db.query.projects.findFirst({ columns: { id: true }, where: eq(projects.key, projectKey) });
-  if (row) projectIds.set(projectKey, row.id);
-  return row?.id ?? null;
 }

@@ -16,7 +16,6 @@ export const CONDITION_OPERATORS = [
   "starts_with",
   "exists",
 ] as const;
-export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
 export const ConditionLeafSchema = z
   .strictObject({

@@ -177,6 +177,7 @@ describe("POST /v1/event: errors", () => {
   it("404 for an unknown event, an unregistered user, or a user of another project", async () => {
     const a = await setupProject();
     const b = await setupProject({ users: { bob: [] } });
+    expect((await api("GET", "/v1/admin/users/bob", { auth: b.admin })).status).toBe(200);
     const unknownEvent = await api("POST", "/v1/event", { auth: a.admin, body: { eventId: "nope", userId: "alice" } });
     expect(unknownEvent.status).toBe(404);
     const unknownUser = await api("POST", "/v1/event", { auth: a.admin, body: purchase("ghost") });
