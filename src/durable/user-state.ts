@@ -110,10 +110,10 @@ export class UserState extends DurableObject<Env> {
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
     if (outcomes.some((o) => o.status === 200 && !o.replayed)) {
       // Written in the same turn as the outbox rows, so they commit together: a crash before the send below
-      // still leaves an alarm that delivers the outbox. The send does not hold up the answer (the outbox row
-      // is already durable); `npm run bench` measured ~12% more logs per second than awaiting it.
+      // still leaves an alarm that delivers the outbox. (Answering before the send measured no faster locally;
+      // see BENCHMARKS.md.)
       void this.ctx.storage.setAlarm(now + OUTBOX_RETRY_MS);
-      void this.flushOutbox();
+      await this.flushOutbox();
     }
     return outcomes;
   }
