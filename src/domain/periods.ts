@@ -33,6 +33,17 @@ export function limitPeriodKey(period: LimitPeriod, iso: string): string {
   }
 }
 
+/** Backfilled events may lie at most 5 minutes ahead (clock skew) and ten years back. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+const MAX_BACKFILL_MS = 3653 * 86_400_000;
+
+/** Why an event time is not acceptable at `nowMs`, or null when it is. */
+export function eventTimeProblem(occurredAtMs: number, nowMs: number): string | null {
+  if (occurredAtMs > nowMs + MAX_FUTURE_SKEW_MS) return "must not be in the future";
+  if (occurredAtMs < nowMs - MAX_BACKFILL_MS) return "must not be more than 10 years ago";
+  return null;
+}
+
 export function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }

@@ -42,11 +42,14 @@ export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
   });
 }
 
-export function validationError(error: z.ZodError, what: string, prefix = ""): ApiError {
-  const errors = fieldErrors(error, prefix);
+/** 400 naming the fields; the message repeats the first one (`Invalid body: userId: Required`). */
+export function invalidFields(what: string, errors: FieldError[]): ApiError {
   const first = errors[0];
   return new ApiError(400, first ? `Invalid ${what}: ${first.path}: ${first.message}` : `Invalid ${what}`, errors);
 }
+
+export const validationError = (error: z.ZodError, what: string, prefix = ""): ApiError =>
+  invalidFields(what, fieldErrors(error, prefix));
 
 /** Reusable OpenAPI response entries for the error statuses. */
 export const errorResponses = (...statuses: number[]) =>

@@ -149,7 +149,7 @@ const logBatch = createRoute({
 export const eventLogRoutes = createRouter()
   .openapi(logEvent, async (c) => {
     const principal = c.get("principal");
-    const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "Idempotency-Key");
+    const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
     const prepared = await prepareLog(getDb(c.env.DB), principal, c.req.valid("json"), idempotencyKey);
     const [result] = await dispatchLogs(c.env, principal.projectKey, [prepared]);
     if (!result) throw new Error("no result for a dispatched log");

@@ -6,15 +6,13 @@ import { findDefinition } from "../db/definitions";
 import { EventIdSchema } from "../domain/definition";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
 import { boundedJsonObject } from "../domain/json";
+import { eventTimeProblem } from "../domain/periods";
 import type { EventLoggedEnvelope } from "../domain/logged-event";
 import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import type { LogEventCommand, LogEventOutcome } from "../durable/user-state";
-import { ApiError, envelope, validationError, type ErrorEnvelope, type FieldError } from "../http/errors";
+import { ApiError, envelope, invalidFields, validationError, type ErrorEnvelope, type FieldError } from "../http/errors";
 
-/** Backfilled timestamps may not lie in the future beyond clock skew, nor more than ten years back. */
-const MAX_FUTURE_SKEW_MS = 5 * 60_000;
-const MAX_BACKFILL_MS = 3653 * 86_400_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export const LogEventBodySchema = z
@@ -33,20 +31,21 @@ export type LogEventBody = z.infer<typeof LogEventBodySchema>;
 /** A request item that passed every check the Worker can make; the user's object decides the rest. */
 export type PreparedLog = { userId: string; command: LogEventCommand };
 
-export function checkIdempotencyKey(key: string | null | undefined, path: string): string | null {
+/** `what` and `path` name where the key came from: ("header", "Idempotency-Key") or ("event", "events.3.idempotencyKey"). */
+export function checkIdempotencyKey(key: string | null | undefined, what: string, path: string): string | null {
   if (key === undefined || key === null) return null;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new ApiError(400, `Invalid ${path}: must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, [
-      { path, message: `must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` },
-    ]);
+    throw invalidFields(what, [{ path, message: `must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` }]);
   }
   return key;
 }
 
 /**
- * Checks one log request against the caller's rights and the event's definition, in the spec's order:
- * body shape (400), acting for another user (403), unknown event (404), inactive event (400), API key
- * required (403), metadata against the definition (400). Throws ApiError; reads D1 only on a cache miss.
+ * Checks one log request against the caller's rights and the event's definition, in this order: acting for
+ * another user or backfilling without server rights (403), event time (400), unknown event (404), inactive
+ * event (400), API key required (403), metadata against the definition (400). Throws ApiError, except that
+ * definition-dependent refusals of a request with an idempotency key go to the user's object (see `refuse`).
+ * Reads D1 only on a definitions cache miss.
  */
 export async function prepareLog(
   db: Db,
@@ -61,14 +60,8 @@ export async function prepareLog(
     throw new ApiError(403, "Only admin tokens and API keys may set timestamp");
   }
   const occurredAtMs = body.timestamp === undefined ? Date.now() : Date.parse(body.timestamp);
-  if (occurredAtMs > Date.now() + MAX_FUTURE_SKEW_MS) {
-    throw new ApiError(400, "Invalid body: timestamp: must not be in the future", [{ path: "timestamp", message: "must not be in the future" }]);
-  }
-  if (occurredAtMs < Date.now() - MAX_BACKFILL_MS) {
-    throw new ApiError(400, "Invalid body: timestamp: must not be more than 10 years ago", [
-      { path: "timestamp", message: "must not be more than 10 years ago" },
-    ]);
-  }
+  const timeProblem = eventTimeProblem(occurredAtMs, Date.now());
+  if (timeProblem !== null) throw invalidFields("body", [{ path: "timestamp", message: timeProblem }]);
   const metadata = body.metadata ?? {};
   const requestHash =
     idempotencyKey === null
@@ -144,5 +137,5 @@ export function parseBatchItem(raw: unknown, index: number): { body: LogEventBod
   const parsed = BatchItemSchema.safeParse(raw);
   if (!parsed.success) throw validationError(parsed.error, "event", `events.${index}`);
   const { idempotencyKey, ...body } = parsed.data;
-  return { body, idempotencyKey: checkIdempotencyKey(idempotencyKey, `events.${index}.idempotencyKey`) };
+  return { body, idempotencyKey: checkIdempotencyKey(idempotencyKey, "event", `events.${index}.idempotencyKey`) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { addDays, dayOf, daysInRange, hourOf, isoWeekOf, limitPeriodKey, monthOf, type LimitPeriod } from "../../src/domain/periods";
+import { addDays, dayOf, daysInRange, eventTimeProblem, hourOf, isoWeekOf, limitPeriodKey, monthOf, type LimitPeriod } from "../../src/domain/periods";
 
 /** Independent ISO-8601 week reference: week = floor((ordinal - weekday + 10) / 7), with year-boundary fixups. */
 function referenceIsoWeek(day: string): string {
@@ -178,5 +178,18 @@ describe("daysInRange", () => {
     expect(days[0]).toBe(start);
     expect(days.at(-1)).toBe(end);
     expect(new Set(days).size).toBe(count);
+  });
+});
+
+describe("eventTimeProblem", () => {
+  const now = Date.parse("2026-11-24T12:00:00Z");
+  it.each([
+    [now, null],
+    [now + 5 * 60_000, null],
+    [now + 5 * 60_000 + 1, "must not be in the future"],
+    [now - 3653 * 86_400_000, null],
+    [now - 3653 * 86_400_000 - 1, "must not be more than 10 years ago"],
+  ])("%i is %s", (occurredAt, problem) => {
+    expect(eventTimeProblem(occurredAt, now)).toBe(problem);
   });
 });
