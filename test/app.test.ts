@@ -81,5 +81,7 @@ describe("OpenAPI document", () => {
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["apiKey", "bearerAuth"]);
     expect(doc.components.schemas.Error.properties).toHaveProperty("errors");
     expect(doc.paths["/v1/event"].post.requestBody.content["application/json"].schema).toBeDefined();
+    const statsParams = doc.paths["/v1/stats/event"].get.parameters.map((p: { name: string }) => p.name);
+    expect(statsParams.sort()).toEqual(["eventId", "month", "period", "timeframe"]);
   });
 });

@@ -29,6 +29,19 @@ export function monthWindow(month: string): StatsWindow {
 
 export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
+/**
+ * The window a stats request asks for: a whole month when `month` is given (timeframe=month), else the
+ * period ending `today`. `period` is what the answer reports.
+ */
+export function requestedWindow(
+  request: { period: StatsPeriod; month: string | null },
+  today: string,
+  firstEventDay: string | null,
+): StatsWindow & { period: StatsPeriod | "month" } {
+  if (request.month !== null) return { period: "month", ...monthWindow(request.month) };
+  return { period: request.period, ...statsWindow(request.period, today, firstEventDay) };
+}
+
 /** Aggregate rows as the stats tables hold them. `bucket` is a day (YYYY-MM-DD) or an hour (YYYY-MM-DDTHH). */
 export type CountRow = {
   eventId: string;

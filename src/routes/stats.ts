@@ -5,7 +5,7 @@ import { findDefinition } from "../db/definitions";
 import { firstEventDay, readStatsRows } from "../db/stats";
 import { EventIdSchema } from "../domain/definition";
 import { dayOf } from "../domain/periods";
-import { eventStats, globalStats, MONTH_PATTERN, monthWindow, STATS_PERIODS, statsWindow, sumTotals } from "../domain/stats";
+import { eventStats, globalStats, MONTH_PATTERN, requestedWindow, STATS_PERIODS, sumTotals } from "../domain/stats";
 import { ApiError, errorResponses } from "../http/errors";
 import { anyCredential, createRouter } from "../http/router";
 
@@ -57,12 +57,18 @@ const getStats = createRoute({
   security: anyCredential,
   middleware: [requireServerRights] as const,
   request: {
-    query: z.object({
-      period: z.enum(STATS_PERIODS).default("7d"),
-      eventId: EventIdSchema.optional(),
-      timeframe: z.enum(["month"]).optional().openapi({ description: "`month` with `month=YYYY-MM` uses the monthly aggregates" }),
-      month: z.string().optional().openapi({ example: "2025-08" }),
-    }),
+    query: z
+      .object({
+        period: z.enum(STATS_PERIODS).default("7d"),
+        eventId: EventIdSchema.optional(),
+        timeframe: z.enum(["month"]).optional().openapi({ description: "`month` with `month=YYYY-MM` uses the monthly aggregates" }),
+        month: z.string().optional().openapi({ example: "2025-08", description: "YYYY-MM; used with timeframe=month" }),
+      })
+      .superRefine((query, ctx) => {
+        if (query.timeframe === "month" && (query.month === undefined || !MONTH_PATTERN.test(query.month))) {
+          ctx.addIssue({ code: "custom", path: ["month"], message: "must be YYYY-MM when timeframe=month" });
+        }
+      }),
   },
   responses: {
     200: { description: "Statistics", content: { "application/json": { schema: StatsResponseSchema } } },
@@ -73,22 +79,17 @@ const getStats = createRoute({
 export const statsRoutes = createRouter().openapi(getStats, async (c) => {
   const { period, eventId, timeframe, month } = c.req.valid("query");
   const projectKey = c.get("principal").projectKey;
-  if (timeframe === "month" && (month === undefined || !MONTH_PATTERN.test(month))) {
-    throw new ApiError(400, "Invalid query: month: must be YYYY-MM when timeframe=month", [{ path: "month", message: "must be YYYY-MM" }]);
-  }
   if (eventId !== undefined && !(await findDefinition(getDb(c.env.DB), projectKey, eventId))) {
     throw new ApiError(404, `Event ${eventId} does not exist in this project`);
   }
-  const byMonth = timeframe === "month" ? (month as string) : null;
-  const window =
-    byMonth !== null
-      ? monthWindow(byMonth)
-      : statsWindow(period, dayOf(new Date().toISOString()), period === "all" ? await firstEventDay(c.env.DB, projectKey) : null);
+  const byMonth = timeframe === "month" && month !== undefined ? month : null;
+  const firstDay = byMonth === null && period === "all" ? await firstEventDay(c.env.DB, projectKey) : null;
+  const { period: reported, ...window } = requestedWindow({ period, month: byMonth }, dayOf(new Date().toISOString()), firstDay);
   const scope = eventId === undefined ? ({ kind: "global" } as const) : ({ kind: "event", eventId } as const);
   const rows = await readStatsRows(c.env.DB, projectKey, scope, window, byMonth);
   const data =
     scope.kind === "global"
       ? globalStats({ window, ...rows })
       : eventStats({ window, ...rows, totals: sumTotals(rows.eventTotals) });
-  return c.json({ period: byMonth !== null ? "month" : period, eventId: eventId ?? null, ...window, data }, 200);
+  return c.json({ period: reported, eventId: eventId ?? null, ...window, data }, 200);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { globalStats, monthWindow, statsWindow, type CountRow } from "../../src/domain/stats";
+import { globalStats, monthWindow, requestedWindow, statsWindow, type CountRow } from "../../src/domain/stats";
 
 describe("statsWindow", () => {
   it.each([
@@ -62,5 +62,20 @@ describe("globalStats", () => {
     expect(stats.eventBreakdown.e00!.users).toBe(0);
     expect(stats.totalEvents).toBe(eventTotals.reduce((s, t) => s + t.count, 0));
     expect(stats._metadata).toEqual({ uniqueUsersCalculationMethod: "exact", uniqueUsersNote: null });
+  });
+});
+
+describe("requestedWindow", () => {
+  it("uses the whole month when one is given, else the period ending today", () => {
+    expect(requestedWindow({ period: "7d", month: "2025-02" }, "2025-08-07", null)).toEqual({
+      period: "month",
+      startDate: "2025-02-01",
+      endDate: "2025-02-28",
+    });
+    expect(requestedWindow({ period: "7d", month: null }, "2025-08-07", null)).toEqual({
+      period: "7d",
+      startDate: "2025-08-01",
+      endDate: "2025-08-07",
+    });
   });
 });
