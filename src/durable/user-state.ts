@@ -82,8 +82,8 @@ export class UserState extends DurableObject<Env> {
     `);
   }
 
-  /** Registers the user (or updates its usergroups); the balance and counters are kept. */
-  async register(registration: Registration): Promise<void> {
+  /** Registers the user (or updates its usergroups); the balance and counters are kept. Returns the balance. */
+  async register(registration: Registration): Promise<number> {
     this.unknownUntil = 0;
     this.sql.exec(
       `INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups) VALUES (1, ?, ?, ?, ?, ?)
@@ -95,6 +95,7 @@ export class UserState extends DurableObject<Env> {
       registration.accountId,
       JSON.stringify(registration.usergroups),
     );
+    return this.profile()?.balance ?? 0;
   }
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */

@@ -53,8 +53,8 @@ const getUser = createRoute({
   responses: { 200: userResponse("The user"), ...errorResponses(401, 403, 404) },
 });
 
-async function withBalance(env: Env, user: RegisteredUser) {
-  const { balance } = await userStateStub(env, user.projectKey, user.userId).snapshot();
+/** The API's view of a user: the D1 row without internal keys, plus the balance its object holds. */
+function userBody(user: RegisteredUser, balance: number) {
   const { projectKey: _p, programId: _id, ...rest } = user;
   return { ...rest, balance };
 }
@@ -65,13 +65,14 @@ export const adminUsersRoutes = createRouter()
     const projectKey = c.get("principal").projectKey;
     // D1 first (it assigns accountId), then the user's object; a lost second write heals on the next log.
     const { created, user } = await upsertUser(getDb(c.env.DB), projectKey, userId, c.req.valid("json"));
-    await userStateStub(c.env, projectKey, userId).register(user);
-    const body = await withBalance(c.env, user);
+    const balance = await userStateStub(c.env, projectKey, userId).register(user);
+    const body = userBody(user, balance);
     return created ? c.json(body, 201) : c.json(body, 200);
   })
   .openapi(getUser, async (c) => {
     const { userId } = c.req.valid("param");
     const user = await findUser(getDb(c.env.DB), c.get("principal").projectKey, userId);
     if (!user) throw new ApiError(404, `User ${userId} is not registered in this project`);
-    return c.json(await withBalance(c.env, user), 200);
+    const { balance } = await userStateStub(c.env, user.projectKey, userId).snapshot();
+    return c.json(userBody(user, balance), 200);
   });

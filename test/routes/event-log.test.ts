@@ -49,6 +49,9 @@ describe("POST /v1/event: the spec's 200", () => {
     const res = await api("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 5000 }) });
     expect(res.json.data).toMatchObject({ points: 1000, balance: 1000 });
     expect(res.json.data.reasons).toEqual([{ code: "MAXIMUM_REWARD_APPLIED", uncappedPoints: 5000, maximumReward: 1000 }]);
+    // Re-registering (say, new usergroups) keeps the balance and reports it.
+    const updated = await api("PUT", "/v1/admin/users/alice", { auth: admin, body: { usergroups: ["gold"] } });
+    expect(updated.json).toMatchObject({ usergroups: ["gold"], balance: 1000 });
   });
 
   it("chooses the usergroup from metadata first, then the registered groups, then default", async () => {
