@@ -3,16 +3,15 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { authenticate } from "./auth/middleware";
 import type { AppEnv } from "./http/context";
+import { MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES } from "./domain/limits";
 import { ApiError, envelope } from "./http/errors";
 import { adminEventsRoutes } from "./routes/admin-events";
 import { adminUsersRoutes } from "./routes/admin-users";
 import { apiKeysRoutes } from "./routes/api-keys";
-import { eventLogRoutes, eventsRoutes } from "./routes/events";
+import { eventLogRoutes } from "./routes/event-log";
+import { eventsRoutes } from "./routes/events";
 import { statsRoutes } from "./routes/stats";
 
-export const MAX_BODY_BYTES = 64 * 1024;
-/** A batch of up to 1000 events gets room for about 2 KiB per event. */
-export const MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024;
 
 /** /v0, /v2 and /v3 are served by the /v1 routes; any other /vN falls through to 404. */
 export function versionedPath(request: Request): string {
@@ -64,11 +63,14 @@ export function createApp() {
   });
 
   app.use("/v1/*", authenticate);
-  app.route("/v1", eventsRoutes);
-  app.route("/v1", eventLogRoutes);
-  app.route("/v1", adminEventsRoutes);
-  app.route("/v1", adminUsersRoutes);
-  app.route("/v1", apiKeysRoutes);
-  app.route("/v1", statsRoutes);
-  return app;
+  return app
+    .route("/v1", eventsRoutes)
+    .route("/v1", eventLogRoutes)
+    .route("/v1", adminEventsRoutes)
+    .route("/v1", adminUsersRoutes)
+    .route("/v1", apiKeysRoutes)
+    .route("/v1", statsRoutes);
 }
+
+/** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
+import { TtlCache } from "../lib/ttl-cache";
 import { PROJECT_KEY_PATTERN, type Principal } from "./principal";
 
 /** Fixed by configuration, never by the token: HS256 always verifies against JWT_SECRET, never against a JWKS key. */
@@ -12,7 +13,8 @@ const ClaimsSchema = z.object({
   role: z.enum(["user", "admin"]),
 });
 
-const jwksByUrl = new Map<string, JWTVerifyGetKey>();
+/** Keyed by configuration, not by request input; jose's key set refreshes its keys itself. */
+const jwksByUrl = new TtlCache<string, JWTVerifyGetKey>(4, 24 * 3_600_000);
 function remoteJwks(url: string): JWTVerifyGetKey {
   let jwks = jwksByUrl.get(url);
   if (!jwks) {
@@ -22,7 +24,7 @@ function remoteJwks(url: string): JWTVerifyGetKey {
   return jwks;
 }
 
-const secretKeys = new Map<string, Uint8Array>();
+const secretKeys = new TtlCache<string, Uint8Array>(4, 24 * 3_600_000);
 function secretKey(secret: string): Uint8Array {
   let key = secretKeys.get(secret);
   if (!key) {

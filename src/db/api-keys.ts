@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { sha256Hex } from "../domain/hashing";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Db } from "./client";
 import { ensureProject } from "./projects";
 import { apiKeys } from "./schema";
@@ -18,24 +19,18 @@ const hashApiKey = sha256Hex;
  * another isolate takes effect there within CACHE_MS. Misses are not cached (random keys must not fill memory),
  * and the cache is bounded.
  */
-const CACHE_MS = 30_000;
-const CACHE_ENTRIES = 1_000;
-type CachedKey = { key: { id: string; projectKey: string }; until: number };
-const lookups = new Map<string, CachedKey>();
+const lookups = new TtlCache<string, { id: string; projectKey: string }>(1_000, 30_000);
 
 export async function findActiveApiKey(db: Db, key: string): Promise<{ id: string; projectKey: string } | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
   const hash = await hashApiKey(key);
-  const cached = lookups.get(hash);
-  if (cached && cached.until > Date.now()) return cached.key;
-  const row = await db.query.apiKeys.findFirst({
-    columns: { id: true, projectKey: true },
-    where: and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)),
-  });
-  if (!row) return null;
-  if (lookups.size >= CACHE_ENTRIES) lookups.delete(lookups.keys().next().value!);
-  lookups.set(hash, { key: row, until: Date.now() + CACHE_MS });
-  return row;
+  const found = await lookups.getOrLoad(hash, () =>
+    db.query.apiKeys.findFirst({
+      columns: { id: true, projectKey: true },
+      where: and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)),
+    }),
+  );
+  return found ?? null;
 }
 
 export type ApiKeyInfo = { id: string; name: string; keyPrefix: string; createdAt: string };

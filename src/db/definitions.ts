@@ -1,19 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { EventDefinition, EventDefinitionBody, VersionedDefinition } from "../domain/definition";
+import type { EventDefinition, VersionedDefinition } from "../domain/definition";
 import type { Db } from "./client";
-import { ensureProject } from "./projects";
 import { eventDefinitions, projects } from "./schema";
 
-/**
- * Per-isolate cache of a project's definitions. After CHECK_AFTER_MS the cache asks D1 only for the
- * project's definitions version (one tiny query) and reloads the definitions when it moved; writes made
- * through this isolate invalidate at once. So POST /v1/event reads D1 at most once per project per interval.
- */
-const CHECK_AFTER_MS = 5_000;
-type CachedProject = { version: number; checkedAt: number; definitions: Map<string, VersionedDefinition> };
-const cache = new Map<string, CachedProject>();
-
-async function projectVersion(db: Db, projectKey: string): Promise<number> {
+/** The project's definitions version: it grows on every definition change, so caches can tell they are stale. */
+export async function definitionsVersion(db: Db, projectKey: string): Promise<number> {
   const row = await db.query.projects.findFirst({
     columns: { definitionsVersion: true },
     where: eq(projects.key, projectKey),
@@ -21,46 +12,28 @@ async function projectVersion(db: Db, projectKey: string): Promise<number> {
   return row?.definitionsVersion ?? 0;
 }
 
-async function loadAll(db: Db, projectKey: string): Promise<Map<string, VersionedDefinition>> {
+/** Every definition of the project, ordered by eventId. */
+export async function loadDefinitions(db: Db, projectKey: string): Promise<VersionedDefinition[]> {
   const rows = await db
     .select({ eventId: eventDefinitions.eventId, version: eventDefinitions.version, document: eventDefinitions.document })
     .from(eventDefinitions)
     .where(eq(eventDefinitions.projectKey, projectKey))
     .orderBy(eventDefinitions.eventId);
-  return new Map(rows.map((r) => [r.eventId, { ...(r.document as EventDefinition), version: r.version }]));
+  return rows.map((r) => ({ ...(r.document as EventDefinition), version: r.version }));
 }
 
-/** All definitions of a project, ordered by eventId, served from the isolate cache when fresh. */
-export async function projectDefinitions(db: Db, projectKey: string): Promise<Map<string, VersionedDefinition>> {
-  const now = Date.now();
-  const cached = cache.get(projectKey);
-  if (cached && now - cached.checkedAt < CHECK_AFTER_MS) return cached.definitions;
-  const version = await projectVersion(db, projectKey);
-  if (cached && cached.version === version) {
-    cached.checkedAt = now;
-    return cached.definitions;
-  }
-  const definitions = await loadAll(db, projectKey);
-  cache.set(projectKey, { version, checkedAt: now, definitions });
-  return definitions;
-}
-
-export async function findDefinition(db: Db, projectKey: string, eventId: string): Promise<VersionedDefinition | undefined> {
-  return (await projectDefinitions(db, projectKey)).get(eventId);
-}
+const bumpDefinitionsVersion = (db: Db, projectKey: string) =>
+  db
+    .update(projects)
+    .set({ definitionsVersion: sql`${projects.definitionsVersion} + 1` })
+    .where(eq(projects.key, projectKey));
 
 /**
  * Creates or replaces a definition and bumps the project's definitions version in one D1 batch (a transaction).
- * Returns whether it was created.
+ * Returns whether it was created. The project row must exist.
  */
-export async function putDefinition(
-  db: Db,
-  projectKey: string,
-  eventId: string,
-  body: EventDefinitionBody,
-): Promise<{ created: boolean; definition: EventDefinition }> {
-  await ensureProject(db, projectKey);
-  const definition: EventDefinition = { eventId, ...body };
+export async function upsertDefinition(db: Db, projectKey: string, definition: EventDefinition): Promise<{ created: boolean }> {
+  const { eventId, status } = definition;
   const now = new Date().toISOString();
   const existing = await db.query.eventDefinitions.findFirst({
     columns: { version: true },
@@ -69,23 +42,19 @@ export async function putDefinition(
   await db.batch([
     db
       .insert(eventDefinitions)
-      .values({ projectKey, eventId, version: 1, status: body.status, document: definition, updatedAt: now })
+      .values({ projectKey, eventId, version: 1, status, document: definition, updatedAt: now })
       .onConflictDoUpdate({
         target: [eventDefinitions.projectKey, eventDefinitions.eventId],
         set: {
           version: sql`${eventDefinitions.version} + 1`,
-          status: body.status,
+          status,
           document: sql`excluded.document`,
           updatedAt: now,
         },
       }),
-    db
-      .update(projects)
-      .set({ definitionsVersion: sql`${projects.definitionsVersion} + 1` })
-      .where(eq(projects.key, projectKey)),
+    bumpDefinitionsVersion(db, projectKey),
   ]);
-  cache.delete(projectKey);
-  return { created: !existing, definition };
+  return { created: !existing };
 }
 
 /** Sets a definition INACTIVE; logged history keeps pointing at it. Returns null when it does not exist. */
@@ -102,12 +71,8 @@ export async function deactivateDefinition(db: Db, projectKey: string, eventId: 
       })
       .where(and(eq(eventDefinitions.projectKey, projectKey), eq(eventDefinitions.eventId, eventId)))
       .returning({ document: eventDefinitions.document }),
-    db
-      .update(projects)
-      .set({ definitionsVersion: sql`${projects.definitionsVersion} + 1` })
-      .where(eq(projects.key, projectKey)),
+    bumpDefinitionsVersion(db, projectKey),
   ]);
-  cache.delete(projectKey);
   const row = updated[0];
   return row ? (row.document as EventDefinition) : null;
 }

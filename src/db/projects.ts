@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Db } from "./client";
 import { projects } from "./schema";
 
-/** Project numeric ids never change, so an isolate may keep them forever. */
-const projectIds = new Map<string, number>();
+/** Project numeric ids never change, so an isolate may keep them as long as it likes (bounded in number). */
+const projectIds = new TtlCache<string, number>(10_000, 24 * 3_600_000);
 
 /** Returns the project's numeric id, creating the project on first use (projects are implicit in the claims). */
 export async function ensureProject(db: Db, projectKey: string): Promise<number> {

@@ -1,6 +1,51 @@
 import type { CountRow, StatsWindow, Totals, UsersPerDay } from "../domain/stats";
 
-/** Stats reads touch only aggregate rows: their cost grows with the days in the window, not with events. */
+/**
+ * The aggregate tables: written by the queue consumer from exactly the event-log rows one ingest added
+ * (tagged with its batch token), read by GET /v1/stats/event. Reads touch only aggregate rows: their cost
+ * grows with the days in the window, not with events.
+ */
+
+/** The aggregate tables and how many characters of the ISO timestamp name their bucket. */
+const STATS_GRANULARITIES = [
+  { table: "stats_hourly", bucketLength: 13 },
+  { table: "stats_daily", bucketLength: 10 },
+  { table: "stats_monthly", bucketLength: 7 },
+] as const;
+
+/** Adds the rows an ingest inserted (and only those) to one aggregate table, per event and project-wide ('*'). */
+const aggregateInto = (table: string, bucketLength: number) => `
+INSERT INTO ${table} (project_key, event_id, bucket, count, points, condition_met, condition_failed, limit_reached)
+SELECT project_key, event_id, bucket, COUNT(*), SUM(points), SUM(condition_reached), SUM(1 - condition_reached), SUM(limit_reached)
+FROM (
+  SELECT project_key, event_id, substr(occurred_at, 1, ${bucketLength}) AS bucket, points, condition_reached, limit_reached
+    FROM event_log WHERE ingest_batch = ?1
+  UNION ALL
+  SELECT project_key, '*', substr(occurred_at, 1, ${bucketLength}), points, condition_reached, limit_reached
+    FROM event_log WHERE ingest_batch = ?1
+)
+WHERE true
+GROUP BY project_key, event_id, bucket
+ON CONFLICT (project_key, event_id, bucket) DO UPDATE SET
+  count = count + excluded.count,
+  points = points + excluded.points,
+  condition_met = condition_met + excluded.condition_met,
+  condition_failed = condition_failed + excluded.condition_failed,
+  limit_reached = limit_reached + excluded.limit_reached`;
+
+const RECORD_ACTIVE_USERS = `
+INSERT OR IGNORE INTO stats_daily_users (project_key, event_id, day, user_id)
+SELECT project_key, event_id, substr(occurred_at, 1, 10), user_id FROM event_log WHERE ingest_batch = ?1
+UNION
+SELECT project_key, '*', substr(occurred_at, 1, 10), user_id FROM event_log WHERE ingest_batch = ?1`;
+
+/** The statements that add the event-log rows tagged `batchToken` to every aggregate (4 statements). */
+export function aggregateIngested(d1: D1Database, batchToken: string): D1PreparedStatement[] {
+  return [
+    ...STATS_GRANULARITIES.map(({ table, bucketLength }) => d1.prepare(aggregateInto(table, bucketLength)).bind(batchToken)),
+    d1.prepare(RECORD_ACTIVE_USERS).bind(batchToken),
+  ];
+}
 
 const COUNT_COLUMNS = `count, points, condition_met AS conditionMet, condition_failed AS conditionFailed, limit_reached AS limitReached`;
 const SUMMED_COLUMNS = `SUM(count) AS count, SUM(points) AS points, SUM(condition_met) AS conditionMet,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { jsonDepth, MAX_JSON_DEPTH } from "./json";
-import { MAX_REWARD_RATE } from "./rewards";
+import { jsonDepth } from "./json";
+import { MAX_JSON_DEPTH, MAX_REWARD_RATE } from "./limits";
 
 /** The operators a condition leaf may use, and what kind of `value` each expects. */
 export const CONDITION_OPERATORS = [

@@ -1,7 +1,5 @@
 import { z } from "@hono/zod-openapi";
-
-/** Nesting deeper than this is refused: cloning and serialising such values would exhaust the stack. */
-export const MAX_JSON_DEPTH = 32;
+import { MAX_JSON_DEPTH } from "./limits";
 
 /** Nesting depth of a parsed JSON value, measured iteratively so hostile input cannot overflow the stack. */
 export function jsonDepth(value: unknown, limit = MAX_JSON_DEPTH + 1): number {

@@ -1,10 +1,13 @@
-import { z } from "zod";
-import type { EventDefinition } from "./definition";
-import type { Reason, RewardDecision } from "./rewards";
+import { z } from "@hono/zod-openapi";
+import type { EventDefinition, VersionedDefinition } from "./definition";
+import { ReasonSchema, type RewardDecision } from "./rewards";
+import type { UserProfile } from "./user";
 
 /**
  * One logged event as the user's Durable Object commits it to its outbox and sends it to the stats queue:
  * everything the event log, the stats and the loyalty ledger need. `eventUid` makes every consumer idempotent.
+ * This schema is the one list of a logged event's fields: the event log's columns are derived from it
+ * (src/db/event-log.ts), so a new field means this schema, a column in src/db/schema.ts and a migration.
  */
 export const LoggedEventSchema = z.object({
   eventUid: z.string().min(1),
@@ -39,27 +42,32 @@ export type LoggedEvent = z.infer<typeof LoggedEventSchema>;
 export const EVENT_LOGGED_MESSAGE = "Event erfolgreich geloggt";
 export const LIMIT_REACHED_MESSAGE = "Event Limit erreicht";
 
-export type EventLoggedData = {
-  userId: string;
-  eventId: string;
-  points: number;
-  type: EventDefinition["type"];
-  title: string;
-  limit: number | null;
-  maximumReward: number | null;
-  metadata: Record<string, unknown>;
-  conditionReached: boolean;
-  limitReached: boolean;
-  userGroupId: string;
-  balance: number;
-  reasons: Reason[];
-};
+/** The `data` of the spec's 200 answer to POST /v1/event, plus `balance` and `reasons`. */
+export const EventLoggedDataSchema = z.object({
+  userId: z.string(),
+  eventId: z.string(),
+  points: z.number().int(),
+  type: z.enum(["STANDARD", "TRANSACTION"]),
+  title: z.string(),
+  limit: z.number().int().nullable(),
+  maximumReward: z.number().int().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  conditionReached: z.boolean(),
+  limitReached: z.boolean(),
+  userGroupId: z.string(),
+  balance: z.number().int().describe("The user's points after this log"),
+  reasons: z.array(ReasonSchema).describe("Why points were not (fully) awarded"),
+});
+export type EventLoggedData = z.infer<typeof EventLoggedDataSchema>;
 
-export type EventLoggedEnvelope = {
-  statusCode: 200;
-  message: typeof EVENT_LOGGED_MESSAGE | typeof LIMIT_REACHED_MESSAGE;
-  data: EventLoggedData;
-};
+export const EventLoggedEnvelopeSchema = z
+  .object({
+    statusCode: z.literal(200),
+    message: z.enum([EVENT_LOGGED_MESSAGE, LIMIT_REACHED_MESSAGE]),
+    data: EventLoggedDataSchema,
+  })
+  .openapi("EventLogged");
+export type EventLoggedEnvelope = z.infer<typeof EventLoggedEnvelopeSchema>;
 
 /** The spec's 200 envelope for POST /v1/event, plus `balance` and `reasons`. */
 export function eventLoggedEnvelope(
@@ -87,5 +95,43 @@ export function eventLoggedEnvelope(
       balance,
       reasons: decision.reasons,
     },
+  };
+}
+
+export type LoggedEventInput = {
+  eventUid: string;
+  profile: UserProfile;
+  definition: VersionedDefinition;
+  decision: RewardDecision;
+  metadata: Record<string, unknown>;
+  occurredAt: string;
+  recordedAt: string;
+  idempotencyKey: string | null;
+};
+
+/** The event-log entry for one decided log; `profile.balance` is the balance before it. */
+export function buildLoggedEvent(input: LoggedEventInput): LoggedEvent {
+  const { profile, definition, decision } = input;
+  return {
+    eventUid: input.eventUid,
+    projectKey: profile.projectKey,
+    programId: profile.programId,
+    userId: profile.userId,
+    accountId: profile.accountId,
+    eventId: definition.eventId,
+    definitionVersion: definition.version,
+    eventType: definition.type,
+    loyaltyEventType: definition.loyaltyEventType ?? null,
+    metadata: input.metadata,
+    occurredAt: input.occurredAt,
+    recordedAt: input.recordedAt,
+    points: decision.points,
+    balanceBefore: profile.balance,
+    balanceAfter: profile.balance + decision.points,
+    userGroupId: decision.userGroupId,
+    conditionReached: decision.conditionReached,
+    limitReached: decision.limitReached,
+    reward: { ...decision.reward, reasons: decision.reasons },
+    idempotencyKey: input.idempotencyKey,
   };
 }

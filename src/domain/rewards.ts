@@ -1,15 +1,12 @@
+import { z } from "@hono/zod-openapi";
 import { evaluateConditions, readPath } from "./conditions";
-import type { ConditionLeaf, EventDefinition, MetadataField } from "./definition";
+import { CONDITION_OPERATORS, type EventDefinition, type MetadataField } from "./definition";
 import { summarizeValue } from "./json";
+import { MAX_CONDITION_REASONS, MAX_TRANSACTION_VALUE } from "./limits";
 import { limitPeriodKey } from "./periods";
 
 export type FieldError = { path: string; message: string };
 
-/** Largest accepted TRANSACTION value: with rates up to MAX_REWARD_RATE, points stay exact integers. */
-export const MAX_TRANSACTION_VALUE = 1e9;
-export const MAX_REWARD_RATE = 1e6;
-/** At most this many failed conditions are listed in `reasons` (a definition may have thousands of leaves). */
-export const MAX_CONDITION_REASONS = 10;
 
 function typeOfValue(value: unknown): MetadataField["type"] | "null" {
   if (value === null) return "null";
@@ -68,10 +65,21 @@ export function roundHalfUp(value: number): number {
   return whole + Math.floor(fraction + 0.5);
 }
 
-export type Reason =
-  | { code: "CONDITION_NOT_MET"; field: string; operator: ConditionLeaf["operator"]; expected?: unknown; actual?: unknown }
-  | { code: "LIMIT_REACHED"; limit: number; limitPeriod: string; periodKey: string }
-  | { code: "MAXIMUM_REWARD_APPLIED"; uncappedPoints: number; maximumReward: number };
+/** Why a log awarded fewer points than its reward rate: failed condition leaves, the limit, or the cap. */
+export const ReasonSchema = z
+  .discriminatedUnion("code", [
+    z.object({
+      code: z.literal("CONDITION_NOT_MET"),
+      field: z.string(),
+      operator: z.enum(CONDITION_OPERATORS),
+      expected: z.unknown().optional(),
+      actual: z.unknown().optional(),
+    }),
+    z.object({ code: z.literal("LIMIT_REACHED"), limit: z.number().int(), limitPeriod: z.string(), periodKey: z.string() }),
+    z.object({ code: z.literal("MAXIMUM_REWARD_APPLIED"), uncappedPoints: z.number(), maximumReward: z.number() }),
+  ])
+  .openapi("Reason");
+export type Reason = z.infer<typeof ReasonSchema>;
 
 export type RewardDetails = {
   rate: number;

@@ -48,6 +48,12 @@ export function invalidFields(what: string, errors: FieldError[]): ApiError {
   return new ApiError(400, first ? `Invalid ${what}: ${first.path}: ${first.message}` : `Invalid ${what}`, errors);
 }
 
+/** The one "event does not exist" answer (logging, reading a definition, stats, deactivating). */
+export const eventNotFound = (eventId: string): ApiError => new ApiError(404, `Event ${eventId} does not exist in this project`);
+
+/** The one "user is not registered" answer. */
+export const userNotFound = (userId: string): ApiError => new ApiError(404, `User ${userId} is not registered in this project`);
+
 export const validationError = (error: z.ZodError, what: string, prefix = ""): ApiError =>
   invalidFields(what, fieldErrors(error, prefix));
 

@@ -12,6 +12,3 @@ export function createRouter() {
     },
   });
 }
-
-/** Security requirement for routes that accept either credential. */
-export const anyCredential: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKey: [] }];

@@ -1,6 +1,7 @@
-import { LoggedEventSchema, type LoggedEvent } from "../domain/logged-event";
+import { insertDeadLetters, type DeadLetter } from "../db/dead-letters";
 import { chunkBySize, utf8Bytes } from "../domain/json";
-import { ingestEvents } from "./ingest";
+import { LoggedEventSchema, type LoggedEvent } from "../domain/logged-event";
+import { ingestEvents } from "../services/ingestion";
 
 export const EVENTS_QUEUE = "loyalty-events";
 export const DEAD_LETTER_QUEUE = "loyalty-events-dlq";
@@ -15,7 +16,7 @@ type Parsed = { message: Message<unknown>; event: LoggedEvent; bytes: number };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Dead letters are copied to D1 so they can be inspected and replayed.
-  if (batch.queue === DEAD_LETTER_QUEUE) return parkMessages(env, batch.queue, [...batch.messages]);
+  if (batch.queue === DEAD_LETTER_QUEUE) return park(env, batch.queue, [...batch.messages]);
   return ingestBatch(batch, env);
 }
 
@@ -32,38 +33,39 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
     if (result.success) parsed.push({ message, event: result.data, bytes: utf8Bytes(JSON.stringify(result.data)) });
     else malformed.push(message);
   }
-  if (malformed.length > 0) await parkMessages(env, batch.queue, malformed);
+  if (malformed.length > 0) await park(env, batch.queue, malformed);
 
   for (const chunk of chunkBySize(parsed, (p) => p.bytes, MAX_PARAMETER_BYTES)) {
-    try {
-      await ingestEvents(env.DB, chunk.map((p) => p.event));
-      for (const { message } of chunk) message.ack();
-    } catch (error) {
-      console.error("event ingest failed; retrying chunk", error);
-      for (const { message } of chunk) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
+    await settle(
+      chunk.map((p) => p.message),
+      () => ingestEvents(env.DB, chunk.map((p) => p.event)),
+      "event ingest failed; retrying chunk",
+    );
   }
 }
 
 /** Stores messages in dead_letters (idempotent on message id) and acks them; retries them if D1 fails. */
-async function parkMessages(env: Env, queue: string, messages: Message<unknown>[]): Promise<void> {
-  const rows = messages.map((message) => {
-    const row = JSON.stringify({ id: message.id, body: JSON.stringify(message.body), attempts: message.attempts });
-    return { message, row, bytes: utf8Bytes(row) };
+async function park(env: Env, queue: string, messages: Message<unknown>[]): Promise<void> {
+  const letters = messages.map((message) => {
+    const letter: DeadLetter = { messageId: message.id, body: JSON.stringify(message.body), attempts: message.attempts };
+    return { message, letter, bytes: utf8Bytes(JSON.stringify(letter)) };
   });
-  for (const chunk of chunkBySize(rows, (r) => r.bytes, MAX_PARAMETER_BYTES)) {
-    try {
-      await env.DB.prepare(
-        `INSERT INTO dead_letters (queue, message_id, body, attempts)
-         SELECT ?1, value ->> '$.id', value ->> '$.body', value ->> '$.attempts' FROM json_each(?2) WHERE true
-         ON CONFLICT (message_id) DO NOTHING`,
-      )
-        .bind(queue, `[${chunk.map((r) => r.row).join(",")}]`)
-        .run();
-      for (const { message } of chunk) message.ack();
-    } catch (error) {
-      console.error("could not park messages; retrying", error);
-      for (const { message } of chunk) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
+  for (const chunk of chunkBySize(letters, (l) => l.bytes, MAX_PARAMETER_BYTES)) {
+    await settle(
+      chunk.map((l) => l.message),
+      () => insertDeadLetters(env.DB, queue, chunk.map((l) => l.letter)),
+      "could not park messages; retrying",
+    );
+  }
+}
+
+/** Acks the messages when `work` commits, else retries them with backoff. */
+async function settle(messages: Message<unknown>[], work: () => Promise<void>, failure: string): Promise<void> {
+  try {
+    await work();
+    for (const message of messages) message.ack();
+  } catch (error) {
+    console.error(failure, error);
+    for (const message of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }

@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { requireServerRights } from "../auth/middleware";
+import { z } from "@hono/zod-openapi";
 import { createApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
 import { getDb } from "../db/client";
 import { ApiError, errorResponses } from "../http/errors";
-import { anyCredential, createRouter } from "../http/router";
+import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
+import { createRouter } from "../http/router";
 
 const ApiKeySchema = z
   .object({ id: z.string(), name: z.string(), keyPrefix: z.string(), createdAt: z.string() })
@@ -12,42 +12,28 @@ const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().describe("Show
   "CreatedApiKey",
 );
 
-const createKey = createRoute({
+const createKey = adminRoute({
   method: "post",
   path: "/admin/api-keys",
   summary: "Create a server API key for the project",
-  tags: ["Admin"],
-  security: anyCredential,
-  middleware: [requireServerRights] as const,
-  request: {
-    body: { required: true, content: { "application/json": { schema: z.strictObject({ name: z.string().min(1).max(100) }) } } },
-  },
+  request: { body: jsonBody(z.strictObject({ name: z.string().min(1).max(100) })) },
   responses: {
-    201: { description: "Created; the key is shown only here", content: { "application/json": { schema: CreatedApiKeySchema } } },
+    201: jsonResponse(CreatedApiKeySchema, "Created; the key is shown only here"),
     ...errorResponses(400, 401, 403),
   },
 });
 
-const listKeys = createRoute({
+const listKeys = adminRoute({
   method: "get",
   path: "/admin/api-keys",
   summary: "List the project's active API keys (no secrets)",
-  tags: ["Admin"],
-  security: anyCredential,
-  middleware: [requireServerRights] as const,
-  responses: {
-    200: { description: "Active keys", content: { "application/json": { schema: z.array(ApiKeySchema) } } },
-    ...errorResponses(401, 403),
-  },
+  responses: { 200: jsonResponse(z.array(ApiKeySchema), "Active keys"), ...errorResponses(401, 403) },
 });
 
-const revokeKey = createRoute({
+const revokeKey = adminRoute({
   method: "delete",
   path: "/admin/api-keys/{id}",
   summary: "Revoke an API key",
-  tags: ["Admin"],
-  security: anyCredential,
-  middleware: [requireServerRights] as const,
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: { 204: { description: "Revoked" }, ...errorResponses(401, 403, 404) },
 });

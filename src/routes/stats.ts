@@ -1,13 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { requireServerRights } from "../auth/middleware";
+import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
-import { findDefinition } from "../db/definitions";
-import { firstEventDay, readStatsRows } from "../db/stats";
 import { EventIdSchema } from "../domain/definition";
-import { dayOf } from "../domain/periods";
-import { eventStats, globalStats, MONTH_PATTERN, requestedWindow, STATS_PERIODS, sumTotals } from "../domain/stats";
-import { ApiError, errorResponses } from "../http/errors";
-import { anyCredential, createRouter } from "../http/router";
+import { MONTH_PATTERN, STATS_PERIODS } from "../domain/stats";
+import { errorResponses } from "../http/errors";
+import { jsonResponse, serverRoute } from "../http/openapi";
+import { createRouter } from "../http/router";
+import { eventStatistics } from "../services/stats";
 
 const hourly = z.array(z.number().int()).length(24).describe("Events per UTC hour, 0 to 23");
 
@@ -49,13 +47,11 @@ const StatsResponseSchema = z.object({
   data: z.union([GlobalStatsSchema, EventStatsSchema]),
 });
 
-const getStats = createRoute({
+const getStats = serverRoute({
   method: "get",
   path: "/stats/event",
   summary: "Global or per-event statistics for a UTC window ending today",
   tags: ["Analytics"],
-  security: anyCredential,
-  middleware: [requireServerRights] as const,
   request: {
     query: z
       .object({
@@ -70,26 +66,16 @@ const getStats = createRoute({
         }
       }),
   },
-  responses: {
-    200: { description: "Statistics", content: { "application/json": { schema: StatsResponseSchema } } },
-    ...errorResponses(400, 401, 403, 404),
-  },
+  responses: { 200: jsonResponse(StatsResponseSchema, "Statistics"), ...errorResponses(400, 401, 403, 404) },
 });
 
 export const statsRoutes = createRouter().openapi(getStats, async (c) => {
   const { period, eventId, timeframe, month } = c.req.valid("query");
-  const projectKey = c.get("principal").projectKey;
-  if (eventId !== undefined && !(await findDefinition(getDb(c.env.DB), projectKey, eventId))) {
-    throw new ApiError(404, `Event ${eventId} does not exist in this project`);
-  }
   const byMonth = timeframe === "month" && month !== undefined ? month : null;
-  const firstDay = byMonth === null && period === "all" ? await firstEventDay(c.env.DB, projectKey) : null;
-  const { period: reported, ...window } = requestedWindow({ period, month: byMonth }, dayOf(new Date().toISOString()), firstDay);
-  const scope = eventId === undefined ? ({ kind: "global" } as const) : ({ kind: "event", eventId } as const);
-  const rows = await readStatsRows(c.env.DB, projectKey, scope, window, byMonth);
-  const data =
-    scope.kind === "global"
-      ? globalStats({ window, ...rows })
-      : eventStats({ window, ...rows, totals: sumTotals(rows.eventTotals) });
-  return c.json({ period: reported, eventId: eventId ?? null, ...window, data }, 200);
+  const stats = await eventStatistics(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, {
+    period,
+    eventId: eventId ?? null,
+    month: byMonth,
+  });
+  return c.json(stats, 200);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunkBySize, jsonDepth, MAX_JSON_DEPTH, summarizeValue, utf8Bytes } from "../../src/domain/json";
+import { chunkBySize, jsonDepth, summarizeValue, utf8Bytes } from "../../src/domain/json";
+import { MAX_JSON_DEPTH } from "../../src/domain/limits";
 
 describe("jsonDepth", () => {
   it.each([

@@ -1,0 +1,21 @@
+/**
+ * Every bound on input, in one place: each input is checked against these before any loop, storage write or
+ * queue message touches it. The README's "Limits" section lists them.
+ */
+
+/** Request bodies: 64 KiB for every route, 2 MiB for the batch route (about 2 KiB per event for 1,000 events). */
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024;
+/** Comparable APIs accept up to 1,000 events per ingest call. */
+export const MAX_BATCH_EVENTS = 1000;
+
+/** JSON nesting (metadata, attributes, condition values): deeper values would exhaust the stack when cloned. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Reward rates and TRANSACTION values: with both bounded, points stay exact integers. */
+export const MAX_REWARD_RATE = 1e6;
+export const MAX_TRANSACTION_VALUE = 1e9;
+/** At most this many failed conditions are listed in `reasons` (a definition may have many leaves). */
+export const MAX_CONDITION_REASONS = 10;
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;

@@ -1,0 +1,36 @@
+import type { VersionedDefinition } from "./definition";
+import type { EventLoggedEnvelope } from "./logged-event";
+import type { FieldError } from "./rewards";
+
+/** Why the Worker refused a log because of the event's definition. */
+export type Refusal =
+  | { code: "unknown_event"; eventId: string }
+  | { code: "inactive_event"; eventId: string }
+  | { code: "invalid_metadata"; errors: FieldError[] };
+
+type IdempotencyFields = {
+  idempotencyKey: string | null;
+  /** Hash of the request body, compared when an idempotency key is reused. */
+  requestHash: string | null;
+};
+
+/** One request item for the user's object, in request order. */
+export type LogCommand =
+  | ({ kind: "log"; definition: VersionedDefinition; metadata: Record<string, unknown>; occurredAt: string } & IdempotencyFields)
+  /**
+   * A request the Worker refused because of the event's definition. With an idempotency key it still goes
+   * to the user's object: a retry of a request logged before the definition changed gets its first answer;
+   * otherwise the refusal stands.
+   */
+  | ({ kind: "refused"; refusal: Refusal } & IdempotencyFields);
+
+/** What the user's object answers for one command; src/http/log-outcomes.ts maps it to HTTP. */
+export type LogOutcome =
+  | { kind: "logged"; replayed: boolean; response: EventLoggedEnvelope }
+  | { kind: "refused"; refusal: Refusal }
+  | { kind: "not_registered" }
+  | { kind: "idempotency_conflict" }
+  | { kind: "balance_overflow" };
+
+/** An outcome, or: the user's object could not be reached (its items may be retried with their idempotency keys). */
+export type DispatchOutcome = LogOutcome | { kind: "unavailable" };

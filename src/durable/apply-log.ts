@@ -1,0 +1,56 @@
+import type { LogCommand, LogOutcome } from "../domain/log-command";
+import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope } from "../domain/logged-event";
+import { decideReward } from "../domain/rewards";
+import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
+import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
+import type { Outbox } from "./storage/outbox";
+import { readProfile, writeBalance } from "./storage/profile";
+
+/**
+ * Applies one command to the user's storage; the caller runs it in a transaction. Order: an idempotency
+ * replay or conflict, a refusal from the Worker, then the decision (src/domain) and its writes: limit
+ * counter, balance, outbox row and idempotency record.
+ */
+export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, now: number): LogOutcome {
+  const { idempotencyKey } = command;
+  if (idempotencyKey !== null) {
+    const prior = findIdempotencyRecord(sql, idempotencyKey, now);
+    if (prior) {
+      if (prior.requestHash !== command.requestHash) return { kind: "idempotency_conflict" };
+      return { kind: "logged", replayed: true, response: JSON.parse(prior.response) as EventLoggedEnvelope };
+    }
+  }
+  if (command.kind === "refused") return { kind: "refused", refusal: command.refusal };
+  const { definition, metadata } = command;
+
+  const profile = readProfile(sql);
+  if (!profile) return { kind: "not_registered" };
+  const decision = decideReward({
+    definition,
+    metadata,
+    registeredGroups: profile.usergroups,
+    occurredAt: command.occurredAt,
+    usedInPeriod: (periodKey) => usedInPeriod(sql, definition.eventId, periodKey),
+  });
+  const balanceAfter = profile.balance + decision.points;
+  if (!Number.isSafeInteger(balanceAfter)) return { kind: "balance_overflow" };
+
+  if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
+  if (decision.points !== 0) writeBalance(sql, balanceAfter);
+  outbox.add(
+    buildLoggedEvent({
+      eventUid: crypto.randomUUID(),
+      profile,
+      definition,
+      decision,
+      metadata,
+      occurredAt: command.occurredAt,
+      recordedAt: new Date(now).toISOString(),
+      idempotencyKey,
+    }),
+    now,
+  );
+  const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balanceAfter);
+  if (idempotencyKey !== null) rememberResponse(sql, idempotencyKey, command.requestHash ?? "", JSON.stringify(response), now);
+  return { kind: "logged", replayed: false, response };
+}

@@ -1,0 +1,43 @@
+/**
+ * The user object's SQLite schema as ordered, numbered migrations. Version N is `USER_STATE_MIGRATIONS[N-1]`;
+ * `schema_version` records what an object has applied, and each migration commits together with its version
+ * row, so an object applies each migration exactly once. Never edit a shipped migration: append one.
+ */
+export const USER_STATE_MIGRATIONS: readonly string[] = [
+  // 1: the schema objects were created with before migrations existed. IF NOT EXISTS: those objects already
+  // have these tables (and their data), so for them version 1 only records itself.
+  `CREATE TABLE IF NOT EXISTS profile (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     project_key TEXT NOT NULL, program_id INTEGER NOT NULL, user_id TEXT NOT NULL,
+     account_id INTEGER NOT NULL, usergroups TEXT NOT NULL, balance INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE IF NOT EXISTS limit_counters (
+     event_id TEXT NOT NULL, period_key TEXT NOT NULL, used INTEGER NOT NULL,
+     PRIMARY KEY (event_id, period_key)
+   );
+   CREATE TABLE IF NOT EXISTS outbox (event_uid TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE IF NOT EXISTS idempotency (
+     key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);`,
+];
+
+export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;
+
+export function schemaVersion(sql: SqlStorage): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  return sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_version").one().v ?? 0;
+}
+
+/** Applies the migrations this object has not applied yet; returns the versions applied. */
+export function migrateUserState(storage: DurableObjectStorage, now = Date.now()): number[] {
+  const applied: number[] = [];
+  for (let version = schemaVersion(storage.sql) + 1; version <= USER_STATE_VERSION; version++) {
+    storage.transactionSync(() => {
+      storage.sql.exec(USER_STATE_MIGRATIONS[version - 1]!);
+      storage.sql.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", version, now);
+    });
+    applied.push(version);
+  }
+  return applied;
+}

@@ -1,0 +1,44 @@
+import type { Registration, UserProfile } from "../../domain/user";
+
+type ProfileRow = {
+  project_key: string;
+  program_id: number;
+  user_id: string;
+  account_id: number;
+  usergroups: string;
+  balance: number;
+};
+
+/** The user's registration and points balance (one row). */
+export function readProfile(sql: SqlStorage): UserProfile | null {
+  const row = sql
+    .exec<ProfileRow>("SELECT project_key, program_id, user_id, account_id, usergroups, balance FROM profile WHERE id = 1")
+    .toArray()[0];
+  if (!row) return null;
+  return {
+    projectKey: row.project_key,
+    programId: row.program_id,
+    userId: row.user_id,
+    accountId: row.account_id,
+    usergroups: JSON.parse(row.usergroups) as string[],
+    balance: row.balance,
+  };
+}
+
+/** Registers the user or updates its registration; the balance is kept. */
+export function writeRegistration(sql: SqlStorage, registration: Registration): void {
+  sql.exec(
+    `INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups) VALUES (1, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET project_key = excluded.project_key, program_id = excluded.program_id,
+       user_id = excluded.user_id, account_id = excluded.account_id, usergroups = excluded.usergroups`,
+    registration.projectKey,
+    registration.programId,
+    registration.userId,
+    registration.accountId,
+    JSON.stringify(registration.usergroups),
+  );
+}
+
+export function writeBalance(sql: SqlStorage, balance: number): void {
+  sql.exec("UPDATE profile SET balance = ? WHERE id = 1", balance);
+}

@@ -1,0 +1,41 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { DispatchOutcome, Refusal } from "../domain/log-command";
+import type { EventLoggedEnvelope } from "../domain/logged-event";
+import { ApiError, eventNotFound, userNotFound, type ErrorEnvelope } from "./errors";
+
+export type LogResult =
+  | { ok: true; replayed: boolean; body: EventLoggedEnvelope }
+  | { ok: false; status: ContentfulStatusCode; body: ErrorEnvelope };
+
+/** The HTTP answer to a refusal, whether the Worker or (for a request with an idempotency key) the object made it. */
+export function refusalError(refusal: Refusal): ApiError {
+  switch (refusal.code) {
+    case "unknown_event":
+      return eventNotFound(refusal.eventId);
+    case "inactive_event":
+      return new ApiError(400, `Event ${refusal.eventId} is not active`, [{ path: "eventId", message: "event is not active" }]);
+    case "invalid_metadata": {
+      const first = refusal.errors[0];
+      return new ApiError(400, first ? `Invalid metadata: ${first.path}: ${first.message}` : "Invalid metadata", refusal.errors);
+    }
+  }
+}
+
+/** The one mapping from what a user's object answered to an HTTP status and body. */
+export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
+  const failure = (error: ApiError): LogResult => ({ ok: false, status: error.status, body: error.toEnvelope() });
+  switch (outcome.kind) {
+    case "logged":
+      return { ok: true, replayed: outcome.replayed, body: outcome.response };
+    case "refused":
+      return failure(refusalError(outcome.refusal));
+    case "not_registered":
+      return failure(userNotFound(userId));
+    case "idempotency_conflict":
+      return failure(new ApiError(422, "Idempotency-Key was already used with a different request body"));
+    case "balance_overflow":
+      return failure(new ApiError(422, "The points balance would leave the safe integer range"));
+    case "unavailable":
+      return failure(new ApiError(503, "User state is temporarily unavailable; retry with an Idempotency-Key"));
+  }
+}

@@ -1,0 +1,100 @@
+import { z } from "@hono/zod-openapi";
+import { getDb } from "../db/client";
+import { EventIdSchema } from "../domain/definition";
+import { boundedJsonObject } from "../domain/json";
+import { MAX_BATCH_EVENTS } from "../domain/limits";
+import { EventLoggedEnvelopeSchema } from "../domain/logged-event";
+import { ApiError, ErrorEnvelopeSchema, errorResponses, validationError } from "../http/errors";
+import { logResult } from "../http/log-outcomes";
+import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/openapi";
+import { createRouter } from "../http/router";
+import { checkIdempotencyKey, logBatch, logEvent, type BatchItem } from "../services/event-logging";
+
+export const LogEventBodySchema = z
+  .object({
+    eventId: EventIdSchema,
+    userId: z.string().min(1).max(255),
+    metadata: boundedJsonObject().optional(),
+    timestamp: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "When the event happened (ISO 8601); admin tokens and API keys only, for backfill" }),
+  })
+  .openapi("LogEventInput");
+
+/** A batch item: a log body plus its own idempotency key. */
+const BatchItemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });
+
+const idempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .optional()
+    .openapi({ description: "Replays return the first response with Idempotent-Replayed: true (kept 48 h, per user)" }),
+});
+
+const logEventRoute = principalRoute({
+  method: "post",
+  path: "/event",
+  summary: "Log an event for a user",
+  tags: ["Events"],
+  request: { headers: idempotencyHeader, body: jsonBody(LogEventBodySchema) },
+  responses: {
+    200: jsonResponse(EventLoggedEnvelopeSchema, "Logged (points, limit state and balance in data)"),
+    ...errorResponses(400, 401, 403, 404, 413, 422),
+  },
+});
+
+const logBatchRoute = serverRoute({
+  method: "post",
+  path: "/events/batch",
+  summary: "Log up to 1000 events in one call (admin or API key)",
+  tags: ["Events"],
+  request: {
+    body: jsonBody(
+      z.object({
+        events: z
+          .array(z.unknown())
+          .min(1)
+          .max(MAX_BATCH_EVENTS)
+          .openapi({ description: "LogEventInput items, each with an optional idempotencyKey" }),
+      }),
+    ),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ results: z.array(z.union([EventLoggedEnvelopeSchema, ErrorEnvelopeSchema])) }),
+      "One result per item, in order: the 200 envelope or an error envelope",
+    ),
+    ...errorResponses(400, 401, 403, 413),
+  },
+});
+
+/** Validates one raw batch item; an invalid one keeps the error naming `events.<i>.<field>`. */
+function parseBatchItem(raw: unknown, index: number): BatchItem {
+  const parsed = BatchItemSchema.safeParse(raw);
+  if (!parsed.success) return { invalid: validationError(parsed.error, "event", `events.${index}`) };
+  const { idempotencyKey, ...request } = parsed.data;
+  try {
+    return { request, idempotencyKey: checkIdempotencyKey(idempotencyKey, "event", `events.${index}.idempotencyKey`) };
+  } catch (error) {
+    if (error instanceof ApiError) return { invalid: error };
+    throw error;
+  }
+}
+
+export const eventLogRoutes = createRouter()
+  .openapi(logEventRoute, async (c) => {
+    const request = c.req.valid("json");
+    const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
+    const outcome = await logEvent(c.env, getDb(c.env.DB), c.get("principal"), request, idempotencyKey);
+    const result = logResult(outcome, request.userId);
+    if (!result.ok) throw new ApiError(result.status, result.body.message, result.body.errors);
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(result.body, 200);
+  })
+  .openapi(logBatchRoute, async (c) => {
+    const items = c.req.valid("json").events.map(parseBatchItem);
+    const outcomes = await logBatch(c.env, getDb(c.env.DB), c.get("principal"), items);
+    const results = outcomes.map((o) => (o.kind === "invalid" ? o.error.toEnvelope() : logResult(o.outcome, o.userId).body));
+    return c.json({ results }, 200);
+  });
