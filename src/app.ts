@@ -5,6 +5,7 @@ import { authenticate } from "./auth/middleware";
 import type { AppEnv } from "./http/context";
 import { MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES } from "./domain/limits";
 import { ApiError, envelope } from "./http/errors";
+import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
 import { adminEventsRoutes } from "./routes/admin-events";
 import { adminUsersRoutes } from "./routes/admin-users";
 import { apiKeysRoutes } from "./routes/api-keys";
@@ -69,7 +70,8 @@ export function createApp() {
     .route("/v1", adminEventsRoutes)
     .route("/v1", adminUsersRoutes)
     .route("/v1", apiKeysRoutes)
-    .route("/v1", statsRoutes);
+    .route("/v1", statsRoutes)
+    .route("/v1", adminDeadLettersRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

@@ -133,12 +133,24 @@ export const statsDailyUsers = sqliteTable(
   (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day, t.userId] })],
 );
 
-/** Messages that exhausted their retries, copied from the dead-letter queue so they can be inspected and replayed. */
-export const deadLetters = sqliteTable("dead_letters", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  queue: text("queue").notNull(),
-  messageId: text("message_id").notNull().unique(),
-  body: text("body").notNull(),
-  attempts: integer("attempts").notNull(),
-  receivedAt: nowTimestamp("received_at"),
-});
+/**
+ * What could not be processed, kept so an admin can inspect and replay it: messages that exhausted their
+ * queue retries or could not be parsed (`queue` is the queue's name), and outbox rows a user's object could
+ * not send (`queue` = 'outbox', `messageId` = the event's eventUid). `projectKey` is null when the body does
+ * not name a project; such rows are for operators only.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull().unique(),
+    projectKey: text("project_key"),
+    body: text("body").notNull(),
+    attempts: integer("attempts").notNull(),
+    error: text("error"),
+    receivedAt: nowTimestamp("received_at"),
+    replayedAt: text("replayed_at"),
+  },
+  (t) => [index("dead_letters_project").on(t.projectKey, t.id)],
+);

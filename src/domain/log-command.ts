@@ -30,7 +30,9 @@ export type LogOutcome =
   | { kind: "refused"; refusal: Refusal }
   | { kind: "not_registered" }
   | { kind: "idempotency_conflict" }
-  | { kind: "balance_overflow" };
+  | { kind: "balance_overflow" }
+  /** The logged event would not fit a queue message (only possible with very large metadata). */
+  | { kind: "event_too_large" };
 
 /** An outcome, or: the user's object could not be reached (its items may be retried with their idempotency keys). */
 export type DispatchOutcome = LogOutcome | { kind: "unavailable" };

@@ -135,3 +135,10 @@ export function buildLoggedEvent(input: LoggedEventInput): LoggedEvent {
     idempotencyKey: input.idempotencyKey,
   };
 }
+
+/** The project a queued body names, if any (a dead letter is visible to that project's admins). */
+export function projectKeyOf(body: unknown): string | null {
+  if (body === null || typeof body !== "object") return null;
+  const projectKey = (body as { projectKey?: unknown }).projectKey;
+  return typeof projectKey === "string" ? projectKey : null;
+}

@@ -1,5 +1,7 @@
 import type { LogCommand, LogOutcome } from "../domain/log-command";
 import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope } from "../domain/logged-event";
+import { utf8Bytes } from "../domain/json";
+import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import { decideReward } from "../domain/rewards";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
 import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
@@ -34,22 +36,22 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   });
   const balanceAfter = profile.balance + decision.points;
   if (!Number.isSafeInteger(balanceAfter)) return { kind: "balance_overflow" };
+  const event = buildLoggedEvent({
+    eventUid: crypto.randomUUID(),
+    profile,
+    definition,
+    decision,
+    metadata,
+    occurredAt: command.occurredAt,
+    recordedAt: new Date(now).toISOString(),
+    idempotencyKey,
+  });
+  // Checked before anything is written: an event the queue cannot carry would never reach the log.
+  if (utf8Bytes(JSON.stringify(event)) > MAX_QUEUE_MESSAGE_BYTES) return { kind: "event_too_large" };
 
   if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
   if (decision.points !== 0) writeBalance(sql, balanceAfter);
-  outbox.add(
-    buildLoggedEvent({
-      eventUid: crypto.randomUUID(),
-      profile,
-      definition,
-      decision,
-      metadata,
-      occurredAt: command.occurredAt,
-      recordedAt: new Date(now).toISOString(),
-      idempotencyKey,
-    }),
-    now,
-  );
+  outbox.add(event, now);
   const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balanceAfter);
   if (idempotencyKey !== null) rememberResponse(sql, idempotencyKey, command.requestHash ?? "", JSON.stringify(response), now);
   return { kind: "logged", replayed: false, response };

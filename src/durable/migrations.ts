@@ -20,10 +20,22 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL
    );
    CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);`,
+  // 2: failed sends are counted per outbox row, so a row that keeps failing can be set aside.
+  `ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE outbox ADD COLUMN last_error TEXT;`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;
 
+/**
+ * True for an object that never stored anything. Such an object (say, for a user id nobody registered) is
+ * left without a database until its first write: reading sqlite_master stores nothing.
+ */
+export function isPristine(sql: SqlStorage): boolean {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN ('schema_version', 'profile')").one().n === 0;
+}
+
+/** The highest migration this object applied (0 before any; objects from before versioning have tables but 0). */
 export function schemaVersion(sql: SqlStorage): number {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
   return sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_version").one().v ?? 0;

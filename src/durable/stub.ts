@@ -6,7 +6,9 @@ import type { UserState } from "./user-state";
  */
 export type UserStateRpc = Pick<UserState, "register" | "logEvents" | "snapshot">;
 
-/** The Durable Object that owns one user of one project. The name is unambiguous for any ids. */
+/** The name of the Durable Object that owns one user of one project; unambiguous for any ids. */
+export const userStateName = (projectKey: string, userId: string): string => JSON.stringify([projectKey, userId]);
+
 export function userStateStub(env: Env, projectKey: string, userId: string): UserStateRpc {
-  return env.USER_STATE.get(env.USER_STATE.idFromName(JSON.stringify([projectKey, userId]))) as unknown as UserStateRpc;
+  return env.USER_STATE.get(env.USER_STATE.idFromName(userStateName(projectKey, userId))) as unknown as UserStateRpc;
 }

@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
+import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { findUser } from "../db/users";
 import type { LogCommand, LogOutcome } from "../domain/log-command";
-import type { Registration } from "../domain/user";
+import type { Registration, UserProfile } from "../domain/user";
 import { applyLog } from "./apply-log";
-import { migrateUserState } from "./migrations";
+import { isPristine, migrateUserState } from "./migrations";
 import { expireIdempotencyRecords } from "./storage/idempotency";
 import { allCounters } from "./storage/limit-counters";
 import { Outbox } from "./storage/outbox";
@@ -26,28 +27,40 @@ export type UserSnapshot = { registered: boolean; balance: number; counters: Rec
 export class UserState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  /** False until this object stores something: an object for an unregistered user writes nothing at all. */
+  private hasSchema = false;
   /** After D1 said this user is not registered, skip asking again for a short while (register() clears it). */
   private unknownUntil = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.outbox = new Outbox(this.sql, () => this.env.EVENTS_QUEUE);
+    this.outbox = new Outbox(
+      this.sql,
+      () => this.env.EVENTS_QUEUE,
+      (rows) =>
+        insertDeadLetters(
+          this.env.DB,
+          OUTBOX_QUEUE_NAME,
+          rows.map((row) => ({ messageId: row.eventUid, projectKey: row.projectKey, body: row.body, attempts: row.attempts, error: row.error })),
+        ),
+    );
     void ctx.blockConcurrencyWhile(async () => {
-      migrateUserState(ctx.storage);
+      if (!isPristine(this.sql)) this.migrate();
     });
   }
 
   /** Registers the user (or updates its usergroups); the balance and counters are kept. Returns the balance. */
   async register(registration: Registration): Promise<number> {
     this.unknownUntil = 0;
+    this.migrate();
     writeRegistration(this.sql, registration);
-    return readProfile(this.sql)?.balance ?? 0;
+    return this.profile()?.balance ?? 0;
   }
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
   async logEvents(projectKey: string, userId: string, commands: LogCommand[]): Promise<LogOutcome[]> {
-    if (!readProfile(this.sql) && !(await this.registerFromDatabase(projectKey, userId))) {
+    if (!this.profile() && !(await this.registerFromDatabase(projectKey, userId))) {
       // Nothing was ever logged for this user, so there is nothing to replay either.
       return commands.map((command) => (command.kind === "refused" ? { kind: "refused", refusal: command.refusal } : { kind: "not_registered" }));
     }
@@ -66,14 +79,26 @@ export class UserState extends DurableObject<Env> {
 
   /** Re-sends anything left in the outbox; reschedules itself while sends keep failing. */
   override async alarm(): Promise<void> {
+    if (!this.hasSchema) return;
     await this.outbox.flush();
     if (this.outbox.size() > 0) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
   }
 
   /** Current state, for admin reads and tests. */
   async snapshot(): Promise<UserSnapshot> {
-    const profile = readProfile(this.sql);
-    return { registered: profile !== null, balance: profile?.balance ?? 0, counters: allCounters(this.sql), outbox: this.outbox.size() };
+    const profile = this.profile();
+    if (!profile) return { registered: false, balance: 0, counters: {}, outbox: 0 };
+    return { registered: true, balance: profile.balance, counters: allCounters(this.sql), outbox: this.outbox.size() };
+  }
+
+  private migrate(): void {
+    if (this.hasSchema) return;
+    migrateUserState(this.ctx.storage);
+    this.hasSchema = true;
+  }
+
+  private profile(): UserProfile | null {
+    return this.hasSchema ? readProfile(this.sql) : null;
   }
 
   /** Heals a registration whose Durable Object write was lost after the D1 write; unknown users stay unknown. */
@@ -84,7 +109,7 @@ export class UserState extends DurableObject<Env> {
       this.unknownUntil = Date.now() + UNKNOWN_USER_RECHECK_MS;
       return false;
     }
-    if (!readProfile(this.sql)) await this.register(user);
+    if (!this.profile()) await this.register(user);
     return true;
   }
 }

@@ -1,5 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DispatchOutcome, Refusal } from "../domain/log-command";
+import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { EventLoggedEnvelope } from "../domain/logged-event";
 import { ApiError, eventNotFound, userNotFound, type ErrorEnvelope } from "./errors";
 
@@ -35,6 +36,12 @@ export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
       return failure(new ApiError(422, "Idempotency-Key was already used with a different request body"));
     case "balance_overflow":
       return failure(new ApiError(422, "The points balance would leave the safe integer range"));
+    case "event_too_large":
+      return failure(
+        new ApiError(413, "The logged event would be too large; send less metadata", [
+          { path: "metadata", message: `the logged event must stay under ${MAX_QUEUE_MESSAGE_BYTES} bytes` },
+        ]),
+      );
     case "unavailable":
       return failure(new ApiError(503, "User state is temporarily unavailable; retry with an Idempotency-Key"));
   }

@@ -1,6 +1,6 @@
 import { insertDeadLetters, type DeadLetter } from "../db/dead-letters";
 import { chunkBySize, utf8Bytes } from "../domain/json";
-import { LoggedEventSchema, type LoggedEvent } from "../domain/logged-event";
+import { LoggedEventSchema, projectKeyOf, type LoggedEvent } from "../domain/logged-event";
 import { ingestEvents } from "../services/ingestion";
 
 export const EVENTS_QUEUE = "loyalty-events";
@@ -16,7 +16,7 @@ type Parsed = { message: Message<unknown>; event: LoggedEvent; bytes: number };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Dead letters are copied to D1 so they can be inspected and replayed.
-  if (batch.queue === DEAD_LETTER_QUEUE) return park(env, batch.queue, [...batch.messages]);
+  if (batch.queue === DEAD_LETTER_QUEUE) return park(env, batch.queue, [...batch.messages], "retries exhausted");
   return ingestBatch(batch, env);
 }
 
@@ -33,7 +33,7 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
     if (result.success) parsed.push({ message, event: result.data, bytes: utf8Bytes(JSON.stringify(result.data)) });
     else malformed.push(message);
   }
-  if (malformed.length > 0) await park(env, batch.queue, malformed);
+  if (malformed.length > 0) await park(env, batch.queue, malformed, "not a logged event");
 
   for (const chunk of chunkBySize(parsed, (p) => p.bytes, MAX_PARAMETER_BYTES)) {
     await settle(
@@ -45,9 +45,15 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
 }
 
 /** Stores messages in dead_letters (idempotent on message id) and acks them; retries them if D1 fails. */
-async function park(env: Env, queue: string, messages: Message<unknown>[]): Promise<void> {
+async function park(env: Env, queue: string, messages: Message<unknown>[], error: string): Promise<void> {
   const letters = messages.map((message) => {
-    const letter: DeadLetter = { messageId: message.id, body: JSON.stringify(message.body), attempts: message.attempts };
+    const letter: DeadLetter = {
+      messageId: message.id,
+      projectKey: projectKeyOf(message.body),
+      body: JSON.stringify(message.body),
+      attempts: message.attempts,
+      error,
+    };
     return { message, letter, bytes: utf8Bytes(JSON.stringify(letter)) };
   });
   for (const chunk of chunkBySize(letters, (l) => l.bytes, MAX_PARAMETER_BYTES)) {
@@ -69,3 +75,4 @@ async function settle(messages: Message<unknown>[], work: () => Promise<void>, f
     for (const message of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }
+

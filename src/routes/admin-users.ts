@@ -19,6 +19,7 @@ const UserSchema = z
     updatedAt: z.string(),
   })
   .openapi("User");
+export type UserBody = z.infer<typeof UserSchema>;
 
 const UserBodySchema = z
   .strictObject({

@@ -11,6 +11,8 @@ const ApiKeySchema = z
 const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().describe("Shown once; only its hash is stored") }).openapi(
   "CreatedApiKey",
 );
+export type ApiKeyBody = z.infer<typeof ApiKeySchema>;
+export type CreatedApiKeyBody = z.infer<typeof CreatedApiKeySchema>;
 
 const createKey = adminRoute({
   method: "post",

@@ -3,8 +3,8 @@ import { getDb } from "../db/client";
 import { EventIdSchema } from "../domain/definition";
 import { boundedJsonObject } from "../domain/json";
 import { MAX_BATCH_EVENTS } from "../domain/limits";
-import { EventLoggedEnvelopeSchema } from "../domain/logged-event";
-import { ApiError, ErrorEnvelopeSchema, errorResponses, validationError } from "../http/errors";
+import { EventLoggedEnvelopeSchema, type EventLoggedEnvelope } from "../domain/logged-event";
+import { ApiError, ErrorEnvelopeSchema, errorResponses, validationError, type ErrorEnvelope } from "../http/errors";
 import { logResult } from "../http/log-outcomes";
 import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
@@ -21,6 +21,8 @@ export const LogEventBodySchema = z
       .openapi({ description: "When the event happened (ISO 8601); admin tokens and API keys only, for backfill" }),
   })
   .openapi("LogEventInput");
+
+export type BatchResponseBody = { results: Array<EventLoggedEnvelope | ErrorEnvelope> };
 
 /** A batch item: a log body plus its own idempotency key. */
 const BatchItemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });

@@ -46,6 +46,9 @@ const StatsResponseSchema = z.object({
   endDate: z.string(),
   data: z.union([GlobalStatsSchema, EventStatsSchema]),
 });
+export type GlobalStatsBody = { period: string; eventId: null; startDate: string; endDate: string; data: z.infer<typeof GlobalStatsSchema> };
+export type EventStatsBody = { period: string; eventId: string; startDate: string; endDate: string; data: z.infer<typeof EventStatsSchema> };
+
 
 const getStats = serverRoute({
   method: "get",
