@@ -1,10 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { TrieRouter } from "hono/router/trie-router";
 import { authenticate } from "./auth/middleware";
 import type { AppEnv } from "./http/context";
-import { MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES } from "./domain/limits";
 import { ApiError, envelope } from "./http/errors";
+import { TtlCache } from "./lib/ttl-cache";
 import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
 import { adminEventsRoutes } from "./routes/admin-events";
 import { adminUsersRoutes } from "./routes/admin-users";
@@ -25,11 +27,37 @@ export function versionedPath(request: Request): string {
   return ["0", "2", "3"].includes(match[1]!) ? `/v1${path.slice(match[0].length)}` : `/unsupported-version${path}`;
 }
 
+/** Headers browsers may send and read; see CORS_ORIGINS in wrangler.toml. */
+const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"];
+const CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Total-Count", "Link"];
+
+/** `CORS_ORIGINS`: "*" or a comma-separated list of origins. */
+function corsOrigin(configured: string): string | ((origin: string) => string | null) {
+  const origins = configured.split(",").map((o) => o.trim()).filter(Boolean);
+  if (origins.length === 0 || origins.includes("*")) return "*";
+  return (origin) => (origins.includes(origin) ? origin : null);
+}
+
+/** Methods registered for a path (matched like the router does), for 405 answers and their Allow header. */
+function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>) {
+  let router: TrieRouter<string> | null = null;
+  return (path: string): string[] => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const route of routes) if (route.method !== "ALL") router.add("ALL", route.path, route.method);
+    }
+    const methods = new Set(router.match("ALL", path)[0].map(([method]) => method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ getPath: versionedPath });
+  const methodsFor = allowedMethods(app.routes);
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return c.json(error.toEnvelope(), error.status);
+    if (error instanceof ApiError) return c.json(error.toEnvelope(), error.status, error.headers);
     if (error instanceof HTTPException) {
       const message = error.status === 400 && /json/i.test(error.message) ? "Invalid JSON body" : error.message;
       return c.json(envelope(error.status, message || "Request failed"), error.status);
@@ -37,13 +65,31 @@ export function createApp() {
     console.error("unhandled error", error);
     return c.json(envelope(500, "Internal server error"), 500);
   });
-  app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) => {
+    const methods = methodsFor(versionedPath(c.req.raw));
+    if (methods.length > 0 && !methods.includes(c.req.method)) {
+      return c.json(envelope(405, `${c.req.method} is not allowed here; allowed: ${methods.join(", ")}`), 405, { Allow: methods.join(", ") });
+    }
+    return c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
+  });
 
-  const limitTo = (maxSize: number) =>
-    bodyLimit({ maxSize, onError: (c) => c.json(envelope(413, `Request body is larger than ${maxSize} bytes`), 413) });
-  const singleLimit = limitTo(MAX_BODY_BYTES);
-  const batchLimit = limitTo(MAX_BATCH_BODY_BYTES);
-  app.use("*", (c, next) => (c.req.path.endsWith("/events/batch") ? batchLimit : singleLimit)(c, next));
+  // Before authentication, so that a browser's preflight (which carries no credentials) gets its 204.
+  const corsFor = new TtlCache<string, MiddlewareHandler>(4, 3_600_000);
+  app.use("*", async (c, next) => {
+    const configured = c.env.CORS_ORIGINS ?? "*";
+    let handler = corsFor.get(configured);
+    if (!handler) {
+      handler = cors({
+        origin: corsOrigin(configured),
+        allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: CORS_EXPOSE_HEADERS,
+        maxAge: 86_400,
+      });
+      corsFor.set(configured, handler);
+    }
+    return handler(c, next);
+  });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { versionedPath } from "../src/app";
+import type { EventDefinition } from "../src/domain/definition";
 import { api, setupProject } from "./helpers";
+
+/** The parts of the OpenAPI document these tests read. */
+type OpenApiDocument = {
+  paths: Record<
+    string,
+    Record<string, { requestBody?: { content: Record<string, { schema?: unknown }> }; parameters?: Array<{ name: string }>; responses: Record<string, unknown> }>
+  >;
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, unknown> }> };
+};
 
 describe("version prefixes", () => {
   it.each([
@@ -16,7 +26,7 @@ describe("version prefixes", () => {
   it("serves the same routes under /v0 to /v3 and 404s any other version", async () => {
     const { admin } = await setupProject();
     for (const version of ["v0", "v1", "v2", "v3"]) {
-      const res = await api("GET", `/${version}/event/purchase_completed`, { auth: admin });
+      const res = await api<EventDefinition>("GET", `/${version}/event/purchase_completed`, { auth: admin });
       expect(res.status, version).toBe(200);
       expect(res.json.eventId).toBe("purchase_completed");
     }
@@ -63,13 +73,15 @@ describe("error envelope", () => {
 
 describe("OpenAPI document", () => {
   it("describes every route, both auth schemes and the error envelope", async () => {
-    const res = await api("GET", "/openapi.json");
+    const res = await api<OpenApiDocument>("GET", "/openapi.json");
     expect(res.status).toBe(200);
     const doc = res.json;
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         "/v1/admin/api-keys",
         "/v1/admin/api-keys/{id}",
+        "/v1/admin/dead-letters",
+        "/v1/admin/dead-letters/{id}/replay",
         "/v1/admin/events/{eventId}",
         "/v1/admin/users/{userId}",
         "/v1/event",
@@ -79,9 +91,14 @@ describe("OpenAPI document", () => {
       ].sort(),
     );
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["apiKey", "bearerAuth"]);
-    expect(doc.components.schemas.Error.properties).toHaveProperty("errors");
-    expect(doc.paths["/v1/event"].post.requestBody.content["application/json"].schema).toBeDefined();
-    const statsParams = doc.paths["/v1/stats/event"].get.parameters.map((p: { name: string }) => p.name);
+    expect(doc.components.schemas.Error!.properties).toHaveProperty("errors");
+    expect(doc.paths["/v1/event"]!.post!.requestBody!.content["application/json"]!.schema).toBeDefined();
+    const statsParams = doc.paths["/v1/stats/event"]!.get!.parameters!.map((p) => p.name);
     expect(statsParams.sort()).toEqual(["eventId", "month", "period", "timeframe"]);
+    // Routes with a body document 413 and 415; every route documents 429.
+    expect(Object.keys(doc.paths["/v1/event"]!.post!.responses).sort()).toEqual(
+      ["200", "400", "401", "403", "404", "413", "415", "422", "429", "503"].sort(),
+    );
+    expect(Object.keys(doc.paths["/v1/stats/event"]!.get!.responses)).toContain("429");
   });
 });

@@ -1,5 +1,8 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
+import { userStateName } from "../src/durable/stub";
+import type { UserState } from "../src/durable/user-state";
+import type { ErrorEnvelope } from "../src/http/errors";
 import { TEST_JWT_SECRET } from "./secret";
 
 export type Role = "user" | "admin";
@@ -9,11 +12,10 @@ export const newProject = () => `p-${crypto.randomUUID().slice(0, 12)}`;
 
 export async function token(
   claims: { sub?: string; projectId?: string; role?: Role | string },
-  options: { secret?: string; expiresIn?: string | number | null; notBefore?: number } = {},
+  options: { secret?: string; expiresIn?: string | number | null; notBefore?: number; issuedAt?: null } = {},
 ): Promise<string> {
-  const jwt = new SignJWT({ projectId: claims.projectId, role: claims.role })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuedAt();
+  const jwt = new SignJWT({ projectId: claims.projectId, role: claims.role }).setProtectedHeader({ alg: "HS256" });
+  if (options.issuedAt !== null) jwt.setIssuedAt();
   if (claims.sub !== undefined) jwt.setSubject(claims.sub);
   if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? "1h");
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
@@ -25,12 +27,17 @@ export const userToken = (projectId: string, sub: string) => token({ sub, projec
 
 export type Credential = { bearer: string } | { apiKey: string } | null;
 
-/** Calls the Worker's fetch handler in the same runtime. */
-export async function api(
+export type ApiResponse<T> = { status: number; headers: Headers; json: T; text: string };
+
+/**
+ * Calls the Worker's fetch handler in the same runtime. `T` is the body the test expects (an error envelope
+ * unless it says otherwise); the body is parsed JSON, undefined when empty or not JSON.
+ */
+export async function api<T = ErrorEnvelope>(
   method: string,
   path: string,
   options: { auth?: Credential; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth && "bearer" in options.auth) headers.authorization = `Bearer ${options.auth.bearer}`;
   if (options.auth && "apiKey" in options.auth) headers["x-api-key"] = options.auth.apiKey;
@@ -39,13 +46,13 @@ export async function api(
   if (body !== undefined && !("content-type" in headers)) headers["content-type"] = "application/json";
   const response = await exports.default.fetch(new Request(`http://api.test${path}`, { method, headers, body }));
   const text = await response.text();
-  let json: any = undefined;
+  let json: unknown = undefined;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, json, text };
+  return { status: response.status, headers: response.headers, json: json as T, text };
 }
 
 export const purchaseDefinition = {
@@ -79,14 +86,43 @@ export async function setupProject(
   return { projectId, admin };
 }
 
-/** Polls until `check` returns a value other than undefined, for work the queue does in the background. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  // performance.now, not Date.now: tests may fake Date.
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/**
+ * How long to wait for work the queue does in the background: `vi.waitFor(check, POLL)` or
+ * `expect.poll(value, POLL)`, checking every 100 ms for up to 15 s.
+ */
+export const POLL = { timeout: 15_000, interval: 100 };
+
+/** The Durable Object of one user of one project, as the Worker reaches it. */
+export const userObject = (projectId: string, userId: string) =>
+  env.USER_STATE.get(env.USER_STATE.idFromName(userStateName(projectId, userId))) as DurableObjectStub<UserState>;
+
+/**
+ * The test's D1, instrumented: counts every call, and makes `batch` calls fail while `failBatch(n)` answers
+ * true for the n-th batch (1-based). For tests of the hot path (no D1) and of D1 outages.
+ */
+export function instrumentedD1(options: { failBatch?: (n: number) => boolean } = {}) {
+  let calls = 0;
+  let batches = 0;
+  const db = new Proxy(env.DB, {
+    get(target, property) {
+      const value = Reflect.get(target, property);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls += 1;
+        if (property === "batch") {
+          batches += 1;
+          if (options.failBatch?.(batches)) return Promise.reject(new Error("D1 unavailable"));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return {
+    db,
+    calls: () => calls,
+    batches: () => batches,
+    resetCalls: () => {
+      calls = 0;
+    },
+  };
 }

@@ -34,7 +34,14 @@ function secretKey(secret: string): Uint8Array {
   return key;
 }
 
-export type JwtConfig = { secret: string; jwksUrl?: string; issuer?: string; audience?: string };
+export type JwtConfig = {
+  secret: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** When set, `exp - iat` may be at most this many seconds, and tokens must carry `iat`. */
+  maxTtlSeconds?: number;
+};
 
 /** Verifies a bearer token; returns the principal or null for anything invalid (signature, alg, exp, claims). */
 export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal | null> {
@@ -59,6 +66,9 @@ export async function verifyJwt(token: string, config: JwtConfig): Promise<Princ
     );
     // jose checks exp and nbf; a token issued in the future (beyond the leeway) is rejected too.
     if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) return null;
+    if (config.maxTtlSeconds !== undefined && Number.isFinite(config.maxTtlSeconds)) {
+      if (payload.iat === undefined || payload.exp === undefined || payload.exp - payload.iat > config.maxTtlSeconds) return null;
+    }
     const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success) return null;
     const { sub, projectId, role } = claims.data;

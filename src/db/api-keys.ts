@@ -20,17 +20,38 @@ const hashApiKey = sha256Hex;
  * and the cache is bounded.
  */
 const lookups = new TtlCache<string, { id: string; projectKey: string }>(1_000, 30_000);
+/** Keys D1 did not know, remembered briefly so that repeating a wrong key costs no D1 query. */
+const misses = new TtlCache<string, true>(10_000, 60_000);
 
-export async function findActiveApiKey(db: Db, key: string): Promise<{ id: string; projectKey: string } | null> {
-  if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
+/** True for a key that cannot be valid, or that D1 did not know a moment ago. */
+export function isKnownInvalidApiKey(key: string): boolean {
+  return !key.startsWith(KEY_PREFIX) || key.length > 200 || misses.get(key) === true;
+}
+
+/**
+ * The active key's id and project, from the isolate cache or D1. Before a D1 lookup, `mayQuery` is asked
+ * (the caller counts it against a rate limit); "limited" when it said no.
+ */
+export async function findActiveApiKey(
+  db: Db,
+  key: string,
+  mayQuery: () => Promise<boolean> = async () => true,
+): Promise<{ id: string; projectKey: string } | null | "limited"> {
+  if (isKnownInvalidApiKey(key)) return null;
   const hash = await hashApiKey(key);
-  const found = await lookups.getOrLoad(hash, () =>
-    db.query.apiKeys.findFirst({
-      columns: { id: true, projectKey: true },
-      where: and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)),
-    }),
-  );
-  return found ?? null;
+  const cached = lookups.get(hash);
+  if (cached) return cached;
+  if (!(await mayQuery())) return "limited";
+  const found = await db.query.apiKeys.findFirst({
+    columns: { id: true, projectKey: true },
+    where: and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)),
+  });
+  if (!found) {
+    misses.set(key, true);
+    return null;
+  }
+  lookups.set(hash, found);
+  return found;
 }
 
 export type ApiKeyInfo = { id: string; name: string; keyPrefix: string; createdAt: string };

@@ -43,6 +43,16 @@ export async function upsertUser(
   return { created: !existing, user: { ...row, programId } };
 }
 
+/** Which of `userIds` (up to a batch's 1,000) are registered in the project: one query, one bound JSON array. */
+export async function registeredUserIds(db: Db, projectKey: string, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db
+    .select({ userId: users.userId })
+    .from(users)
+    .where(and(eq(users.projectKey, projectKey), sql`${users.userId} IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))`));
+  return new Set(rows.map((row) => row.userId));
+}
+
 export async function findUser(db: Db, projectKey: string, userId: string): Promise<RegisteredUser | null> {
   const [row] = await db
     .select({ user: users, programId: projects.id })

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { jsonDepth } from "./json";
-import { MAX_JSON_DEPTH, MAX_REWARD_RATE } from "./limits";
+import { MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_JSON_DEPTH, MAX_REWARD_RATE } from "./limits";
 
 /** The operators a condition leaf may use, and what kind of `value` each expects. */
 export const CONDITION_OPERATORS = [
@@ -53,6 +53,33 @@ export const ConditionGroupSchema: z.ZodType<ConditionGroup> = z
   })
   .openapi("ConditionGroup");
 
+/**
+ * Group nesting and node count of a condition tree, measured without recursion so that hostile input (a
+ * tree thousands of groups deep) is refused before the recursive schema below ever sees it.
+ */
+export function conditionTreeSize(tree: unknown, stopAt = { depth: MAX_CONDITION_DEPTH, nodes: MAX_CONDITION_NODES }) {
+  let depth = 0;
+  let nodes = 0;
+  const stack: Array<[unknown, number]> = [[tree, 1]];
+  while (stack.length > 0 && depth <= stopAt.depth && nodes <= stopAt.nodes) {
+    const [node, level] = stack.pop()!;
+    nodes += 1;
+    const children = node !== null && typeof node === "object" ? (node as { conditions?: unknown }).conditions : undefined;
+    if (!Array.isArray(children)) continue;
+    depth = Math.max(depth, level);
+    for (const child of children) stack.push([child, level + 1]);
+  }
+  return { depth, nodes };
+}
+
+/** A definition's `conditions`: bounded in depth and size first, then validated as a tree. */
+export const ConditionTreeSchema = z.preprocess((tree, ctx) => {
+  const { depth, nodes } = conditionTreeSize(tree);
+  if (depth > MAX_CONDITION_DEPTH) ctx.addIssue({ code: "custom", message: `must not nest deeper than ${MAX_CONDITION_DEPTH} groups` });
+  else if (nodes > MAX_CONDITION_NODES) ctx.addIssue({ code: "custom", message: `must have at most ${MAX_CONDITION_NODES} conditions and groups` });
+  return tree;
+}, ConditionGroupSchema);
+
 export const METADATA_FIELD_TYPES = ["string", "number", "boolean", "array", "object"] as const;
 
 export const MetadataFieldSchema = z.strictObject({
@@ -83,7 +110,7 @@ const definitionFields = {
   limit: z.number().int().positive().optional().describe("Maximum rewarded logs per user per limitPeriod"),
   limitPeriod: z.enum(["lifetime", "day", "week", "month"]).default("lifetime"),
   maximumReward: z.number().int().nonnegative().optional().describe("Maximum points a single log can award"),
-  conditions: ConditionGroupSchema.optional(),
+  conditions: ConditionTreeSchema.optional(),
   metadataFields: z.array(MetadataFieldSchema).max(100).default([]),
   requiresApiKey: z.boolean().default(false),
   loyaltyEventType: z.enum(LOYALTY_EVENT_TYPES).optional(),

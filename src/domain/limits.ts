@@ -15,6 +15,9 @@ export const MAX_JSON_DEPTH = 32;
 /** Reward rates and TRANSACTION values: with both bounded, points stay exact integers. */
 export const MAX_REWARD_RATE = 1e6;
 export const MAX_TRANSACTION_VALUE = 1e9;
+/** Condition trees: groups nest at most 32 deep (like JSON values), with at most 1,000 groups and leaves. */
+export const MAX_CONDITION_DEPTH = 32;
+export const MAX_CONDITION_NODES = 1_000;
 /** At most this many failed conditions are listed in `reasons` (a definition may have many leaves). */
 export const MAX_CONDITION_REASONS = 10;
 
@@ -24,3 +27,10 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export const MAX_QUEUE_MESSAGE_BYTES = 120_000;
 /** Metadata stored per event (in the user's idempotency records, the queue and the D1 log). */
 export const MAX_METADATA_BYTES = 32 * 1024;
+
+/**
+ * Date inputs: stats months from 1970-01 to the current month; no loop over days covers more than
+ * MAX_WINDOW_DAYS (backfill reaches 10 years back, so `period=all` never needs more).
+ */
+export const EARLIEST_STATS_MONTH = "1970-01";
+export const MAX_WINDOW_DAYS = 4_000;

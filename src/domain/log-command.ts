@@ -36,3 +36,7 @@ export type LogOutcome =
 
 /** An outcome, or: the user's object could not be reached (its items may be retried with their idempotency keys). */
 export type DispatchOutcome = LogOutcome | { kind: "unavailable" };
+
+/** For a user nobody registered nothing was ever logged, so there is nothing to replay: a refusal stands, else 404. */
+export const unregisteredOutcome = (command: LogCommand): LogOutcome =>
+  command.kind === "refused" ? { kind: "refused", refusal: command.refusal } : { kind: "not_registered" };

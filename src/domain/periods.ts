@@ -1,4 +1,5 @@
 /** UTC calendar helpers for limit periods and stats windows. Dates are ISO strings or epoch milliseconds. */
+import { EARLIEST_STATS_MONTH, MAX_WINDOW_DAYS } from "./limits";
 
 export type LimitPeriod = "lifetime" | "day" | "week" | "month";
 
@@ -37,6 +38,14 @@ export function limitPeriodKey(period: LimitPeriod, iso: string): string {
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 const MAX_BACKFILL_MS = 3653 * 86_400_000;
 
+/** Why a `YYYY-MM` month cannot be asked for at `today` (1970-01 to the current month), or null when it can. */
+export function monthProblem(month: string, today: string): string | null {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return "must be YYYY-MM";
+  const current = monthOf(today);
+  if (month < EARLIEST_STATS_MONTH || month > current) return `must be between ${EARLIEST_STATS_MONTH} and ${current}`;
+  return null;
+}
+
 /** Why an event time is not acceptable at `nowMs`, or null when it is. */
 export function eventTimeProblem(occurredAtMs: number, nowMs: number): string | null {
   if (occurredAtMs > nowMs + MAX_FUTURE_SKEW_MS) return "must not be in the future";
@@ -48,9 +57,16 @@ export function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Every day from `start` to `end`, both included. */
+/** Whole days from `start` to `end` (negative when `end` is earlier). */
+export const daysBetween = (start: string, end: string): number =>
+  Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
+
+/**
+ * Every day from `start` to `end`, both included. The length is checked before the loop starts: a window
+ * longer than MAX_WINDOW_DAYS (or a malformed day) is a bug in the caller, never unbounded work.
+ */
 export function daysInRange(start: string, end: string): string[] {
-  const days: string[] = [];
-  for (let day = start; day <= end; day = addDays(day, 1)) days.push(day);
-  return days;
+  const count = daysBetween(start, end) + 1;
+  if (!Number.isFinite(count) || count > MAX_WINDOW_DAYS) throw new RangeError(`refusing a window of ${count} days (${start}..${end})`);
+  return Array.from({ length: Math.max(0, count) }, (_, i) => addDays(start, i));
 }

@@ -1,4 +1,5 @@
-import { addDays, daysInRange } from "./periods";
+import { MAX_WINDOW_DAYS } from "./limits";
+import { addDays, daysBetween, daysInRange } from "./periods";
 
 export const STATS_PERIODS = ["1d", "7d", "30d", "90d", "current_month", "ytd", "all"] as const;
 export type StatsPeriod = (typeof STATS_PERIODS)[number];
@@ -17,7 +18,9 @@ export function statsWindow(period: StatsPeriod, today: string, firstEventDay: s
   if (period === "current_month") return { startDate: `${today.slice(0, 7)}-01`, endDate: today };
   if (period === "ytd") return { startDate: `${today.slice(0, 4)}-01-01`, endDate: today };
   const first = firstEventDay !== null && firstEventDay < today ? firstEventDay : today;
-  return { startDate: first, endDate: today };
+  // Events reach at most 10 years back; the clamp keeps `all` inside the bound whatever the data says.
+  const earliest = addDays(today, 1 - MAX_WINDOW_DAYS);
+  return { startDate: daysBetween(earliest, first) < 0 ? earliest : first, endDate: today };
 }
 
 /** The whole calendar month `YYYY-MM`. */
@@ -26,8 +29,6 @@ export function monthWindow(month: string): StatsWindow {
   const lastDay = new Date(Date.UTC(year, monthNumber, 0)).getUTCDate();
   return { startDate: `${month}-01`, endDate: `${month}-${String(lastDay).padStart(2, "0")}` };
 }
-
-export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /**
  * The window a stats request asks for: a whole month when `month` is given (timeframe=month), else the

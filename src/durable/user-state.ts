@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { findUser } from "../db/users";
-import type { LogCommand, LogOutcome } from "../domain/log-command";
+import { unregisteredOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
 import type { Registration, UserProfile } from "../domain/user";
 import { applyLog } from "./apply-log";
 import { isPristine, migrateUserState } from "./migrations";
@@ -61,8 +61,7 @@ export class UserState extends DurableObject<Env> {
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
   async logEvents(projectKey: string, userId: string, commands: LogCommand[]): Promise<LogOutcome[]> {
     if (!this.profile() && !(await this.registerFromDatabase(projectKey, userId))) {
-      // Nothing was ever logged for this user, so there is nothing to replay either.
-      return commands.map((command) => (command.kind === "refused" ? { kind: "refused", refusal: command.refusal } : { kind: "not_registered" }));
+      return commands.map(unregisteredOutcome);
     }
     const now = Date.now();
     const outcomes = commands.map((command) => this.ctx.storage.transactionSync(() => applyLog(this.sql, this.outbox, command, now)));

@@ -21,6 +21,8 @@ export class ApiError extends Error {
     readonly status: ContentfulStatusCode,
     message: string,
     readonly errors?: FieldError[],
+    /** Headers the answer carries (Retry-After, WWW-Authenticate, Allow). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -68,9 +70,16 @@ export const errorResponses = (...statuses: number[]) =>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input; `errors` names the fields",
-  401: "Missing, invalid or expired credential",
+  401: "Missing, invalid or expired credential (with WWW-Authenticate: Bearer)",
   403: "Authenticated but not allowed",
   404: "Not found",
-  413: "Body larger than 64 KiB",
-  422: "Idempotency-Key reused with a different body",
+  405: "Method not allowed on this path (with Allow)",
+  413: "Body larger than the route allows (64 KiB; 2 MiB for the batch route), or metadata over 32 KiB",
+  415: "Content-Type is missing or not application/json",
+  422: "Idempotency-Key reused with a different body, or a balance that would leave the exact integer range",
+  429: "Rate limit exceeded (with Retry-After)",
+  503: "Temporarily unavailable; retry (with Retry-After)",
 };
+
+/** Seconds a client should wait after a 503 from a user's object (it is usually back at once). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;

@@ -2,11 +2,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DispatchOutcome, Refusal } from "../domain/log-command";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { EventLoggedEnvelope } from "../domain/logged-event";
-import { ApiError, eventNotFound, userNotFound, type ErrorEnvelope } from "./errors";
+import { ApiError, eventNotFound, UNAVAILABLE_RETRY_AFTER_SECONDS, userNotFound, type ErrorEnvelope } from "./errors";
 
 export type LogResult =
   | { ok: true; replayed: boolean; body: EventLoggedEnvelope }
-  | { ok: false; status: ContentfulStatusCode; body: ErrorEnvelope };
+  | { ok: false; status: ContentfulStatusCode; body: ErrorEnvelope; headers: Record<string, string> };
 
 /** The HTTP answer to a refusal, whether the Worker or (for a request with an idempotency key) the object made it. */
 export function refusalError(refusal: Refusal): ApiError {
@@ -24,7 +24,7 @@ export function refusalError(refusal: Refusal): ApiError {
 
 /** The one mapping from what a user's object answered to an HTTP status and body. */
 export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
-  const failure = (error: ApiError): LogResult => ({ ok: false, status: error.status, body: error.toEnvelope() });
+  const failure = (error: ApiError): LogResult => ({ ok: false, status: error.status, body: error.toEnvelope(), headers: error.headers });
   switch (outcome.kind) {
     case "logged":
       return { ok: true, replayed: outcome.replayed, body: outcome.response };
@@ -43,6 +43,10 @@ export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
         ]),
       );
     case "unavailable":
-      return failure(new ApiError(503, "User state is temporarily unavailable; retry with an Idempotency-Key"));
+      return failure(
+        new ApiError(503, "User state is temporarily unavailable; retry with an Idempotency-Key", undefined, {
+          "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS),
+        }),
+      );
   }
 }

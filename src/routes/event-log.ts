@@ -2,8 +2,9 @@ import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { EventIdSchema } from "../domain/definition";
 import { boundedJsonObject } from "../domain/json";
-import { MAX_BATCH_EVENTS } from "../domain/limits";
+import { MAX_BATCH_BODY_BYTES, MAX_BATCH_EVENTS } from "../domain/limits";
 import { EventLoggedEnvelopeSchema, type EventLoggedEnvelope } from "../domain/logged-event";
+import { limitUserLogs } from "../auth/middleware";
 import { ApiError, ErrorEnvelopeSchema, errorResponses, validationError, type ErrorEnvelope } from "../http/errors";
 import { logResult } from "../http/log-outcomes";
 import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/openapi";
@@ -22,7 +23,11 @@ export const LogEventBodySchema = z
   })
   .openapi("LogEventInput");
 
-export type BatchResponseBody = { results: Array<EventLoggedEnvelope | ErrorEnvelope> };
+/** A logged batch item: the single route's 200 envelope, and `replayed` where that route has its header. */
+const BatchLoggedSchema = EventLoggedEnvelopeSchema.extend({
+  replayed: z.boolean().describe("True when an idempotencyKey replayed an earlier answer (nothing was awarded)"),
+}).openapi("BatchEventLogged");
+export type BatchResponseBody = { results: Array<(EventLoggedEnvelope & { replayed: boolean }) | ErrorEnvelope> };
 
 /** A batch item: a log body plus its own idempotency key. */
 const BatchItemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });
@@ -42,15 +47,16 @@ const logEventRoute = principalRoute({
   request: { headers: idempotencyHeader, body: jsonBody(LogEventBodySchema) },
   responses: {
     200: jsonResponse(EventLoggedEnvelopeSchema, "Logged (points, limit state and balance in data)"),
-    ...errorResponses(400, 401, 403, 404, 413, 422),
+    ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 503),
   },
-});
+}, [limitUserLogs]);
 
 const logBatchRoute = serverRoute({
   method: "post",
   path: "/events/batch",
   summary: "Log up to 1000 events in one call (admin or API key)",
   tags: ["Events"],
+  maxBodyBytes: MAX_BATCH_BODY_BYTES,
   request: {
     body: jsonBody(
       z.object({
@@ -64,10 +70,10 @@ const logBatchRoute = serverRoute({
   },
   responses: {
     200: jsonResponse(
-      z.object({ results: z.array(z.union([EventLoggedEnvelopeSchema, ErrorEnvelopeSchema])) }),
-      "One result per item, in order: the 200 envelope or an error envelope",
+      z.object({ results: z.array(z.union([BatchLoggedSchema, ErrorEnvelopeSchema])) }),
+      "One result per item, in order: the 200 envelope (with `replayed`) or an error envelope",
     ),
-    ...errorResponses(400, 401, 403, 413),
+    ...errorResponses(400, 401, 403, 413, 415, 429),
   },
 });
 
@@ -90,13 +96,19 @@ export const eventLogRoutes = createRouter()
     const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
     const outcome = await logEvent(c.env, getDb(c.env.DB), c.get("principal"), request, idempotencyKey);
     const result = logResult(outcome, request.userId);
-    if (!result.ok) throw new ApiError(result.status, result.body.message, result.body.errors);
+    if (!result.ok) throw new ApiError(result.status, result.body.message, result.body.errors, result.headers);
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(result.body, 200);
   })
   .openapi(logBatchRoute, async (c) => {
     const items = c.req.valid("json").events.map(parseBatchItem);
     const outcomes = await logBatch(c.env, getDb(c.env.DB), c.get("principal"), items);
-    const results = outcomes.map((o) => (o.kind === "invalid" ? o.error.toEnvelope() : logResult(o.outcome, o.userId).body));
+    const results = outcomes.map((o) => {
+      if (o.kind === "invalid") return o.error.toEnvelope();
+      const result = logResult(o.outcome, o.userId);
+      if (result.ok) return { ...result.body, replayed: result.replayed };
+      if (result.headers["Retry-After"]) c.header("Retry-After", result.headers["Retry-After"]);
+      return result.body;
+    });
     return c.json({ results }, 200);
   });

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { EventIdSchema } from "../domain/definition";
-import { MONTH_PATTERN, STATS_PERIODS } from "../domain/stats";
+import { monthProblem } from "../domain/periods";
+import { STATS_PERIODS } from "../domain/stats";
 import { errorResponses } from "../http/errors";
 import { jsonResponse, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
@@ -64,9 +65,9 @@ const getStats = serverRoute({
         month: z.string().optional().openapi({ example: "2025-08", description: "YYYY-MM; used with timeframe=month" }),
       })
       .superRefine((query, ctx) => {
-        if (query.timeframe === "month" && (query.month === undefined || !MONTH_PATTERN.test(query.month))) {
-          ctx.addIssue({ code: "custom", path: ["month"], message: "must be YYYY-MM when timeframe=month" });
-        }
+        if (query.timeframe !== "month") return;
+        const problem = query.month === undefined ? "required when timeframe=month" : monthProblem(query.month, new Date().toISOString());
+        if (problem !== null) ctx.addIssue({ code: "custom", path: ["month"], message: problem });
       }),
   },
   responses: { 200: jsonResponse(StatsResponseSchema, "Statistics"), ...errorResponses(400, 401, 403, 404) },

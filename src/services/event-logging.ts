@@ -1,8 +1,10 @@
 import { hasServerRights, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
+import { registeredUserIds } from "../db/users";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
-import type { DispatchOutcome, LogCommand, Refusal } from "../domain/log-command";
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../domain/limits";
+import { unregisteredOutcome, type DispatchOutcome, type LogCommand, type Refusal } from "../domain/log-command";
+import { utf8Bytes } from "../domain/json";
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_METADATA_BYTES } from "../domain/limits";
 import { eventTimeProblem } from "../domain/periods";
 import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
@@ -64,8 +66,18 @@ export async function logBatch(env: Env, db: Db, principal: Principal, items: Ba
       outcomes[index] = { kind: "invalid", error };
     }
   }
-  const dispatched = await dispatchLogs(env, principal.projectKey, prepared);
-  dispatched.forEach((outcome, k) => {
+  // One D1 query for the whole batch, so items for unregistered users cost no call to (and leave nothing in)
+  // a user's object: a batch of 1,000 unknown users stays cheap.
+  const registered = await registeredUserIds(db, principal.projectKey, [...new Set(prepared.map((p) => p.userId))]);
+  const known = prepared.flatMap((item, k) => (registered.has(item.userId) ? [k] : []));
+  for (const [k, item] of prepared.entries()) {
+    if (!registered.has(item.userId)) {
+      outcomes[preparedIndexes[k]!] = { kind: "dispatched", userId: item.userId, outcome: unregisteredOutcome(item.command) };
+    }
+  }
+  const dispatched = await dispatchLogs(env, principal.projectKey, known.map((k) => prepared[k]!));
+  dispatched.forEach((outcome, j) => {
+    const k = known[j]!;
     outcomes[preparedIndexes[k]!] = { kind: "dispatched", userId: prepared[k]!.userId, outcome };
   });
   return outcomes;
@@ -73,7 +85,7 @@ export async function logBatch(env: Env, db: Db, principal: Principal, items: Ba
 
 /**
  * Checks one log request against the caller's rights and the event's definition, in this order: acting for
- * another user or backfilling without server rights (403), event time (400), unknown event (404), inactive
+ * another user or backfilling without server rights (403), metadata size (413), event time (400), unknown event (404), inactive
  * event (400), API key required (403), metadata against the definition (400). Throws ApiError, except that
  * definition-dependent refusals of a request with an idempotency key go to the user's object (see `refuse`).
  * Reads D1 only on a definitions cache miss.
@@ -85,10 +97,15 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
   if (request.timestamp !== undefined && !hasServerRights(principal)) {
     throw new ApiError(403, "Only admin tokens and API keys may set timestamp");
   }
+  const metadata = request.metadata ?? {};
+  if (utf8Bytes(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
+    throw new ApiError(413, `metadata is larger than ${MAX_METADATA_BYTES} bytes`, [
+      { path: "metadata", message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` },
+    ]);
+  }
   const occurredAtMs = request.timestamp === undefined ? Date.now() : Date.parse(request.timestamp);
   const timeProblem = eventTimeProblem(occurredAtMs, Date.now());
   if (timeProblem !== null) throw invalidFields("body", [{ path: "timestamp", message: timeProblem }]);
-  const metadata = request.metadata ?? {};
   const requestHash =
     idempotencyKey === null
       ? null

@@ -8,12 +8,10 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
 import type { UserState } from "../../src/durable/user-state";
 import { handleQueueBatch } from "../../src/queue/consumer";
-import { api, eventually, purchaseDefinition, setupProject } from "../helpers";
-
-const stubFor = (projectId: string, userId: string) =>
-  env.USER_STATE.get(env.USER_STATE.idFromName(JSON.stringify([projectId, userId]))) as DurableObjectStub<UserState>;
+import { api, POLL, purchaseDefinition, setupProject, userObject } from "../helpers";
 
 /** Makes the object's queue sends fail until the returned function is called. */
 async function breakQueue(stub: DurableObjectStub<UserState>) {
@@ -41,7 +39,7 @@ const countLogged = async (projectId: string) =>
 describe("UserState outbox", () => {
   it("keeps a logged event durable when the queue send fails, and the alarm delivers it exactly once", async () => {
     const { admin, projectId } = await setupProject({ definitions: { purchase_completed: purchaseDefinition } });
-    const stub = stubFor(projectId, "alice");
+    const stub = userObject(projectId, "alice");
     const repair = await breakQueue(stub);
 
     const res = await api("POST", "/v1/event", {
@@ -61,7 +59,7 @@ describe("UserState outbox", () => {
     await repair();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.snapshot()).outbox).toBe(0);
-    await eventually(async () => ((await countLogged(projectId)) === 1 ? true : undefined));
+    await expect.poll(() => countLogged(projectId), POLL).toBe(1);
 
     // A redelivery of the same event (say the send succeeded but the delete was lost) is ignored by the consumer.
     const batch = createMessageBatch("loyalty-events", [
@@ -78,9 +76,9 @@ describe("UserState outbox", () => {
     const { admin, projectId } = await setupProject({
       definitions: { purchase_completed: { ...purchaseDefinition, limit: 2 } },
     });
-    const stub = stubFor(projectId, "alice");
+    const stub = userObject(projectId, "alice");
     const log = () =>
-      api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 3 } } });
+      api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 3 } } });
     await log();
     await evictDurableObject(stub);
     await log();
@@ -95,7 +93,7 @@ describe("UserState outbox", () => {
     await env.DB.prepare("INSERT INTO users (project_key, user_id, usergroups, attributes, updated_at) VALUES (?, 'zoe', '[\"gold\"]', '{}', 'x')")
       .bind(projectId)
       .run();
-    const res = await api("POST", "/v1/event", {
+    const res = await api<EventLoggedEnvelope>("POST", "/v1/event", {
       auth: admin,
       body: { eventId: "purchase_completed", userId: "zoe", metadata: { amount: 10 } },
     });

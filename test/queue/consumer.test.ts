@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LoggedEvent } from "../../src/domain/logged-event";
 import { DEAD_LETTER_QUEUE, EVENTS_QUEUE, handleQueueBatch, retryDelaySeconds } from "../../src/queue/consumer";
-import { newProject } from "../helpers";
+import { instrumentedD1, newProject } from "../helpers";
 
 function loggedEvent(projectKey: string, overrides: Partial<LoggedEvent> = {}): LoggedEvent {
   return {
@@ -84,22 +84,9 @@ describe("events queue consumer", () => {
     const project = newProject();
     // ~60 KB of metadata each: 20 events need two ingest chunks (each one D1 transaction).
     const events = Array.from({ length: 20 }, () => loggedEvent(project, { metadata: { note: "x".repeat(60_000) } }));
-    let batches = 0;
-    const flaky = new Proxy(env.DB, {
-      get(target, property) {
-        if (property === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            batches += 1;
-            if (batches === 2) throw new Error("D1 unavailable");
-            return target.batch(statements);
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const first = await deliver(events, { ...env, DB: flaky });
-    expect(batches).toBe(2);
+    const flaky = instrumentedD1({ failBatch: (n) => n === 2 });
+    const first = await deliver(events, { ...env, DB: flaky.db });
+    expect(flaky.batches()).toBe(2);
     expect(first.explicitAcks.length).toBeGreaterThan(0);
     expect(first.retryMessages.length).toBe(20 - first.explicitAcks.length);
     const afterFailure = await counts(project);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import type { EventDefinition } from "../../src/domain/definition";
 import { api, loginDefinition, purchaseDefinition, setupProject, userToken } from "../helpers";
 
 describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
   it("creates (201), replaces (200) and returns the stored document with defaults", async () => {
     const { admin } = await setupProject({ definitions: {} });
-    const created = await api("PUT", "/v1/admin/events/login", { auth: admin, body: loginDefinition });
+    const created = await api<EventDefinition>("PUT", "/v1/admin/events/login", { auth: admin, body: loginDefinition });
     expect(created.status).toBe(201);
     expect(created.json).toEqual({
       eventId: "login",
@@ -19,7 +20,7 @@ describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
     });
     const replaced = await api("PUT", "/v1/admin/events/login", { auth: admin, body: { ...loginDefinition, title: "Login" } });
     expect(replaced.status).toBe(200);
-    expect((await api("GET", "/v1/event/login", { auth: admin })).json.title).toBe("Login");
+    expect((await api<EventDefinition>("GET", "/v1/event/login", { auth: admin })).json.title).toBe("Login");
   });
 
   it.each([
@@ -40,7 +41,7 @@ describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
     const res = await api("PUT", "/v1/admin/events/bad", { auth: admin, body });
     expect(res.status).toBe(400);
     expect(res.json.statusCode).toBe(400);
-    expect(res.json.errors.map((e: { path: string }) => e.path).some((p: string) => p.startsWith(path))).toBe(true);
+    expect(res.json.errors!.map((e) => e.path).some((p) => p.startsWith(path))).toBe(true);
     expect((await api("GET", "/v1/event/bad", { auth: admin })).status).toBe(404);
   });
 
@@ -48,15 +49,15 @@ describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
     const { admin } = await setupProject({ definitions: {} });
     const res = await api("PUT", `/v1/admin/events/${"x".repeat(200)}`, { auth: admin, body: loginDefinition });
     expect(res.status).toBe(400);
-    expect(res.json.errors[0].path).toBe("eventId");
+    expect(res.json.errors?.[0]?.path).toBe("eventId");
   });
 
   it("DELETE sets the definition INACTIVE and 404s an unknown one", async () => {
     const { admin } = await setupProject({ definitions: { login: loginDefinition } });
-    const deleted = await api("DELETE", "/v1/admin/events/login", { auth: admin });
+    const deleted = await api<EventDefinition>("DELETE", "/v1/admin/events/login", { auth: admin });
     expect(deleted.status).toBe(200);
     expect(deleted.json.status).toBe("INACTIVE");
-    expect((await api("GET", "/v1/event/login", { auth: admin })).json.status).toBe("INACTIVE");
+    expect((await api<EventDefinition>("GET", "/v1/event/login", { auth: admin })).json.status).toBe("INACTIVE");
     expect((await api("DELETE", "/v1/admin/events/nope", { auth: admin })).status).toBe(404);
   });
 });
@@ -68,11 +69,11 @@ describe("GET /v1/event", () => {
     });
     await api("DELETE", "/v1/admin/events/login", { auth: admin });
     const user = { bearer: await userToken(projectId, "alice") };
-    const all = await api("GET", "/v1/event", { auth: user });
+    const all = await api<EventDefinition[]>("GET", "/v1/event", { auth: user });
     expect(all.status).toBe(200);
-    expect(all.json.map((d: { eventId: string }) => d.eventId)).toEqual(["login", "purchase_completed"]);
-    const active = await api("GET", "/v1/event?showAll=false", { auth: user });
-    expect(active.json.map((d: { eventId: string }) => d.eventId)).toEqual(["purchase_completed"]);
+    expect(all.json.map((d) => d.eventId)).toEqual(["login", "purchase_completed"]);
+    const active = await api<EventDefinition[]>("GET", "/v1/event?showAll=false", { auth: user });
+    expect(active.json.map((d) => d.eventId)).toEqual(["purchase_completed"]);
     expect(active.json[0]).toMatchObject({ type: "TRANSACTION", limit: 10, maximumReward: 1000, reward: { default: 1, gold: 2 } });
     expect((await api("GET", "/v1/event?showAll=maybe", { auth: user })).status).toBe(400);
   });

@@ -1,6 +1,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { api, eventually, loginDefinition, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
+import type { ErrorEnvelope } from "../../src/http/errors";
+import type { BatchResponseBody } from "../../src/routes/event-log";
+import type { EventStatsBody, GlobalStatsBody } from "../../src/routes/stats";
+import { api, loginDefinition, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
 
 const TODAY = "2025-08-07T15:00:00.000Z";
 
@@ -12,17 +15,16 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 async function logAll(admin: Credential, projectId: string, events: Array<Record<string, unknown>>) {
-  const res = await api("POST", "/v1/events/batch", { auth: admin, body: { events } });
+  const res = await api<BatchResponseBody>("POST", "/v1/events/batch", { auth: admin, body: { events } });
   expect(res.status).toBe(200);
   for (const result of res.json.results) expect(result.statusCode, JSON.stringify(result)).toBe(200);
   // The consumer writes the log and the aggregates in one transaction: once every row is in, stats are complete.
-  await eventually(async () => {
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>();
-    return row!.n === events.length ? true : undefined;
-  });
+  const logged = async () =>
+    (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+  await expect.poll(logged, POLL).toBe(events.length);
 }
 
-const stats = (admin: Credential, query: string) => api("GET", `/v1/stats/event?${query}`, { auth: admin });
+const stats = <T = ErrorEnvelope>(admin: Credential, query: string) => api<T>("GET", `/v1/stats/event?${query}`, { auth: admin });
 
 describe("GET /v1/stats/event", () => {
   async function seeded() {
@@ -44,7 +46,7 @@ describe("GET /v1/stats/event", () => {
 
   it("answers the spec's global shape for 7d, counting a user active on 3 days once", async () => {
     const { admin } = await seeded();
-    const res = await stats(admin, "period=7d");
+    const res = await stats<GlobalStatsBody>(admin, "period=7d");
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ period: "7d", eventId: null, startDate: "2025-08-01", endDate: "2025-08-07" });
     const data = res.json.data;
@@ -60,14 +62,14 @@ describe("GET /v1/stats/event", () => {
     expect(data.dailyData["2025-08-01"]).toEqual({ events: 0, users: 0, points: 0, hourlyDistribution: new Array(24).fill(0) });
     const aug6 = data.dailyData["2025-08-06"];
     expect(aug6).toMatchObject({ events: 3, users: 2, points: 30 });
-    expect(aug6.hourlyDistribution[10]).toBe(2);
-    expect(aug6.hourlyDistribution[23]).toBe(1);
-    expect(aug6.hourlyDistribution.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+    expect(aug6!.hourlyDistribution[10]).toBe(2);
+    expect(aug6!.hourlyDistribution[23]).toBe(1);
+    expect(aug6!.hourlyDistribution.reduce((a, b) => a + b, 0)).toBe(3);
   });
 
   it("answers the spec's event shape", async () => {
     const { admin } = await seeded();
-    const res = await stats(admin, "eventId=login&period=30d");
+    const res = await stats<EventStatsBody>(admin, "eventId=login&period=30d");
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ period: "30d", eventId: "login", startDate: "2025-07-09", endDate: "2025-08-07" });
     expect(res.json.data).toMatchObject({
@@ -80,7 +82,7 @@ describe("GET /v1/stats/event", () => {
     });
     expect(Object.keys(res.json.data.dailyData)).toHaveLength(30);
     expect(res.json.data.dailyData["2025-07-31"]).toMatchObject({ count: 1, users: 1, points: 5 });
-    expect(res.json.data.dailyData["2025-07-31"].hourlyDistribution[12]).toBe(1);
+    expect(res.json.data.dailyData["2025-07-31"]!.hourlyDistribution[12]).toBe(1);
   });
 
   it.each([
@@ -93,7 +95,7 @@ describe("GET /v1/stats/event", () => {
     ["timeframe=month&month=2025-08", "2025-08-01", "2025-08-31", 5],
   ])("%s covers %s to %s", async (query, start, end, total) => {
     const { admin } = await seeded();
-    const res = await stats(admin, query);
+    const res = await stats<GlobalStatsBody>(admin, query);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ startDate: start, endDate: end });
     expect(res.json.data.totalEvents).toBe(total);
@@ -104,7 +106,7 @@ describe("GET /v1/stats/event", () => {
   it("defaults to 7d and ignores month without timeframe=month", async () => {
     const { admin } = await seeded();
     for (const query of ["", "month=2025-07"]) {
-      const res = await stats(admin, query);
+      const res = await stats<GlobalStatsBody>(admin, query);
       expect(res.json).toMatchObject({ period: "7d", startDate: "2025-08-01", endDate: "2025-08-07" });
       expect(res.json.data.totalEvents).toBe(5);
     }
@@ -120,7 +122,7 @@ describe("GET /v1/stats/event", () => {
     const { admin } = await setupProject();
     const res = await stats(admin, query);
     expect(res.status).toBe(400);
-    expect(res.json.errors[0].path).toBe(path);
+    expect(res.json.errors?.[0]?.path).toBe(path);
   });
 
   it("404 for an unknown eventId, 403 for a user token", async () => {
@@ -178,7 +180,7 @@ describe("GET /v1/stats/event", () => {
     expect(perEvent.some((e) => e.limits > 0)).toBe(true);
     expect(perEvent.some((e) => e.failed > 0)).toBe(true);
 
-    const global = (await stats(admin, "period=30d")).json.data;
+    const global = (await stats<GlobalStatsBody>(admin, "period=30d")).json.data;
     expect({ totalEvents: global.totalEvents, uniqueUsers: global.uniqueUsers, totalPoints: global.totalPoints }).toEqual({
       totalEvents: totals!.count,
       uniqueUsers: totals!.users,
@@ -186,10 +188,10 @@ describe("GET /v1/stats/event", () => {
     });
     expect(global.eventBreakdown).toEqual(Object.fromEntries(perEvent.map((e) => [e.eventId, { count: e.count, users: e.users, points: e.points }])));
     for (const day of perDay) expect(global.dailyData[day.day]).toMatchObject({ events: day.events, users: day.users, points: day.points });
-    for (const { day, hour, n } of perHour) expect(global.dailyData[day].hourlyDistribution[hour]).toBe(n);
+    for (const { day, hour, n } of perHour) expect(global.dailyData[day]!.hourlyDistribution[hour]).toBe(n);
 
     for (const e of perEvent) {
-      const data = (await stats(admin, `period=30d&eventId=${e.eventId}`)).json.data;
+      const data = (await stats<EventStatsBody>(admin, `period=30d&eventId=${e.eventId}`)).json.data;
       expect(data).toMatchObject({
         totalCount: e.count,
         uniqueUsers: e.users,
@@ -199,7 +201,7 @@ describe("GET /v1/stats/event", () => {
         limitReached: e.limits,
       });
     }
-    const month = (await stats(admin, "timeframe=month&month=2025-08")).json.data;
+    const month = (await stats<GlobalStatsBody>(admin, "timeframe=month&month=2025-08")).json.data;
     expect({ total: month.totalEvents, points: month.totalPoints, users: month.uniqueUsers }).toEqual({
       total: totals!.count,
       points: totals!.points,

@@ -1,0 +1,125 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import type { LoggedEvent } from "../../src/domain/logged-event";
+import { migrateUserState, USER_STATE_VERSION } from "../../src/durable/migrations";
+import { newProject, purchaseDefinition, userObject } from "../helpers";
+
+/** The schema objects were created with before migrations existed, copied from the code of that time. */
+const SCHEMA_BEFORE_MIGRATIONS = `
+  CREATE TABLE IF NOT EXISTS profile (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    project_key TEXT NOT NULL, program_id INTEGER NOT NULL, user_id TEXT NOT NULL,
+    account_id INTEGER NOT NULL, usergroups TEXT NOT NULL, balance INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS limit_counters (
+    event_id TEXT NOT NULL, period_key TEXT NOT NULL, used INTEGER NOT NULL,
+    PRIMARY KEY (event_id, period_key)
+  );
+  CREATE TABLE IF NOT EXISTS outbox (event_uid TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);`;
+
+function pendingEvent(projectKey: string): LoggedEvent {
+  const now = new Date().toISOString();
+  return {
+    eventUid: crypto.randomUUID(),
+    projectKey,
+    programId: 1,
+    userId: "legacy",
+    accountId: 1,
+    eventId: "purchase_completed",
+    definitionVersion: 1,
+    eventType: "TRANSACTION",
+    loyaltyEventType: null,
+    metadata: { amount: 7 },
+    occurredAt: now,
+    recordedAt: now,
+    points: 7,
+    balanceBefore: 35,
+    balanceAfter: 42,
+    userGroupId: "default",
+    conditionReached: true,
+    limitReached: false,
+    reward: { rate: 1, value: 7, uncappedPoints: 7, maximumReward: null, reasons: [] },
+    idempotencyKey: "order-1",
+  };
+}
+
+describe("user object migrations", () => {
+  it("upgrades an object created before migrations without losing its data, and a second start applies nothing", async () => {
+    const projectKey = newProject();
+    const stub = userObject(projectKey, "legacy");
+    const pending = pendingEvent(projectKey);
+    const firstResponse = { statusCode: 200, message: "Event erfolgreich geloggt", data: { points: 7, balance: 42 } };
+    // An object as the code before migrations left it: its tables and data, no schema_version.
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(SCHEMA_BEFORE_MIGRATIONS);
+      sql.exec(
+        "INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups, balance) VALUES (1, ?, 1, 'legacy', 1, '[\"gold\"]', 42)",
+        projectKey,
+      );
+      sql.exec("INSERT INTO limit_counters VALUES ('purchase_completed', 'lifetime', 3), ('daily_login', '2026-11-24', 1)");
+      sql.exec("INSERT INTO idempotency VALUES ('order-1', 'hash-1', ?, ?)", JSON.stringify(firstResponse), Date.now());
+      sql.exec("INSERT INTO outbox VALUES (?, ?, ?)", pending.eventUid, JSON.stringify(pending), Date.now());
+      // That code armed an alarm with every outbox row.
+      return state.storage.setAlarm(Date.now() + 30_000);
+    });
+
+    await evictDurableObject(stub);
+    expect(await stub.snapshot()).toEqual({
+      registered: true,
+      balance: 42,
+      counters: { "purchase_completed/lifetime": 3, "daily_login/2026-11-24": 1 },
+      outbox: 1,
+    });
+    const applied = await runInDurableObject(stub, (_instance, state) => ({
+      versions: state.storage.sql.exec<{ version: number; applied_at: number }>("SELECT version, applied_at FROM schema_version ORDER BY version").toArray(),
+      outbox: state.storage.sql.exec("SELECT attempts, last_error FROM outbox").toArray(),
+    }));
+    expect(applied.versions.map((v) => v.version)).toEqual(Array.from({ length: USER_STATE_VERSION }, (_, i) => i + 1));
+    expect(applied.outbox).toEqual([{ attempts: 0, last_error: null }]);
+
+    // The idempotency record still replays the first answer.
+    const definition = { ...purchaseDefinition, eventId: "purchase_completed", status: "ACTIVE", version: 1 } as never;
+    const [replay] = await stub.logEvents(projectKey, "legacy", [
+      { kind: "log", definition, metadata: { amount: 7 }, occurredAt: new Date().toISOString(), idempotencyKey: "order-1", requestHash: "hash-1" },
+    ]);
+    expect(replay).toEqual({ kind: "logged", replayed: true, response: firstResponse });
+
+    // The outbox row written before the upgrade is still delivered.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare("SELECT points FROM event_log WHERE event_uid = ?").bind(pending.eventUid).first();
+        expect(row).toEqual({ points: 7 });
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+
+    // A second start applies nothing.
+    await evictDurableObject(stub);
+    expect((await stub.snapshot()).balance).toBe(42);
+    const again = await runInDurableObject(stub, (_instance, state) => ({
+      versions: state.storage.sql.exec<{ version: number; applied_at: number }>("SELECT version, applied_at FROM schema_version ORDER BY version").toArray(),
+      appliedNow: migrateUserState(state.storage),
+    }));
+    expect(again.versions).toEqual(applied.versions);
+    expect(again.appliedNow).toEqual([]);
+  });
+
+  it("stores nothing for a user nobody registered", async () => {
+    const projectKey = newProject();
+    const stub = userObject(projectKey, "ghost");
+    const outcomes = await stub.logEvents(projectKey, "ghost", [
+      { kind: "refused", refusal: { code: "unknown_event", eventId: "x" }, idempotencyKey: null, requestHash: null },
+    ]);
+    expect(outcomes).toEqual([{ kind: "refused", refusal: { code: "unknown_event", eventId: "x" } }]);
+    expect(await stub.snapshot()).toEqual({ registered: false, balance: 0, counters: {}, outbox: 0 });
+    const tables = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray());
+    expect(tables).toEqual([]);
+  });
+});
