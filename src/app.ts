@@ -9,11 +9,14 @@ import { ApiError, envelope } from "./http/errors";
 import { TtlCache } from "./lib/ttl-cache";
 import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
 import { adminEventsRoutes } from "./routes/admin-events";
+import { adminStreaksRoutes } from "./routes/admin-game-definitions";
 import { adminUsersRoutes } from "./routes/admin-users";
+import { analyticsRoutes } from "./routes/analytics";
 import { apiKeysRoutes } from "./routes/api-keys";
 import { eventLogRoutes } from "./routes/event-log";
 import { eventsRoutes } from "./routes/events";
 import { statsRoutes } from "./routes/stats";
+import { usersRoutes } from "./routes/users";
 
 
 /** /v0, /v2 and /v3 are served by the /v1 routes; any other /vN falls through to 404. */
@@ -117,7 +120,10 @@ export function createApp() {
     .route("/v1", adminUsersRoutes)
     .route("/v1", apiKeysRoutes)
     .route("/v1", statsRoutes)
-    .route("/v1", adminDeadLettersRoutes);
+    .route("/v1", adminDeadLettersRoutes)
+    .route("/v1", adminStreaksRoutes)
+    .route("/v1", analyticsRoutes)
+    .route("/v1", usersRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

@@ -154,3 +154,69 @@ export const deadLetters = sqliteTable(
   },
   (t) => [index("dead_letters_project").on(t.projectKey, t.id)],
 );
+
+/**
+ * Streak (and, later, challenge and leaderboard) definitions: one table for the kinds of definition beside
+ * event definitions. `document` is the JSON the API returns; `version` grows on every replace.
+ */
+export const gameDefinitions = sqliteTable(
+  "game_definitions",
+  {
+    projectKey: text("project_key").notNull(),
+    kind: text("kind").notNull(),
+    definitionId: text("definition_id").notNull(),
+    version: integer("version").notNull(),
+    status: text("status", { enum: ["ACTIVE", "INACTIVE"] }).notNull(),
+    document: text("document", { mode: "json" }).notNull(),
+    createdAt: nowTimestamp("created_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.kind, t.definitionId] })],
+);
+
+/**
+ * Each user's newest streak state, as the user's object reported it with its sequence number (`seq`): a
+ * redelivered or reordered message with an older `seq` changes nothing. `aliveUntil` (epoch ms) is when the
+ * streak breaks if the user logs nothing more.
+ */
+export const streakParticipants = sqliteTable(
+  "streak_participants",
+  {
+    projectKey: text("project_key").notNull(),
+    streakId: text("streak_id").notNull(),
+    userId: text("user_id").notNull(),
+    seq: integer("seq").notNull(),
+    current: integer("current").notNull(),
+    longest: integer("longest").notNull(),
+    aliveUntil: integer("alive_until").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.streakId, t.userId] })],
+);
+
+/**
+ * Participants and their summed `current`, grouped by when their streak breaks: "alive now" is the rows with
+ * `alive_until` after now, a handful whatever the number of participants. Kept by the consumer.
+ */
+export const streakAliveBuckets = sqliteTable(
+  "streak_alive_buckets",
+  {
+    projectKey: text("project_key").notNull(),
+    streakId: text("streak_id").notNull(),
+    aliveUntil: integer("alive_until").notNull(),
+    participants: integer("participants").notNull(),
+    currentSum: integer("current_sum").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.streakId, t.aliveUntil] })],
+);
+
+/** Participants per `longest` value: totals, the longest streak and the goal completion rate for any goal. */
+export const streakLongestCounts = sqliteTable(
+  "streak_longest_counts",
+  {
+    projectKey: text("project_key").notNull(),
+    streakId: text("streak_id").notNull(),
+    longest: integer("longest").notNull(),
+    participants: integer("participants").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.streakId, t.longest] })],
+);

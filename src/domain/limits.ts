@@ -23,8 +23,11 @@ export const MAX_CONDITION_REASONS = 10;
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-/** A queued event must fit a queue message (128 KB); this leaves room for the queue's own envelope. */
-export const MAX_QUEUE_MESSAGE_BYTES = 120_000;
+/**
+ * A logged event must fit a queue message (128 KB) together with the state updates it carries (at most a
+ * few KB: one entry per streak, challenge or leaderboard it moved) and the queue's own envelope.
+ */
+export const MAX_QUEUE_MESSAGE_BYTES = 100_000;
 /** Metadata stored per event (in the user's idempotency records, the queue and the D1 log). */
 export const MAX_METADATA_BYTES = 32 * 1024;
 

@@ -1,4 +1,5 @@
 import type { VersionedDefinition } from "./definition";
+import type { StreakDefinition } from "./game-definitions";
 import type { EventLoggedEnvelope } from "./logged-event";
 import type { FieldError } from "./rewards";
 
@@ -16,7 +17,14 @@ type IdempotencyFields = {
 
 /** One request item for the user's object, in request order. */
 export type LogCommand =
-  | ({ kind: "log"; definition: VersionedDefinition; metadata: Record<string, unknown>; occurredAt: string } & IdempotencyFields)
+  | ({
+      kind: "log";
+      definition: VersionedDefinition;
+      metadata: Record<string, unknown>;
+      occurredAt: string;
+      /** The active streaks that list the event. */
+      streaks: StreakDefinition[];
+    } & IdempotencyFields)
   /**
    * A request the Worker refused because of the event's definition. With an idempotency key it still goes
    * to the user's object: a retry of a request logged before the definition changed gets its first answer;

@@ -39,6 +39,29 @@ export const LoggedEventSchema = z.object({
 });
 export type LoggedEvent = z.infer<typeof LoggedEventSchema>;
 
+/** A user's streak after a log, as the consumer keeps it for analytics (`aliveUntil`: epoch ms it breaks at). */
+export const StreakStateSchema = z.object({
+  streakId: z.string(),
+  current: z.number().int(),
+  longest: z.number().int(),
+  aliveUntil: z.number().int(),
+});
+export type StreakState = z.infer<typeof StreakStateSchema>;
+
+/**
+ * What a queue message carries besides the event-log row: the user's state that changed with the log,
+ * numbered by the user's log sequence so consumers keep only the newest.
+ */
+export const UserUpdatesSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  streaks: z.array(StreakStateSchema).default([]),
+});
+export type UserUpdates = z.infer<typeof UserUpdatesSchema>;
+
+/** A queue message: a logged event (the event-log row) and, from the user's object, the updates it caused. */
+export const LoggedEventMessageSchema = LoggedEventSchema.extend({ updates: UserUpdatesSchema.optional() });
+export type LoggedEventMessage = z.infer<typeof LoggedEventMessageSchema>;
+
 export const EVENT_LOGGED_MESSAGE = "Event erfolgreich geloggt";
 export const LIMIT_REACHED_MESSAGE = "Event Limit erreicht";
 
@@ -57,6 +80,16 @@ export const EventLoggedDataSchema = z.object({
   userGroupId: z.string(),
   balance: z.number().int().describe("The user's points after this log"),
   reasons: z.array(ReasonSchema).describe("Why points were not (fully) awarded"),
+  streaks: z
+    .array(
+      z.object({
+        streakId: z.string(),
+        current: z.number().int(),
+        longest: z.number().int(),
+        extended: z.boolean().describe("This log added a period that was not there before"),
+      }),
+    )
+    .describe("The active streaks that list this event, after this log"),
 });
 export type EventLoggedData = z.infer<typeof EventLoggedDataSchema>;
 
@@ -69,13 +102,16 @@ export const EventLoggedEnvelopeSchema = z
   .openapi("EventLogged");
 export type EventLoggedEnvelope = z.infer<typeof EventLoggedEnvelopeSchema>;
 
-/** The spec's 200 envelope for POST /v1/event, plus `balance` and `reasons`. */
+export type StreakResult = EventLoggedData["streaks"][number];
+
+/** The spec's 200 envelope for POST /v1/event, plus `balance`, `reasons` and what the log moved (`streaks`). */
 export function eventLoggedEnvelope(
   definition: EventDefinition,
   userId: string,
   metadata: Record<string, unknown>,
   decision: RewardDecision,
   balance: number,
+  moved: { streaks: StreakResult[] },
 ): EventLoggedEnvelope {
   return {
     statusCode: 200,
@@ -94,6 +130,7 @@ export function eventLoggedEnvelope(
       userGroupId: decision.userGroupId,
       balance,
       reasons: decision.reasons,
+      streaks: moved.streaks,
     },
   };
 }

@@ -6,7 +6,8 @@ import { decideReward } from "../domain/rewards";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
 import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
 import type { Outbox } from "./storage/outbox";
-import { readProfile, writeBalance } from "./storage/profile";
+import { nextSeq, readProfile, writeBalance } from "./storage/profile";
+import { advanceStreaks } from "./streak-progress";
 
 /**
  * Applies one command to the user's storage; the caller runs it in a transaction. Order: an idempotency
@@ -24,6 +25,7 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   }
   if (command.kind === "refused") return { kind: "refused", refusal: command.refusal };
   const { definition, metadata } = command;
+  const occurredAtMs = Date.parse(command.occurredAt);
 
   const profile = readProfile(sql);
   if (!profile) return { kind: "not_registered" };
@@ -51,8 +53,10 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
 
   if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
   if (decision.points !== 0) writeBalance(sql, balanceAfter);
-  outbox.add(event, now);
-  const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balanceAfter);
+  // A log counts for streaks when its conditions held, even past the event's limit: the user did the thing.
+  const streaks = advanceStreaks(sql, command.streaks, occurredAtMs, decision.conditionReached);
+  outbox.add({ ...event, updates: { seq: nextSeq(sql), streaks: streaks.changed } }, now);
+  const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balanceAfter, { streaks: streaks.results });
   if (idempotencyKey !== null) rememberResponse(sql, idempotencyKey, command.requestHash ?? "", JSON.stringify(response), now);
   return { kind: "logged", replayed: false, response };
 }

@@ -23,6 +23,18 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
   // 2: failed sends are counted per outbox row, so a row that keeps failing can be set aside.
   `ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE outbox ADD COLUMN last_error TEXT;`,
+  // 3: streaks. `seq` numbers the user's logs, so consumers keep only the newest state they hear of; the
+  // periods with a qualifying log per streak and calendar; and each streak's summary, recomputed when a
+  // period is added or the rules changed.
+  `ALTER TABLE profile ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE streak_periods (
+     streak_id TEXT NOT NULL, calendar TEXT NOT NULL, period INTEGER NOT NULL,
+     PRIMARY KEY (streak_id, calendar, period)
+   ) WITHOUT ROWID;
+   CREATE TABLE streak_summaries (
+     streak_id TEXT PRIMARY KEY, calendar TEXT NOT NULL, freezes_per_month INTEGER NOT NULL,
+     current INTEGER NOT NULL, longest INTEGER NOT NULL, last_period INTEGER NOT NULL, alive_through INTEGER NOT NULL
+   );`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

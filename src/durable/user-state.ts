@@ -3,6 +3,8 @@ import { getDb } from "../db/client";
 import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { findUser } from "../db/users";
 import { unregisteredOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
+import type { StreakDefinition } from "../domain/game-definitions";
+import type { StreakSummary } from "../domain/streaks";
 import type { Registration, UserProfile } from "../domain/user";
 import { applyLog } from "./apply-log";
 import { isPristine, migrateUserState } from "./migrations";
@@ -10,11 +12,14 @@ import { expireIdempotencyRecords } from "./storage/idempotency";
 import { allCounters } from "./storage/limit-counters";
 import { Outbox } from "./storage/outbox";
 import { readProfile, writeRegistration } from "./storage/profile";
+import { streakSummary } from "./streak-progress";
 
 /** How long the outbox waits before the alarm re-sends what an immediate send did not deliver. */
 const OUTBOX_RETRY_MS = 30_000;
 /** How long an object remembers that D1 does not know its user, so unknown-user traffic does not hit D1 each time. */
 const UNKNOWN_USER_RECHECK_MS = 10_000;
+
+export type UserStanding = { balance: number; streaks: Array<{ streakId: string; summary: StreakSummary | null }> };
 
 export type UserSnapshot = { registered: boolean; balance: number; counters: Record<string, number>; outbox: number };
 
@@ -55,12 +60,12 @@ export class UserState extends DurableObject<Env> {
     this.unknownUntil = 0;
     this.migrate();
     writeRegistration(this.sql, registration);
-    return this.profile()?.balance ?? 0;
+    return this.storedProfile()?.balance ?? 0;
   }
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
   async logEvents(projectKey: string, userId: string, commands: LogCommand[]): Promise<LogOutcome[]> {
-    if (!this.profile() && !(await this.registerFromDatabase(projectKey, userId))) {
+    if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) {
       return commands.map(unregisteredOutcome);
     }
     const now = Date.now();
@@ -83,9 +88,19 @@ export class UserState extends DurableObject<Env> {
     if (this.outbox.size() > 0) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
   }
 
+  /** The user's points profile: balance and each given streak's summary under its current rules; null when unregistered. */
+  async standing(streaks: StreakDefinition[]): Promise<UserStanding | null> {
+    const profile = this.storedProfile();
+    if (!profile) return null;
+    return {
+      balance: profile.balance,
+      streaks: streaks.map((streak) => ({ streakId: streak.streakId, summary: streakSummary(this.sql, streak) })),
+    };
+  }
+
   /** Current state, for admin reads and tests. */
   async snapshot(): Promise<UserSnapshot> {
-    const profile = this.profile();
+    const profile = this.storedProfile();
     if (!profile) return { registered: false, balance: 0, counters: {}, outbox: 0 };
     return { registered: true, balance: profile.balance, counters: allCounters(this.sql), outbox: this.outbox.size() };
   }
@@ -96,7 +111,7 @@ export class UserState extends DurableObject<Env> {
     this.hasSchema = true;
   }
 
-  private profile(): UserProfile | null {
+  private storedProfile(): UserProfile | null {
     return this.hasSchema ? readProfile(this.sql) : null;
   }
 
@@ -108,7 +123,7 @@ export class UserState extends DurableObject<Env> {
       this.unknownUntil = Date.now() + UNKNOWN_USER_RECHECK_MS;
       return false;
     }
-    if (!this.profile()) await this.register(user);
+    if (!this.storedProfile()) await this.register(user);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import { insertDeadLetters, type DeadLetter } from "../db/dead-letters";
 import { chunkBySize, utf8Bytes } from "../domain/json";
-import { LoggedEventSchema, projectKeyOf, type LoggedEvent } from "../domain/logged-event";
+import { LoggedEventMessageSchema, projectKeyOf, type LoggedEventMessage } from "../domain/logged-event";
 import { ingestEvents } from "../services/ingestion";
 
 export const EVENTS_QUEUE = "loyalty-events";
@@ -12,7 +12,7 @@ const MAX_PARAMETER_BYTES = 900_000;
 /** Exponential backoff for retried messages: 10 s, 20 s, 40 s ... capped at 10 minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 
-type Parsed = { message: Message<unknown>; event: LoggedEvent; bytes: number };
+type Parsed = { message: Message<unknown>; event: LoggedEventMessage; bytes: number };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Dead letters are copied to D1 so they can be inspected and replayed.
@@ -29,7 +29,7 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
   const parsed: Parsed[] = [];
   const malformed: Message<unknown>[] = [];
   for (const message of batch.messages) {
-    const result = LoggedEventSchema.safeParse(message.body);
+    const result = LoggedEventMessageSchema.safeParse(message.body);
     if (result.success) parsed.push({ message, event: result.data, bytes: utf8Bytes(JSON.stringify(result.data)) });
     else malformed.push(message);
   }

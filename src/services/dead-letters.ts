@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { findDeadLetter, listDeadLetters, markReplayed, type StoredDeadLetter } from "../db/dead-letters";
-import { LoggedEventSchema } from "../domain/logged-event";
+import { LoggedEventMessageSchema } from "../domain/logged-event";
 import { ApiError } from "../http/errors";
 import { ingestEvents } from "./ingestion";
 
@@ -28,7 +28,7 @@ export async function deadLettersOf(db: Db, projectKey: string, options: { limit
 export async function replayDeadLetter(d1: D1Database, db: Db, projectKey: string, id: number): Promise<DeadLetterView> {
   const letter = await findDeadLetter(db, projectKey, id);
   if (!letter) throw new ApiError(404, `Dead letter ${id} does not exist in this project`);
-  const event = LoggedEventSchema.safeParse(parseOrText(letter.body));
+  const event = LoggedEventMessageSchema.safeParse(parseOrText(letter.body));
   if (!event.success || event.data.projectKey !== projectKey) {
     throw new ApiError(422, `Dead letter ${id} is not a logged event of this project and cannot be replayed`);
   }

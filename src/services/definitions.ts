@@ -1,40 +1,81 @@
 import type { Db } from "../db/client";
-import { deactivateDefinition, definitionsVersion, loadDefinitions, upsertDefinition } from "../db/definitions";
+import {
+  deactivateDefinition,
+  deactivateGameDefinition,
+  definitionsVersion,
+  loadDefinitions,
+  upsertDefinition,
+  upsertGameDefinition,
+  type StoredGameDefinition,
+} from "../db/definitions";
 import { ensureProject } from "../db/projects";
 import type { EventDefinition, EventDefinitionBody, VersionedDefinition } from "../domain/definition";
+import { StreakDefinitionSchema, type GameDefinitionKind, type StreakDefinition } from "../domain/game-definitions";
 import { TtlCache } from "../lib/ttl-cache";
 
+/** Everything a project defines, as the write path needs it: read once per isolate and version-checked. */
+export type Catalogue = {
+  events: Map<string, VersionedDefinition>;
+  streaks: Map<string, StreakDefinition>;
+  /** Active streaks by the events they list. */
+  activeStreaksByEvent: Map<string, StreakDefinition[]>;
+};
+
 /**
- * Per-isolate cache of a project's definitions. After CHECK_AFTER_MS the cache asks D1 only for the
- * project's definitions version (one tiny query) and reloads the definitions when it moved; writes made
- * through this isolate invalidate at once. So POST /v1/event reads D1 at most once per project per interval.
+ * Per-isolate cache of a project's catalogue. After CHECK_AFTER_MS the cache asks D1 only for the project's
+ * definitions version (one tiny query) and reloads the catalogue when it moved; writes made through this
+ * isolate invalidate at once. So POST /v1/event reads D1 at most once per project per interval.
  */
 const CHECK_AFTER_MS = 5_000;
-type CachedProject = { version: number; checkedAt: number; definitions: Map<string, VersionedDefinition> };
+type CachedProject = { version: number; checkedAt: number; catalogue: Catalogue };
 /** Projects idle for 10 minutes are dropped; at most 1,000 are held. */
 const cache = new TtlCache<string, CachedProject>(1_000, 600_000);
 
-/** All definitions of a project, ordered by eventId, served from the isolate cache when fresh. */
-export async function projectDefinitions(db: Db, projectKey: string): Promise<Map<string, VersionedDefinition>> {
+function byEvent<T extends { eventIds: string[]; status: string }>(definitions: Iterable<T>): Map<string, T[]> {
+  const index = new Map<string, T[]>();
+  for (const definition of definitions) {
+    if (definition.status !== "ACTIVE") continue;
+    for (const eventId of definition.eventIds) index.set(eventId, [...(index.get(eventId) ?? []), definition]);
+  }
+  return index;
+}
+
+function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefinition[]): Catalogue {
+  const streaks = new Map<string, StreakDefinition>();
+  for (const game of games) {
+    // Documents were validated when written; parsing again applies defaults added since.
+    if (game.kind === "streak") streaks.set(game.definitionId, StreakDefinitionSchema.parse(game.document));
+  }
+  return { events: new Map(events.map((d) => [d.eventId, d])), streaks, activeStreaksByEvent: byEvent(streaks.values()) };
+}
+
+/** The project's catalogue, served from the isolate cache when fresh. */
+export async function projectCatalogue(db: Db, projectKey: string): Promise<Catalogue> {
   const now = Date.now();
   const cached = cache.get(projectKey, now);
-  if (cached && now - cached.checkedAt < CHECK_AFTER_MS) return cached.definitions;
+  if (cached && now - cached.checkedAt < CHECK_AFTER_MS) return cached.catalogue;
   const version = await definitionsVersion(db, projectKey);
   if (cached && cached.version === version) {
     cached.checkedAt = now;
     cache.set(projectKey, cached);
-    return cached.definitions;
+    return cached.catalogue;
   }
-  const definitions = new Map((await loadDefinitions(db, projectKey)).map((d) => [d.eventId, d]));
-  cache.set(projectKey, { version, checkedAt: now, definitions });
-  return definitions;
+  const { events, games } = await loadDefinitions(db, projectKey);
+  const catalogue = buildCatalogue(events, games);
+  cache.set(projectKey, { version, checkedAt: now, catalogue });
+  return catalogue;
+}
+
+/** All event definitions of a project, ordered by eventId. */
+export async function projectDefinitions(db: Db, projectKey: string): Promise<Map<string, VersionedDefinition>> {
+  return (await projectCatalogue(db, projectKey)).events;
 }
 
 export async function findDefinition(db: Db, projectKey: string, eventId: string): Promise<VersionedDefinition | undefined> {
   return (await projectDefinitions(db, projectKey)).get(eventId);
 }
 
-/** Creates or replaces a definition (creating the project on its first admin write). */
+/** Creates or replaces an event definition (creating the project on its first admin write). */
 export async function putDefinition(
   db: Db,
   projectKey: string,
@@ -48,9 +89,30 @@ export async function putDefinition(
   return { created, definition };
 }
 
-/** Sets a definition INACTIVE; null when it does not exist. */
+/** Sets an event definition INACTIVE; null when it does not exist. */
 export async function deactivate(db: Db, projectKey: string, eventId: string): Promise<EventDefinition | null> {
   const definition = await deactivateDefinition(db, projectKey, eventId);
   cache.delete(projectKey);
   return definition;
+}
+
+/** Creates or replaces a streak/challenge/leaderboard definition. */
+export async function putGameDefinition(
+  db: Db,
+  projectKey: string,
+  kind: GameDefinitionKind,
+  definitionId: string,
+  document: { status: "ACTIVE" | "INACTIVE" },
+): Promise<{ created: boolean }> {
+  await ensureProject(db, projectKey);
+  const result = await upsertGameDefinition(db, projectKey, kind, definitionId, document);
+  cache.delete(projectKey);
+  return result;
+}
+
+/** Sets a streak/challenge/leaderboard definition INACTIVE; returns its document, null when it does not exist. */
+export async function deactivateGame(db: Db, projectKey: string, kind: GameDefinitionKind, definitionId: string): Promise<unknown> {
+  const document = await deactivateGameDefinition(db, projectKey, kind, definitionId);
+  cache.delete(projectKey);
+  return document;
 }

@@ -10,7 +10,7 @@ import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import { ApiError, invalidFields } from "../http/errors";
 import { refusalError } from "../http/log-outcomes";
-import { findDefinition } from "./definitions";
+import { projectCatalogue } from "./definitions";
 
 /** One log request as the routes validated it. */
 export type LogRequest = { eventId: string; userId: string; metadata?: Record<string, unknown>; timestamp?: string };
@@ -118,7 +118,8 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
     if (idempotencyKey === null) throw refusalError(refusal);
     return { userId: request.userId, command: { kind: "refused", refusal, idempotencyKey, requestHash } };
   };
-  const definition = await findDefinition(db, principal.projectKey, request.eventId);
+  const catalogue = await projectCatalogue(db, principal.projectKey);
+  const definition = catalogue.events.get(request.eventId);
   if (!definition) return refuse({ code: "unknown_event", eventId: request.eventId });
   if (definition.status !== "ACTIVE") return refuse({ code: "inactive_event", eventId: request.eventId });
   if (definition.requiresApiKey && principal.kind !== "apiKey") {
@@ -127,7 +128,8 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
   const metadataErrors = validateMetadata(definition, metadata);
   if (metadataErrors.length > 0) return refuse({ code: "invalid_metadata", errors: metadataErrors });
   const occurredAt = new Date(occurredAtMs).toISOString();
-  return { userId: request.userId, command: { kind: "log", definition, metadata, occurredAt, idempotencyKey, requestHash } };
+  const streaks = catalogue.activeStreaksByEvent.get(definition.eventId) ?? [];
+  return { userId: request.userId, command: { kind: "log", definition, metadata, occurredAt, streaks, idempotencyKey, requestHash } };
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Db } from "../db/client";
 import { findUser, upsertUser, type RegisteredUser } from "../db/users";
+import { profileStreak, type ProfileStreak } from "../domain/profile";
 import { userStateStub } from "../durable/stub";
+import { projectCatalogue } from "./definitions";
 
 export type UserChanges = { usergroups?: string[]; attributes?: Record<string, unknown> };
 export type UserWithBalance = { user: RegisteredUser; balance: number };
@@ -27,4 +29,34 @@ export async function readUser(env: Env, db: Db, projectKey: string, userId: str
   if (!user) return null;
   const { balance } = await userStateStub(env, projectKey, userId).snapshot();
   return { user, balance };
+}
+
+export type PointsProfile = {
+  userId: string;
+  accountId: number;
+  balance: number;
+  usergroups: string[];
+  attributes: Record<string, unknown>;
+  streaks: ProfileStreak[];
+  challenges: never[];
+};
+
+/** A user's points profile: registration (D1), balance and streaks (the user's object); null when unregistered. */
+export async function pointsProfile(env: Env, db: Db, projectKey: string, userId: string): Promise<PointsProfile | null> {
+  const user = await findUser(db, projectKey, userId);
+  if (!user) return null;
+  const streaks = [...(await projectCatalogue(db, projectKey)).streaks.values()].filter((s) => s.status === "ACTIVE");
+  // An object that lost its registration (it heals on the next log) has nothing yet.
+  const standing = (await userStateStub(env, projectKey, userId).standing(streaks)) ?? { balance: 0, streaks: [] };
+  const summaries = new Map(standing.streaks.map((s) => [s.streakId, s.summary]));
+  const now = Date.now();
+  return {
+    userId: user.userId,
+    accountId: user.accountId,
+    balance: standing.balance,
+    usergroups: user.usergroups,
+    attributes: user.attributes,
+    streaks: streaks.map((streak) => profileStreak(streak, summaries.get(streak.streakId) ?? null, now)),
+    challenges: [],
+  };
 }

@@ -107,6 +107,7 @@ describe("the outbox with a row the queue refuses", () => {
         definition,
         metadata: { amount: 5, note: "x".repeat(130_000) },
         occurredAt: new Date().toISOString(),
+        streaks: [],
         idempotencyKey: "big-1",
         requestHash: "h",
       },

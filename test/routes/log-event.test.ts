@@ -28,6 +28,7 @@ describe("POST /v1/event: the spec's 200", () => {
         userGroupId: "default",
         balance: 50,
         reasons: [],
+        streaks: [],
       },
     });
   });

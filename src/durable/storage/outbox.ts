@@ -1,6 +1,6 @@
 import { chunkBySize, utf8Bytes } from "../../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../../domain/limits";
-import { projectKeyOf, type LoggedEvent } from "../../domain/logged-event";
+import { projectKeyOf, type LoggedEventMessage } from "../../domain/logged-event";
 
 /** Queue limits: 128 KB per message, 100 messages and 256 KB per sendBatch. */
 const SEND_BATCH_MESSAGES = 100;
@@ -31,7 +31,7 @@ export class Outbox {
     private readonly setAside: (rows: SetAsideRow[]) => Promise<void>,
   ) {}
 
-  add(event: LoggedEvent, now: number): void {
+  add(event: LoggedEventMessage, now: number): void {
     this.sql.exec("INSERT INTO outbox (event_uid, body, created_at) VALUES (?, ?, ?)", event.eventUid, JSON.stringify(event), now);
   }
 
@@ -75,14 +75,14 @@ export class Outbox {
       if (rows.length === 0) break;
       for (const chunk of chunkBySize(rows, (row) => utf8Bytes(row.body), SEND_BATCH_BYTES, SEND_BATCH_MESSAGES)) {
         try {
-          await this.queue().sendBatch(chunk.map((row) => ({ body: JSON.parse(row.body) as LoggedEvent, contentType: "json" })));
+          await this.queue().sendBatch(chunk.map((row) => ({ body: JSON.parse(row.body) as LoggedEventMessage, contentType: "json" })));
           this.remove(chunk);
           delivered += chunk.length;
         } catch {
           // Find the row(s) to blame: each alone.
           for (const row of chunk) {
             try {
-              await this.queue().send(JSON.parse(row.body) as LoggedEvent, { contentType: "json" });
+              await this.queue().send(JSON.parse(row.body) as LoggedEventMessage, { contentType: "json" });
               this.remove([row]);
               delivered += 1;
             } catch (error) {

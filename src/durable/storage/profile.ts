@@ -42,3 +42,8 @@ export function writeRegistration(sql: SqlStorage, registration: Registration): 
 export function writeBalance(sql: SqlStorage, balance: number): void {
   sql.exec("UPDATE profile SET balance = ? WHERE id = 1", balance);
 }
+
+/** The next number of the user's log sequence (1, 2, ...). */
+export function nextSeq(sql: SqlStorage): number {
+  return sql.exec<{ seq: number }>("UPDATE profile SET seq = seq + 1 WHERE id = 1 RETURNING seq").one().seq;
+}

@@ -1,0 +1,131 @@
+/**
+ * Local calendar periods in IANA time zones (streaks, challenges, leaderboards), with Intl only.
+ *
+ * A period is numbered: a day by its local date as days since 1970-01-01, a week (ISO, Monday start) by
+ * floor((day + 3) / 7) (1970-01-01 was a Thursday, so week 0 runs Monday 1969-12-29 to Sunday 1970-01-04),
+ * a month by months since 1970-01, and `all` is the single period 0. Numbers make gaps and runs plain
+ * arithmetic; dates are computed only at the edges.
+ */
+
+export type CalendarPeriod = "day" | "week" | "month" | "all";
+
+const DAY_MS = 86_400_000;
+const QUARTER_HOUR_MS = 15 * 60_000;
+
+/** One formatter per time zone (time zones come from validated definitions, so there are few). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  if (timeZone.length === 0 || timeZone.length > 64) return false;
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The local wall-clock time at `ms` in `timeZone`, as if it were UTC (so Date.UTC arithmetic applies). */
+function wallClockMs(ms: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const part of formatter(timeZone).formatToParts(new Date(ms))) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+}
+
+/** The local calendar date at `ms`, as days since 1970-01-01. */
+export function localDayNumber(ms: number, timeZone: string): number {
+  return Math.floor(wallClockMs(ms, timeZone) / DAY_MS);
+}
+
+/**
+ * The first instant of local day `day` (midnight, or the moment the day begins when a DST change skips
+ * midnight). DST days have 23 or 25 hours; this is where they start.
+ */
+export function startOfLocalDay(day: number, timeZone: string): number {
+  const wall = day * DAY_MS;
+  let ms = wall - (wallClockMs(wall, timeZone) - wall);
+  ms = wall - (wallClockMs(ms, timeZone) - ms);
+  // Offset changes fall on quarter hours. Midnight skipped by a DST change: the day starts at the first
+  // quarter hour that belongs to it; an instant still in that day just before: step back to the day's start.
+  for (let step = 0; step < 16 && localDayNumber(ms, timeZone) < day; step++) ms += QUARTER_HOUR_MS;
+  for (let step = 0; step < 16 && localDayNumber(ms - 1, timeZone) === day; step++) ms -= QUARTER_HOUR_MS;
+  return ms;
+}
+
+export const dayToDate = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+export const dateToDay = (date: string): number => Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+
+/** `YYYY-MM` of a local day. */
+export const monthOfDay = (day: number): string => dayToDate(day).slice(0, 7);
+
+function monthNumberOfDay(day: number): number {
+  const date = new Date(day * DAY_MS);
+  return (date.getUTCFullYear() - 1970) * 12 + date.getUTCMonth();
+}
+
+const firstDayOfMonthNumber = (month: number): number =>
+  Math.floor(Date.UTC(1970 + Math.floor(month / 12), ((month % 12) + 12) % 12, 1) / DAY_MS);
+
+/** The number of the period that local day `day` falls in. */
+export function periodOfDay(day: number, period: CalendarPeriod): number {
+  switch (period) {
+    case "day":
+      return day;
+    case "week":
+      return Math.floor((day + 3) / 7);
+    case "month":
+      return monthNumberOfDay(day);
+    case "all":
+      return 0;
+  }
+}
+
+/** The period `ms` falls in, in `timeZone`. */
+export const periodAt = (ms: number, period: CalendarPeriod, timeZone: string): number =>
+  periodOfDay(localDayNumber(ms, timeZone), period);
+
+/** The first local day of a period (`all` starts at day 0 by convention). */
+export function firstDayOfPeriod(index: number, period: CalendarPeriod): number {
+  switch (period) {
+    case "day":
+      return index;
+    case "week":
+      return index * 7 - 3;
+    case "month":
+      return firstDayOfMonthNumber(index);
+    case "all":
+      return 0;
+  }
+}
+
+/** The last local day of a period (`all` has none: null). */
+export function lastDayOfPeriod(index: number, period: CalendarPeriod): number | null {
+  return period === "all" ? null : firstDayOfPeriod(index + 1, period) - 1;
+}
+
+/** When a period begins, as an instant. */
+export const periodStartMs = (index: number, period: CalendarPeriod, timeZone: string): number =>
+  startOfLocalDay(firstDayOfPeriod(index, period), timeZone);
+
+/** How a period is named in answers: its first local day (`YYYY-MM-DD`); `all` has no start: null. */
+export const periodStartDate = (index: number, period: CalendarPeriod): string | null =>
+  period === "all" ? null : dayToDate(firstDayOfPeriod(index, period));

@@ -1,0 +1,35 @@
+import { z } from "@hono/zod-openapi";
+import { getDb } from "../db/client";
+import { DefinitionIdSchema } from "../domain/game-definitions";
+import { errorResponses } from "../http/errors";
+import { jsonResponse, serverRoute } from "../http/openapi";
+import { createRouter } from "../http/router";
+import { analyticsOfStreak } from "../services/streaks";
+
+const StreakAnalyticsSchema = z
+  .object({
+    streakId: z.string(),
+    totalParticipants: z.number().int().describe("Users with at least one qualifying log"),
+    activeParticipants: z.number().int().describe("Users whose streak is alive now"),
+    averageStreakLength: z.number().describe("Mean current streak of the active participants, one decimal"),
+    longestUserStreak: z.number().int(),
+    completionRate: z.number().describe("Share of participants whose longest streak reached the goal, two decimals"),
+  })
+  .openapi("StreakAnalytics");
+
+const getStreakAnalytics = serverRoute({
+  method: "get",
+  path: "/analytics/streak",
+  summary: "Aggregated analytics of a streak (null while it has none)",
+  tags: ["Analytics"],
+  request: { query: z.object({ streakId: DefinitionIdSchema }) },
+  responses: {
+    200: jsonResponse(StreakAnalyticsSchema.nullable(), "The analytics, or null for an unknown streak or one without participants"),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+export const analyticsRoutes = createRouter().openapi(getStreakAnalytics, async (c) => {
+  const analytics = await analyticsOfStreak(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("query").streakId);
+  return c.json(analytics, 200);
+});

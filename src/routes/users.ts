@@ -1,0 +1,46 @@
+import { z } from "@hono/zod-openapi";
+import { getDb } from "../db/client";
+import { ApiError, errorResponses, userNotFound } from "../http/errors";
+import { jsonResponse, principalRoute } from "../http/openapi";
+import { createRouter } from "../http/router";
+import { pointsProfile } from "../services/users";
+import { UserIdSchema } from "./admin-users";
+
+const PointsProfileSchema = z
+  .object({
+    userId: z.string(),
+    accountId: z.number().int(),
+    balance: z.number().int(),
+    usergroups: z.array(z.string()),
+    attributes: z.record(z.string(), z.unknown()),
+    streaks: z.array(
+      z.object({
+        streakId: z.string(),
+        current: z.number().int().describe("Consecutive periods ending at the latest qualifying one"),
+        longest: z.number().int(),
+        alive: z.boolean().describe("The latest qualifying period is the current or the previous one (or freezes cover the gap)"),
+        lastPeriod: z.string().nullable().describe("First local day (YYYY-MM-DD) of the latest qualifying period"),
+      }),
+    ),
+    challenges: z.array(z.unknown()),
+  })
+  .openapi("PointsProfile");
+export type PointsProfileBody = z.infer<typeof PointsProfileSchema>;
+
+const getProfile = principalRoute({
+  method: "get",
+  path: "/users/{userId}",
+  summary: "A user's points profile: balance, usergroups, streaks (a user token reads only its own)",
+  tags: ["Users"],
+  request: { params: z.object({ userId: UserIdSchema }) },
+  responses: { 200: jsonResponse(PointsProfileSchema, "The profile"), ...errorResponses(401, 403, 404) },
+});
+
+export const usersRoutes = createRouter().openapi(getProfile, async (c) => {
+  const { userId } = c.req.valid("param");
+  const principal = c.get("principal");
+  if (principal.kind === "user" && principal.userId !== userId) throw new ApiError(403, "A user token may only read its own profile");
+  const profile = await pointsProfile(c.env, getDb(c.env.DB), principal.projectKey, userId);
+  if (!profile) throw userNotFound(userId);
+  return c.json(profile, 200);
+});
