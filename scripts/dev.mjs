@@ -50,7 +50,8 @@ try {
   const userToken = await signDevToken({ sub: "alice", project: "demo", role: "user", ttl: "7d" }, secret);
   const seeded = await seedDemo(base, adminToken);
   console.log(`
-${seeded ? "Seeded the demo project" : "Demo project already seeded"} (project "demo": users alice, bob [gold], carol [silver]).
+${seeded ? "Seeded the demo project" : "Demo project up to date"} (project "demo": users alice, bob [gold], carol [silver], dave;
+streak daily_login_streak on daily_login, Berlin time).
 
   Admin token (project demo, 7 days):
     export ADMIN_TOKEN=${adminToken}

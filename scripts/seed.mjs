@@ -49,22 +49,32 @@ export const DEMO_DEFINITIONS = {
 
 export const DEMO_USERS = { alice: [], bob: ["gold"], carol: ["silver"], dave: ["gold", "silver"] };
 
-/** Seeds through the API (so the users' Durable Objects are registered too); returns false if already seeded. */
+/** A daily login streak on Berlin's calendar: a week completes it, one missed day a month is forgiven. */
+export const DEMO_STREAKS = {
+  daily_login_streak: {
+    title: "Daily login streak",
+    description: "Log in every day (Berlin time); one missed day per month is forgiven",
+    eventIds: ["daily_login"],
+    period: "day",
+    timezone: "Europe/Berlin",
+    goal: 7,
+    freezesPerMonth: 1,
+  },
+};
+
+/**
+ * Seeds through the API (so the users' Durable Objects are registered too). Every call is a PUT, so seeding
+ * again brings an older demo project up to date and keeps balances; returns false if alice existed already.
+ */
 export async function seedDemo(base, adminToken) {
   const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
-  const existing = await fetch(`${base}/v1/admin/users/alice`, { headers });
-  if (existing.status === 200) return false;
-  for (const [eventId, definition] of Object.entries(DEMO_DEFINITIONS)) {
-    const res = await fetch(`${base}/v1/admin/events/${eventId}`, { method: "PUT", headers, body: JSON.stringify(definition) });
-    if (!res.ok) throw new Error(`seeding ${eventId}: ${res.status} ${await res.text()}`);
-  }
-  for (const [userId, usergroups] of Object.entries(DEMO_USERS)) {
-    const res = await fetch(`${base}/v1/admin/users/${userId}`, {
-      method: "PUT",
-      headers,
-      body: JSON.stringify({ usergroups, attributes: { demo: true } }),
-    });
-    if (!res.ok) throw new Error(`seeding ${userId}: ${res.status} ${await res.text()}`);
-  }
-  return true;
+  const existed = (await fetch(`${base}/v1/admin/users/alice`, { headers })).status === 200;
+  const put = async (path, body) => {
+    const res = await fetch(`${base}${path}`, { method: "PUT", headers, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+  };
+  for (const [eventId, definition] of Object.entries(DEMO_DEFINITIONS)) await put(`/v1/admin/events/${eventId}`, definition);
+  for (const [streakId, streak] of Object.entries(DEMO_STREAKS)) await put(`/v1/admin/streaks/${streakId}`, streak);
+  for (const [userId, usergroups] of Object.entries(DEMO_USERS)) await put(`/v1/admin/users/${userId}`, { usergroups, attributes: { demo: true } });
+  return !existed;
 }

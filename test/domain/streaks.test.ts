@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dateToDay, periodOfDay } from "../../src/domain/calendar";
+import { dateToDay, periodAt, periodOfDay } from "../../src/domain/calendar";
 import { isAlive, MAX_ALIVE_PERIODS, summarizeStreak, type StreakRules } from "../../src/domain/streaks";
 
 const daily: StreakRules = { period: "day", freezesPerMonth: 0 };
@@ -66,6 +66,21 @@ describe("summarizeStreak", () => {
     const late = days("2026-11-01", "2026-11-02", "2026-11-04", "2026-11-05");
     expect(summarizeStreak(late, daily)).toMatchObject({ current: 2, longest: 2 });
     expect(summarizeStreak([...late, d("2026-11-03")], daily)).toEqual(summarizeStreak(inOrder, daily));
+  });
+
+  it("matches the README's worked example (Europe/Berlin, one freeze a month)", () => {
+    const rules: StreakRules = { period: "day", freezesPerMonth: 1 };
+    const berlin = (iso: string) => periodAt(Date.parse(iso), "day", "Europe/Berlin");
+    // 23:30 on Jan 14 and 00:30 on Jan 15 in Berlin: one UTC day, two Berlin days.
+    const logs = [berlin("2026-01-14T22:30:00Z"), berlin("2026-01-14T23:30:00Z")];
+    expect(logs.map((p) => periodAt(Date.parse("2026-01-14T22:30:00Z"), "day", "UTC") === p)).toEqual([true, false]);
+    expect(summarizeStreak(logs, rules)).toMatchObject({ current: 2 });
+    logs.push(d("2026-01-17"));
+    expect(summarizeStreak(logs, rules)).toMatchObject({ current: 3 });
+    logs.push(d("2026-01-20"));
+    expect(summarizeStreak(logs, rules)).toMatchObject({ current: 1, longest: 3 });
+    expect(summarizeStreak([...logs, d("2026-01-19")], rules)).toMatchObject({ current: 2, longest: 3 });
+    expect(summarizeStreak([...logs, d("2026-01-18"), d("2026-01-19")], rules)).toMatchObject({ current: 6, longest: 6 });
   });
 
   it("gives the same summary for any order of the same logs (property)", () => {
