@@ -51,7 +51,7 @@ try {
   const seeded = await seedDemo(base, adminToken);
   console.log(`
 ${seeded ? "Seeded the demo project" : "Demo project up to date"} (project "demo": users alice, bob [gold], carol [silver], dave;
-streak daily_login_streak on daily_login, Berlin time).
+streak daily_login_streak, challenge three_purchases_week, leaderboard weekly_points; all on Berlin time).
 
   Admin token (project demo, 7 days):
     export ADMIN_TOKEN=${adminToken}

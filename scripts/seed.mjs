@@ -62,6 +62,25 @@ export const DEMO_STREAKS = {
   },
 };
 
+/** Three purchases in a (Berlin) week earn 100 bonus points, once per week. */
+export const DEMO_CHALLENGES = {
+  three_purchases_week: {
+    title: "3 purchases this week",
+    description: "Complete three purchases in one week (Monday to Sunday, Berlin time) for 100 bonus points",
+    eventIds: ["purchase_completed"],
+    metric: "count",
+    target: 3,
+    period: "week",
+    timezone: "Europe/Berlin",
+    rewardPoints: 100,
+  },
+};
+
+/** Everyone's points this week (challenge bonuses included), Berlin time. */
+export const DEMO_LEADERBOARDS = {
+  weekly_points: { title: "Points this week", metric: "points", period: "week", timezone: "Europe/Berlin" },
+};
+
 /**
  * Seeds through the API (so the users' Durable Objects are registered too). Every call is a PUT, so seeding
  * again brings an older demo project up to date and keeps balances; returns false if alice existed already.
@@ -75,6 +94,8 @@ export async function seedDemo(base, adminToken) {
   };
   for (const [eventId, definition] of Object.entries(DEMO_DEFINITIONS)) await put(`/v1/admin/events/${eventId}`, definition);
   for (const [streakId, streak] of Object.entries(DEMO_STREAKS)) await put(`/v1/admin/streaks/${streakId}`, streak);
+  for (const [challengeId, challenge] of Object.entries(DEMO_CHALLENGES)) await put(`/v1/admin/challenges/${challengeId}`, challenge);
+  for (const [leaderboardId, board] of Object.entries(DEMO_LEADERBOARDS)) await put(`/v1/admin/leaderboards/${leaderboardId}`, board);
   for (const [userId, usergroups] of Object.entries(DEMO_USERS)) await put(`/v1/admin/users/${userId}`, { usergroups, attributes: { demo: true } });
   return !existed;
 }

@@ -9,12 +9,13 @@ import { ApiError, envelope } from "./http/errors";
 import { TtlCache } from "./lib/ttl-cache";
 import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
 import { adminEventsRoutes } from "./routes/admin-events";
-import { adminStreaksRoutes } from "./routes/admin-game-definitions";
+import { adminChallengesRoutes, adminLeaderboardsRoutes, adminStreaksRoutes } from "./routes/admin-game-definitions";
 import { adminUsersRoutes } from "./routes/admin-users";
 import { analyticsRoutes } from "./routes/analytics";
 import { apiKeysRoutes } from "./routes/api-keys";
 import { eventLogRoutes } from "./routes/event-log";
 import { eventsRoutes } from "./routes/events";
+import { leaderboardsRoutes } from "./routes/leaderboards";
 import { statsRoutes } from "./routes/stats";
 import { usersRoutes } from "./routes/users";
 
@@ -122,8 +123,11 @@ export function createApp() {
     .route("/v1", statsRoutes)
     .route("/v1", adminDeadLettersRoutes)
     .route("/v1", adminStreaksRoutes)
+    .route("/v1", adminChallengesRoutes)
+    .route("/v1", adminLeaderboardsRoutes)
     .route("/v1", analyticsRoutes)
-    .route("/v1", usersRoutes);
+    .route("/v1", usersRoutes)
+    .route("/v1", leaderboardsRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

@@ -220,3 +220,55 @@ export const streakLongestCounts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.projectKey, t.streakId, t.longest] })],
 );
+
+/**
+ * Leaderboard standings: each user's newest absolute score per board and period, as the user's object reported
+ * it with its sequence number (a redelivered or reordered message with an older `seq` changes nothing).
+ * `calendar` is the board's period and time zone when the score was made (a changed calendar starts new
+ * boards); `reachedAt` (epoch ms) orders equal scores: who got there first ranks first.
+ */
+export const leaderboardEntries = sqliteTable(
+  "leaderboard_entries",
+  {
+    projectKey: text("project_key").notNull(),
+    leaderboardId: text("leaderboard_id").notNull(),
+    calendar: text("calendar").notNull(),
+    period: integer("period").notNull(),
+    userId: text("user_id").notNull(),
+    score: integer("score").notNull(),
+    reachedAt: integer("reached_at").notNull(),
+    seq: integer("seq").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period, t.userId] }),
+    // The board's order, so a page is an index range whatever the number of participants.
+    index("leaderboard_entries_order").on(t.projectKey, t.leaderboardId, t.calendar, t.period, sql`${t.score} DESC`, t.reachedAt, t.userId),
+  ],
+);
+
+/** Users per score and board period: a rank is 1 + the users above, summed over distinct scores, not entries. */
+export const leaderboardScoreCounts = sqliteTable(
+  "leaderboard_score_counts",
+  {
+    projectKey: text("project_key").notNull(),
+    leaderboardId: text("leaderboard_id").notNull(),
+    calendar: text("calendar").notNull(),
+    period: integer("period").notNull(),
+    score: integer("score").notNull(),
+    users: integer("users").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period, t.score] })],
+);
+
+/** Participants per board period. */
+export const leaderboardPeriods = sqliteTable(
+  "leaderboard_periods",
+  {
+    projectKey: text("project_key").notNull(),
+    leaderboardId: text("leaderboard_id").notNull(),
+    calendar: text("calendar").notNull(),
+    period: integer("period").notNull(),
+    participants: integer("participants").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period] })],
+);

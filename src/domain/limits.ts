@@ -37,3 +37,9 @@ export const MAX_METADATA_BYTES = 32 * 1024;
  */
 export const EARLIEST_STATS_MONTH = "1970-01";
 export const MAX_WINDOW_DAYS = 4_000;
+
+/** Leaderboard pages: up to 100 entries, starting at most 100,000 entries deep (an index range either way). */
+export const MAX_LEADERBOARD_OFFSET = 100_000;
+/** Definitions per project: event definitions, and streaks, challenges and leaderboards each (every log reads the lists). */
+export const MAX_EVENT_DEFINITIONS = 1_000;
+export const MAX_GAME_DEFINITIONS_PER_KIND = 100;

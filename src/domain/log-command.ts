@@ -1,5 +1,5 @@
 import type { VersionedDefinition } from "./definition";
-import type { StreakDefinition } from "./game-definitions";
+import type { ChallengeDefinition, LeaderboardDefinition, StreakDefinition } from "./game-definitions";
 import type { EventLoggedEnvelope } from "./logged-event";
 import type { FieldError } from "./rewards";
 
@@ -22,8 +22,11 @@ export type LogCommand =
       definition: VersionedDefinition;
       metadata: Record<string, unknown>;
       occurredAt: string;
-      /** The active streaks that list the event. */
+      /** The active streaks and challenges that list the event. */
       streaks: StreakDefinition[];
+      challenges: ChallengeDefinition[];
+      /** The active count leaderboards that list the event, and every active points leaderboard. */
+      leaderboards: LeaderboardDefinition[];
     } & IdempotencyFields)
   /**
    * A request the Worker refused because of the event's definition. With an idempotency key it still goes

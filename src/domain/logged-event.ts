@@ -52,9 +52,20 @@ export type StreakState = z.infer<typeof StreakStateSchema>;
  * What a queue message carries besides the event-log row: the user's state that changed with the log,
  * numbered by the user's log sequence so consumers keep only the newest.
  */
+/** A user's score on one leaderboard period after a log; `reachedAt` (epoch ms) breaks ties. */
+export const StandingSchema = z.object({
+  leaderboardId: z.string(),
+  calendar: z.string(),
+  period: z.number().int(),
+  score: z.number().int(),
+  reachedAt: z.number().int(),
+});
+export type Standing = z.infer<typeof StandingSchema>;
+
 export const UserUpdatesSchema = z.object({
   seq: z.number().int().nonnegative(),
   streaks: z.array(StreakStateSchema).default([]),
+  standings: z.array(StandingSchema).default([]),
 });
 export type UserUpdates = z.infer<typeof UserUpdatesSchema>;
 
@@ -90,6 +101,17 @@ export const EventLoggedDataSchema = z.object({
       }),
     )
     .describe("The active streaks that list this event, after this log"),
+  challenges: z
+    .array(
+      z.object({
+        challengeId: z.string(),
+        progress: z.number().describe("Progress in the period of this log"),
+        target: z.number(),
+        completed: z.boolean(),
+        completedNow: z.boolean().describe("This log completed it: rewardPoints were added to balance"),
+      }),
+    )
+    .describe("The active challenges that list this event, after this log"),
 });
 export type EventLoggedData = z.infer<typeof EventLoggedDataSchema>;
 
@@ -103,6 +125,7 @@ export const EventLoggedEnvelopeSchema = z
 export type EventLoggedEnvelope = z.infer<typeof EventLoggedEnvelopeSchema>;
 
 export type StreakResult = EventLoggedData["streaks"][number];
+export type ChallengeResult = EventLoggedData["challenges"][number];
 
 /** The spec's 200 envelope for POST /v1/event, plus `balance`, `reasons` and what the log moved (`streaks`). */
 export function eventLoggedEnvelope(
@@ -111,7 +134,7 @@ export function eventLoggedEnvelope(
   metadata: Record<string, unknown>,
   decision: RewardDecision,
   balance: number,
-  moved: { streaks: StreakResult[] },
+  moved: { streaks: StreakResult[]; challenges: ChallengeResult[] },
 ): EventLoggedEnvelope {
   return {
     statusCode: 200,
@@ -131,6 +154,7 @@ export function eventLoggedEnvelope(
       balance,
       reasons: decision.reasons,
       streaks: moved.streaks,
+      challenges: moved.challenges,
     },
   };
 }

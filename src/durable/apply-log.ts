@@ -1,18 +1,29 @@
-import type { LogCommand, LogOutcome } from "../domain/log-command";
-import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope } from "../domain/logged-event";
+import { completionEvent } from "../domain/challenges";
 import { utf8Bytes } from "../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
+import type { LogCommand, LogOutcome } from "../domain/log-command";
+import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEventMessage } from "../domain/logged-event";
 import { decideReward } from "../domain/rewards";
+import { advanceChallenges } from "./challenge-progress";
+import { advanceLeaderboards } from "./leaderboard-progress";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
 import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
 import type { Outbox } from "./storage/outbox";
 import { nextSeq, readProfile, writeBalance } from "./storage/profile";
 import { advanceStreaks } from "./streak-progress";
 
+/** Thrown inside a log's transaction to roll back what it wrote and answer `outcome` instead. */
+export class LogRefused extends Error {
+  constructor(readonly outcome: LogOutcome) {
+    super(outcome.kind);
+  }
+}
+
 /**
- * Applies one command to the user's storage; the caller runs it in a transaction. Order: an idempotency
- * replay or conflict, a refusal from the Worker, then the decision (src/domain) and its writes: limit
- * counter, balance, outbox row and idempotency record.
+ * Applies one command to the user's storage; the caller runs it in a transaction, which a LogRefused rolls
+ * back. Order: an idempotency replay or conflict, a refusal from the Worker, then the decision (src/domain)
+ * and its writes: limit counter, streaks, challenges (a completion adds its bonus and its own event-log
+ * entry), leaderboard scores, balance, outbox rows and the idempotency record.
  */
 export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, now: number): LogOutcome {
   const { idempotencyKey } = command;
@@ -26,6 +37,7 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   if (command.kind === "refused") return { kind: "refused", refusal: command.refusal };
   const { definition, metadata } = command;
   const occurredAtMs = Date.parse(command.occurredAt);
+  const recordedAt = new Date(now).toISOString();
 
   const profile = readProfile(sql);
   if (!profile) return { kind: "not_registered" };
@@ -36,27 +48,44 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
     occurredAt: command.occurredAt,
     usedInPeriod: (periodKey) => usedInPeriod(sql, definition.eventId, periodKey),
   });
-  const balanceAfter = profile.balance + decision.points;
-  if (!Number.isSafeInteger(balanceAfter)) return { kind: "balance_overflow" };
-  const event = buildLoggedEvent({
-    eventUid: crypto.randomUUID(),
-    profile,
-    definition,
-    decision,
-    metadata,
-    occurredAt: command.occurredAt,
-    recordedAt: new Date(now).toISOString(),
-    idempotencyKey,
-  });
+  const event = buildLoggedEvent({ eventUid: crypto.randomUUID(), profile, definition, decision, metadata, occurredAt: command.occurredAt, recordedAt, idempotencyKey });
   // Checked before anything is written: an event the queue cannot carry would never reach the log.
   if (utf8Bytes(JSON.stringify(event)) > MAX_QUEUE_MESSAGE_BYTES) return { kind: "event_too_large" };
 
   if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
-  if (decision.points !== 0) writeBalance(sql, balanceAfter);
-  // A log counts for streaks when its conditions held, even past the event's limit: the user did the thing.
-  const streaks = advanceStreaks(sql, command.streaks, occurredAtMs, decision.conditionReached);
-  outbox.add({ ...event, updates: { seq: nextSeq(sql), streaks: streaks.changed } }, now);
-  const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balanceAfter, { streaks: streaks.results });
+  // A log counts for streaks, challenges and count leaderboards when its conditions held, even past the
+  // event's limit: the user did the thing.
+  const qualifies = decision.conditionReached;
+  const streaks = advanceStreaks(sql, command.streaks, occurredAtMs, qualifies);
+  const challenges = advanceChallenges(sql, command.challenges, occurredAtMs, metadata, qualifies, now);
+
+  // Each completed challenge is its own event-log entry, after the log, with its own balance change.
+  let balance = event.balanceAfter;
+  const completions = challenges.completions.map(({ challenge, periodStart }) => {
+    const completion = completionEvent({
+      eventUid: crypto.randomUUID(),
+      profile: { ...profile, balance },
+      challenge,
+      periodStart,
+      triggeredBy: event.eventUid,
+      occurredAt: command.occurredAt,
+      recordedAt,
+    });
+    balance = completion.balanceAfter;
+    return completion;
+  });
+  if (!Number.isSafeInteger(balance)) throw new LogRefused({ kind: "balance_overflow" });
+  if (balance !== profile.balance) writeBalance(sql, balance);
+
+  const standings = advanceLeaderboards(sql, command.leaderboards, occurredAtMs, { points: balance - profile.balance, qualifies }, now);
+  const message: LoggedEventMessage = { ...event, updates: { seq: nextSeq(sql), streaks: streaks.changed, standings } };
+  outbox.add(message, now);
+  for (const completion of completions) outbox.add(completion, now);
+
+  const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balance, {
+    streaks: streaks.results,
+    challenges: challenges.results,
+  });
   if (idempotencyKey !== null) rememberResponse(sql, idempotencyKey, command.requestHash ?? "", JSON.stringify(response), now);
   return { kind: "logged", replayed: false, response };
 }

@@ -35,6 +35,18 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
      streak_id TEXT PRIMARY KEY, calendar TEXT NOT NULL, freezes_per_month INTEGER NOT NULL,
      current INTEGER NOT NULL, longest INTEGER NOT NULL, last_period INTEGER NOT NULL, alive_through INTEGER NOT NULL
    );`,
+  // 4: challenges (progress per period, completed at most once) and leaderboard scores per period, with the
+  // time each score was reached (ties rank by it).
+  `CREATE TABLE challenge_progress (
+     challenge_id TEXT NOT NULL, calendar TEXT NOT NULL, period INTEGER NOT NULL,
+     progress REAL NOT NULL, completed_at INTEGER,
+     PRIMARY KEY (challenge_id, calendar, period)
+   ) WITHOUT ROWID;
+   CREATE TABLE leaderboard_scores (
+     leaderboard_id TEXT NOT NULL, calendar TEXT NOT NULL, period INTEGER NOT NULL,
+     score INTEGER NOT NULL, reached_at INTEGER NOT NULL,
+     PRIMARY KEY (leaderboard_id, calendar, period)
+   ) WITHOUT ROWID;`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

@@ -3,10 +3,11 @@ import { getDb } from "../db/client";
 import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { findUser } from "../db/users";
 import { unregisteredOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
-import type { StreakDefinition } from "../domain/game-definitions";
+import type { ChallengeDefinition, StreakDefinition } from "../domain/game-definitions";
 import type { StreakSummary } from "../domain/streaks";
 import type { Registration, UserProfile } from "../domain/user";
-import { applyLog } from "./apply-log";
+import { applyLog, LogRefused } from "./apply-log";
+import { currentChallenge } from "./challenge-progress";
 import { isPristine, migrateUserState } from "./migrations";
 import { expireIdempotencyRecords } from "./storage/idempotency";
 import { allCounters } from "./storage/limit-counters";
@@ -19,7 +20,11 @@ const OUTBOX_RETRY_MS = 30_000;
 /** How long an object remembers that D1 does not know its user, so unknown-user traffic does not hit D1 each time. */
 const UNKNOWN_USER_RECHECK_MS = 10_000;
 
-export type UserStanding = { balance: number; streaks: Array<{ streakId: string; summary: StreakSummary | null }> };
+export type UserStanding = {
+  balance: number;
+  streaks: Array<{ streakId: string; summary: StreakSummary | null }>;
+  challenges: Array<ReturnType<typeof currentChallenge>>;
+};
 
 export type UserSnapshot = { registered: boolean; balance: number; counters: Record<string, number>; outbox: number };
 
@@ -69,7 +74,14 @@ export class UserState extends DurableObject<Env> {
       return commands.map(unregisteredOutcome);
     }
     const now = Date.now();
-    const outcomes = commands.map((command) => this.ctx.storage.transactionSync(() => applyLog(this.sql, this.outbox, command, now)));
+    const outcomes = commands.map((command) => {
+      try {
+        return this.ctx.storage.transactionSync(() => applyLog(this.sql, this.outbox, command, now));
+      } catch (error) {
+        if (error instanceof LogRefused) return error.outcome;
+        throw error;
+      }
+    });
     expireIdempotencyRecords(this.sql, now);
     if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) {
       // Written in the same turn as the outbox rows, so they commit together: a crash before the send below
@@ -88,13 +100,18 @@ export class UserState extends DurableObject<Env> {
     if (this.outbox.size() > 0) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
   }
 
-  /** The user's points profile: balance and each given streak's summary under its current rules; null when unregistered. */
-  async standing(streaks: StreakDefinition[]): Promise<UserStanding | null> {
+  /**
+   * The user's points profile: balance, each given streak's summary under its current rules, each given
+   * challenge's progress in its current period; null when unregistered.
+   */
+  async standing(streaks: StreakDefinition[], challenges: ChallengeDefinition[]): Promise<UserStanding | null> {
     const profile = this.storedProfile();
     if (!profile) return null;
+    const now = Date.now();
     return {
       balance: profile.balance,
       streaks: streaks.map((streak) => ({ streakId: streak.streakId, summary: streakSummary(this.sql, streak) })),
+      challenges: challenges.map((challenge) => currentChallenge(this.sql, challenge, now)),
     };
   }
 

@@ -7,12 +7,16 @@ import { createRouter } from "../http/router";
 import { deactivate, putDefinition } from "../services/definitions";
 
 const params = z.object({ eventId: EventIdSchema });
+/** `challenge:<id>` is the event id of challenge completions in the log; definitions may not take it. */
+const putParams = z.object({
+  eventId: EventIdSchema.refine((id) => !id.startsWith("challenge:"), "the prefix challenge: is reserved for challenge completions"),
+});
 
 const putEvent = adminRoute({
   method: "put",
   path: "/admin/events/{eventId}",
   summary: "Create or replace an event definition",
-  request: { params, body: jsonBody(EventDefinitionBodySchema) },
+  request: { params: putParams, body: jsonBody(EventDefinitionBodySchema) },
   responses: {
     200: jsonResponse(EventDefinitionSchema, "Replaced"),
     201: jsonResponse(EventDefinitionSchema, "Created"),

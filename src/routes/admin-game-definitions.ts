@@ -1,6 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
-import { DefinitionIdSchema, StreakDefinitionBodySchema, StreakDefinitionSchema, type GameDefinitionKind } from "../domain/game-definitions";
+import {
+  ChallengeDefinitionBodySchema,
+  ChallengeDefinitionSchema,
+  DefinitionIdSchema,
+  LeaderboardDefinitionBodySchema,
+  LeaderboardDefinitionSchema,
+  StreakDefinitionBodySchema,
+  StreakDefinitionSchema,
+  type GameDefinitionKind,
+} from "../domain/game-definitions";
 import { ApiError, errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
@@ -15,8 +24,11 @@ type Resource<Body extends z.ZodType, Document extends z.ZodType> = {
   label: string;
   body: Body;
   document: Document;
-  inCatalogue: (catalogue: Catalogue) => Map<string, z.infer<Document>>;
+  inCatalogue: (catalogue: Catalogue) => Map<string, z.infer<Document> & { version?: number }>;
 };
+
+/** The document as the API shows it: the catalogue's internal version stays internal. */
+const asDocument = <T extends { version?: number }>({ version: _version, ...document }: T) => document;
 
 /** PUT (201/200), GET one, GET all, DELETE (sets INACTIVE) for one kind of definition, all admin-only. */
 function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType>(resource: Resource<Body, Document>) {
@@ -69,13 +81,13 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType>(re
     })
     .openapi(list, async (c) => {
       const catalogue = await projectCatalogue(getDb(c.env.DB), c.get("principal").projectKey);
-      return c.json([...resource.inCatalogue(catalogue).values()], 200);
+      return c.json([...resource.inCatalogue(catalogue).values()].map(asDocument) as z.infer<Document>[], 200);
     })
     .openapi(get, async (c) => {
       const id = idOf(c);
       const found = resource.inCatalogue(await projectCatalogue(getDb(c.env.DB), c.get("principal").projectKey)).get(id);
       if (found === undefined) throw notFound(id);
-      return c.json(found, 200);
+      return c.json(asDocument(found) as z.infer<Document>, 200);
     })
     .openapi(remove, async (c) => {
       const id = idOf(c);
@@ -93,4 +105,24 @@ export const adminStreaksRoutes = definitionRoutes({
   body: StreakDefinitionBodySchema,
   document: StreakDefinitionSchema,
   inCatalogue: (catalogue) => catalogue.streaks,
+});
+
+export const adminChallengesRoutes = definitionRoutes({
+  kind: "challenge",
+  collection: "challenges",
+  idName: "challengeId",
+  label: "challenge",
+  body: ChallengeDefinitionBodySchema,
+  document: ChallengeDefinitionSchema,
+  inCatalogue: (catalogue) => catalogue.challenges,
+});
+
+export const adminLeaderboardsRoutes = definitionRoutes({
+  kind: "leaderboard",
+  collection: "leaderboards",
+  idName: "leaderboardId",
+  label: "leaderboard",
+  body: LeaderboardDefinitionBodySchema,
+  document: LeaderboardDefinitionSchema,
+  inCatalogue: (catalogue) => catalogue.leaderboards,
 });

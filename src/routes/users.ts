@@ -22,7 +22,15 @@ const PointsProfileSchema = z
         lastPeriod: z.string().nullable().describe("First local day (YYYY-MM-DD) of the latest qualifying period"),
       }),
     ),
-    challenges: z.array(z.unknown()),
+    challenges: z.array(
+      z.object({
+        challengeId: z.string(),
+        periodStart: z.string().nullable().describe("First local day of the current period; null for period once"),
+        progress: z.number(),
+        target: z.number(),
+        completed: z.boolean(),
+      }),
+    ),
   })
   .openapi("PointsProfile");
 export type PointsProfileBody = z.infer<typeof PointsProfileSchema>;
@@ -30,7 +38,7 @@ export type PointsProfileBody = z.infer<typeof PointsProfileSchema>;
 const getProfile = principalRoute({
   method: "get",
   path: "/users/{userId}",
-  summary: "A user's points profile: balance, usergroups, streaks (a user token reads only its own)",
+  summary: "A user's points profile: balance, usergroups, streaks, challenges (a user token reads only its own)",
   tags: ["Users"],
   request: { params: z.object({ userId: UserIdSchema }) },
   responses: { 200: jsonResponse(PointsProfileSchema, "The profile"), ...errorResponses(401, 403, 404) },

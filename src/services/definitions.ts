@@ -10,7 +10,17 @@ import {
 } from "../db/definitions";
 import { ensureProject } from "../db/projects";
 import type { EventDefinition, EventDefinitionBody, VersionedDefinition } from "../domain/definition";
-import { StreakDefinitionSchema, type GameDefinitionKind, type StreakDefinition } from "../domain/game-definitions";
+import {
+  ChallengeDefinitionSchema,
+  LeaderboardDefinitionSchema,
+  StreakDefinitionSchema,
+  type ChallengeDefinition,
+  type GameDefinitionKind,
+  type LeaderboardDefinition,
+  type StreakDefinition,
+} from "../domain/game-definitions";
+import { MAX_EVENT_DEFINITIONS, MAX_GAME_DEFINITIONS_PER_KIND } from "../domain/limits";
+import { invalidFields } from "../http/errors";
 import { TtlCache } from "../lib/ttl-cache";
 
 /** Everything a project defines, as the write path needs it: read once per isolate and version-checked. */
@@ -19,6 +29,13 @@ export type Catalogue = {
   streaks: Map<string, StreakDefinition>;
   /** Active streaks by the events they list. */
   activeStreaksByEvent: Map<string, StreakDefinition[]>;
+  challenges: Map<string, ChallengeDefinition>;
+  activeChallengesByEvent: Map<string, ChallengeDefinition[]>;
+  leaderboards: Map<string, LeaderboardDefinition>;
+  /** Active count leaderboards by the events they list. */
+  activeCountBoardsByEvent: Map<string, LeaderboardDefinition[]>;
+  /** Active points leaderboards: every log with points (or a challenge bonus) moves them. */
+  activePointsBoards: LeaderboardDefinition[];
 };
 
 /**
@@ -31,22 +48,36 @@ type CachedProject = { version: number; checkedAt: number; catalogue: Catalogue 
 /** Projects idle for 10 minutes are dropped; at most 1,000 are held. */
 const cache = new TtlCache<string, CachedProject>(1_000, 600_000);
 
-function byEvent<T extends { eventIds: string[]; status: string }>(definitions: Iterable<T>): Map<string, T[]> {
+function byEvent<T extends { eventIds?: string[]; status: string }>(definitions: Iterable<T>): Map<string, T[]> {
   const index = new Map<string, T[]>();
   for (const definition of definitions) {
     if (definition.status !== "ACTIVE") continue;
-    for (const eventId of definition.eventIds) index.set(eventId, [...(index.get(eventId) ?? []), definition]);
+    for (const eventId of definition.eventIds ?? []) index.set(eventId, [...(index.get(eventId) ?? []), definition]);
   }
   return index;
 }
 
 function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefinition[]): Catalogue {
   const streaks = new Map<string, StreakDefinition>();
-  for (const game of games) {
+  const challenges = new Map<string, ChallengeDefinition>();
+  const leaderboards = new Map<string, LeaderboardDefinition>();
+  for (const { kind, definitionId, version, document } of games) {
     // Documents were validated when written; parsing again applies defaults added since.
-    if (game.kind === "streak") streaks.set(game.definitionId, StreakDefinitionSchema.parse(game.document));
+    if (kind === "streak") streaks.set(definitionId, StreakDefinitionSchema.parse(document));
+    if (kind === "challenge") challenges.set(definitionId, { ...ChallengeDefinitionSchema.parse(document), version });
+    if (kind === "leaderboard") leaderboards.set(definitionId, { ...LeaderboardDefinitionSchema.parse(document), version });
   }
-  return { events: new Map(events.map((d) => [d.eventId, d])), streaks, activeStreaksByEvent: byEvent(streaks.values()) };
+  const activeBoards = [...leaderboards.values()].filter((b) => b.status === "ACTIVE");
+  return {
+    events: new Map(events.map((d) => [d.eventId, d])),
+    streaks,
+    activeStreaksByEvent: byEvent(streaks.values()),
+    challenges,
+    activeChallengesByEvent: byEvent(challenges.values()),
+    leaderboards,
+    activeCountBoardsByEvent: byEvent(activeBoards.filter((b) => b.metric === "count")),
+    activePointsBoards: activeBoards.filter((b) => b.metric === "points"),
+  };
 }
 
 /** The project's catalogue, served from the isolate cache when fresh. */
@@ -82,6 +113,10 @@ export async function putDefinition(
   eventId: string,
   body: EventDefinitionBody,
 ): Promise<{ created: boolean; definition: EventDefinition }> {
+  const events = (await projectCatalogue(db, projectKey)).events;
+  if (!events.has(eventId) && events.size >= MAX_EVENT_DEFINITIONS) {
+    throw invalidFields("path", [{ path: "eventId", message: `a project may define at most ${MAX_EVENT_DEFINITIONS} events` }]);
+  }
   await ensureProject(db, projectKey);
   const definition: EventDefinition = { eventId, ...body };
   const { created } = await upsertDefinition(db, projectKey, definition);
@@ -96,6 +131,9 @@ export async function deactivate(db: Db, projectKey: string, eventId: string): P
   return definition;
 }
 
+const gamesOfKind = (catalogue: Catalogue, kind: GameDefinitionKind): Map<string, unknown> =>
+  ({ streak: catalogue.streaks, challenge: catalogue.challenges, leaderboard: catalogue.leaderboards })[kind];
+
 /** Creates or replaces a streak/challenge/leaderboard definition. */
 export async function putGameDefinition(
   db: Db,
@@ -104,6 +142,10 @@ export async function putGameDefinition(
   definitionId: string,
   document: { status: "ACTIVE" | "INACTIVE" },
 ): Promise<{ created: boolean }> {
+  const existing = gamesOfKind(await projectCatalogue(db, projectKey), kind);
+  if (!existing.has(definitionId) && existing.size >= MAX_GAME_DEFINITIONS_PER_KIND) {
+    throw invalidFields("path", [{ path: `${kind}Id`, message: `a project may define at most ${MAX_GAME_DEFINITIONS_PER_KIND} ${kind}s` }]);
+  }
   await ensureProject(db, projectKey);
   const result = await upsertGameDefinition(db, projectKey, kind, definitionId, document);
   cache.delete(projectKey);

@@ -128,8 +128,18 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
   const metadataErrors = validateMetadata(definition, metadata);
   if (metadataErrors.length > 0) return refuse({ code: "invalid_metadata", errors: metadataErrors });
   const occurredAt = new Date(occurredAtMs).toISOString();
-  const streaks = catalogue.activeStreaksByEvent.get(definition.eventId) ?? [];
-  return { userId: request.userId, command: { kind: "log", definition, metadata, occurredAt, streaks, idempotencyKey, requestHash } };
+  const command: LogCommand = {
+    kind: "log",
+    definition,
+    metadata,
+    occurredAt,
+    streaks: catalogue.activeStreaksByEvent.get(definition.eventId) ?? [],
+    challenges: catalogue.activeChallengesByEvent.get(definition.eventId) ?? [],
+    leaderboards: [...(catalogue.activeCountBoardsByEvent.get(definition.eventId) ?? []), ...catalogue.activePointsBoards],
+    idempotencyKey,
+    requestHash,
+  };
+  return { userId: request.userId, command };
 }
 
 /**

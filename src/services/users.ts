@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import { findUser, upsertUser, type RegisteredUser } from "../db/users";
 import { profileStreak, type ProfileStreak } from "../domain/profile";
 import { userStateStub } from "../durable/stub";
+import type { UserStanding } from "../durable/user-state";
 import { projectCatalogue } from "./definitions";
 
 export type UserChanges = { usergroups?: string[]; attributes?: Record<string, unknown> };
@@ -38,16 +39,18 @@ export type PointsProfile = {
   usergroups: string[];
   attributes: Record<string, unknown>;
   streaks: ProfileStreak[];
-  challenges: never[];
+  challenges: UserStanding["challenges"];
 };
 
 /** A user's points profile: registration (D1), balance and streaks (the user's object); null when unregistered. */
 export async function pointsProfile(env: Env, db: Db, projectKey: string, userId: string): Promise<PointsProfile | null> {
   const user = await findUser(db, projectKey, userId);
   if (!user) return null;
-  const streaks = [...(await projectCatalogue(db, projectKey)).streaks.values()].filter((s) => s.status === "ACTIVE");
+  const catalogue = await projectCatalogue(db, projectKey);
+  const streaks = [...catalogue.streaks.values()].filter((s) => s.status === "ACTIVE");
+  const challenges = [...catalogue.challenges.values()].filter((c) => c.status === "ACTIVE");
   // An object that lost its registration (it heals on the next log) has nothing yet.
-  const standing = (await userStateStub(env, projectKey, userId).standing(streaks)) ?? { balance: 0, streaks: [] };
+  const standing = (await userStateStub(env, projectKey, userId).standing(streaks, challenges)) ?? { balance: 0, streaks: [], challenges: [] };
   const summaries = new Map(standing.streaks.map((s) => [s.streakId, s.summary]));
   const now = Date.now();
   return {
@@ -57,6 +60,6 @@ export async function pointsProfile(env: Env, db: Db, projectKey: string, userId
     usergroups: user.usergroups,
     attributes: user.attributes,
     streaks: streaks.map((streak) => profileStreak(streak, summaries.get(streak.streakId) ?? null, now)),
-    challenges: [],
+    challenges: standing.challenges,
   };
 }

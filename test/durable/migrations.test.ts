@@ -86,7 +86,7 @@ describe("user object migrations", () => {
     // The idempotency record still replays the first answer.
     const definition = { ...purchaseDefinition, eventId: "purchase_completed", status: "ACTIVE", version: 1 } as never;
     const [replay] = await stub.logEvents(projectKey, "legacy", [
-      { kind: "log", definition, metadata: { amount: 7 }, occurredAt: new Date().toISOString(), streaks: [], idempotencyKey: "order-1", requestHash: "hash-1" },
+      { kind: "log", definition, metadata: { amount: 7 }, occurredAt: new Date().toISOString(), streaks: [], challenges: [], leaderboards: [], idempotencyKey: "order-1", requestHash: "hash-1" },
     ]);
     expect(replay).toEqual({ kind: "logged", replayed: true, response: firstResponse });
 

@@ -108,6 +108,8 @@ describe("the outbox with a row the queue refuses", () => {
         metadata: { amount: 5, note: "x".repeat(130_000) },
         occurredAt: new Date().toISOString(),
         streaks: [],
+        challenges: [],
+        leaderboards: [],
         idempotencyKey: "big-1",
         requestHash: "h",
       },

@@ -29,6 +29,7 @@ describe("POST /v1/event: the spec's 200", () => {
         balance: 50,
         reasons: [],
         streaks: [],
+        challenges: [],
       },
     });
   });

@@ -170,7 +170,7 @@ describe("GET /v1/analytics/streak", () => {
       limitReached: false,
       reward: { rate: 5, value: null, uncappedPoints: 5, maximumReward: null, reasons: [] },
       idempotencyKey: null,
-      updates: { seq, streaks: [{ streakId: "login_streak", current, longest, aliveUntil }] },
+      updates: { seq, streaks: [{ streakId: "login_streak", current, longest, aliveUntil }], standings: [] },
     });
     const alive = now + DAY_MS;
     const messages = [message("u1", 1, 1, 1, alive - DAY_MS), message("u1", 2, 2, 2, alive), message("u1", 3, 3, 3, alive), message("u2", 1, 1, 4, alive)];

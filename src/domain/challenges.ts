@@ -1,0 +1,59 @@
+import { readPath } from "./conditions";
+import type { ChallengeDefinition } from "./game-definitions";
+import type { LoggedEvent } from "./logged-event";
+import type { UserProfile } from "./user";
+
+/** What one qualifying log adds to a challenge: 1 for count; for sum, `metadata[field]` when a positive finite number, else 0. */
+export function challengeDelta(challenge: Pick<ChallengeDefinition, "metric" | "field">, metadata: Record<string, unknown>): number {
+  if (challenge.metric === "count") return 1;
+  const value = readPath(metadata, challenge.field ?? "");
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** Sums of decimals carry binary noise (0.1 + 0.2); progress within a billionth of the target reaches it. */
+export const reachesTarget = (progress: number, target: number): boolean => progress >= target - 1e-9;
+
+/** Progress as answers show it: rounded to 9 decimals, without the noise. */
+export const shownProgress = (progress: number): number => Number(progress.toFixed(9));
+
+/** The event id a completion is logged under; `:` is not allowed in definition ids, so it never collides. */
+export const completionEventId = (challengeId: string): string => `challenge:${challengeId}`;
+
+/**
+ * The event-log entry of a completed challenge: its bonus is a balance change like any other, so it gets its
+ * own ledger entry and counts in the stats (under `challenge:<id>`), at the time of the log that completed it.
+ */
+export function completionEvent(input: {
+  eventUid: string;
+  profile: UserProfile;
+  challenge: ChallengeDefinition;
+  periodStart: string | null;
+  triggeredBy: string;
+  occurredAt: string;
+  recordedAt: string;
+}): LoggedEvent {
+  const { profile, challenge } = input;
+  const points = challenge.rewardPoints;
+  return {
+    eventUid: input.eventUid,
+    projectKey: profile.projectKey,
+    programId: profile.programId,
+    userId: profile.userId,
+    accountId: profile.accountId,
+    eventId: completionEventId(challenge.challengeId),
+    definitionVersion: challenge.version,
+    eventType: "STANDARD",
+    loyaltyEventType: null,
+    metadata: { challengeId: challenge.challengeId, periodStart: input.periodStart, triggeredBy: input.triggeredBy },
+    occurredAt: input.occurredAt,
+    recordedAt: input.recordedAt,
+    points,
+    balanceBefore: profile.balance,
+    balanceAfter: profile.balance + points,
+    userGroupId: "default",
+    conditionReached: true,
+    limitReached: false,
+    reward: { rate: points, value: null, uncappedPoints: points, maximumReward: null, reasons: [] },
+    idempotencyKey: null,
+  };
+}

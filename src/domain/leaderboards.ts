@@ -1,0 +1,41 @@
+import { dateToDay, dayToDate, firstDayOfPeriod, lastDayOfPeriod, periodAt, periodOfDay, type CalendarPeriod } from "./calendar";
+
+/**
+ * Competition ranks (1, 2, 2, 4) for a page of entries in board order (score descending, then who reached
+ * the score first): `firstRank` is the rank of the page's first entry (1 + users with a higher score);
+ * each later entry shares the rank of the one before when their scores are equal, else its rank is its
+ * position on the board.
+ */
+export function competitionRanks<T extends { score: number }>(entries: readonly T[], firstRank: number, offset: number): Array<T & { rank: number }> {
+  const ranked: Array<T & { rank: number }> = [];
+  entries.forEach((entry, i) => {
+    const previous = ranked[i - 1];
+    const rank = i === 0 ? firstRank : previous!.score === entry.score ? previous!.rank : offset + i + 1;
+    ranked.push({ ...entry, rank });
+  });
+  return ranked;
+}
+
+export type BoardWindow = { period: number; periodStart: string | null; periodEnd: string | null };
+
+/**
+ * The board period a reader asks for: the current one, or the one starting on `periodStart` (YYYY-MM-DD, the
+ * first day of a period: any day for daily boards, a Monday for weekly ones, the 1st for monthly ones; not
+ * after the current period). A string is a problem to report (400 naming periodStart).
+ */
+export function boardWindow(calendar: { period: CalendarPeriod; timezone: string }, periodStart: string | undefined, nowMs: number): BoardWindow | string {
+  const current = periodAt(nowMs, calendar.period, calendar.timezone);
+  let period = current;
+  if (periodStart !== undefined) {
+    if (calendar.period === "all") return "not used by boards with period all";
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(periodStart) || Number.isNaN(Date.parse(`${periodStart}T00:00:00Z`))) return "must be a date YYYY-MM-DD";
+    const day = dateToDay(periodStart);
+    period = periodOfDay(day, calendar.period);
+    if (firstDayOfPeriod(period, calendar.period) !== day) {
+      return calendar.period === "week" ? "must be a Monday (weeks start on Monday)" : "must be the first day of a month";
+    }
+    if (period > current) return "must not be after the current period";
+  }
+  if (calendar.period === "all") return { period, periodStart: null, periodEnd: null };
+  return { period, periodStart: dayToDate(firstDayOfPeriod(period, calendar.period)), periodEnd: dayToDate(lastDayOfPeriod(period, calendar.period)!) };
+}

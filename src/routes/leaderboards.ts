@@ -1,0 +1,73 @@
+import { z } from "@hono/zod-openapi";
+import { getDb } from "../db/client";
+import { DefinitionIdSchema } from "../domain/game-definitions";
+import { MAX_LEADERBOARD_OFFSET } from "../domain/limits";
+import { ApiError, errorResponses } from "../http/errors";
+import { jsonResponse, principalRoute } from "../http/openapi";
+import { createRouter } from "../http/router";
+import { leaderboardEntry, leaderboardPage } from "../services/leaderboards";
+import { UserIdSchema } from "./admin-users";
+
+const EntrySchema = z.object({ rank: z.number().int(), userId: z.string(), score: z.number().int() }).openapi("LeaderboardEntry");
+
+const StandingsSchema = z
+  .object({
+    leaderboardId: z.string(),
+    title: z.string(),
+    period: z.enum(["all", "day", "week", "month"]),
+    periodStart: z.string().nullable().describe("First local day of the period (YYYY-MM-DD); null for period all"),
+    periodEnd: z.string().nullable().describe("Last local day of the period; null for period all"),
+    totalParticipants: z.number().int(),
+    entries: z.array(EntrySchema).describe("Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first"),
+  })
+  .openapi("LeaderboardStandings");
+export type StandingsBody = z.infer<typeof StandingsSchema>;
+
+const UserEntrySchema = z
+  .object({ leaderboardId: z.string(), period: z.string(), periodStart: z.string().nullable(), entry: EntrySchema.nullable() })
+  .openapi("LeaderboardUserEntry");
+export type UserEntryBody = z.infer<typeof UserEntrySchema>;
+
+const periodStart = z
+  .string()
+  .optional()
+  .openapi({ example: "2026-11-23", description: "First day of a past period (a Monday for weekly boards); default: the current period" });
+const params = z.object({ leaderboardId: DefinitionIdSchema });
+
+const getStandings = principalRoute({
+  method: "get",
+  path: "/leaderboards/{leaderboardId}",
+  summary: "A leaderboard's standings for a period",
+  tags: ["Leaderboards"],
+  request: {
+    params,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(10),
+      offset: z.coerce.number().int().min(0).max(MAX_LEADERBOARD_OFFSET).default(0),
+      periodStart,
+    }),
+  },
+  responses: { 200: jsonResponse(StandingsSchema, "The standings"), ...errorResponses(400, 401, 404) },
+});
+
+const getUserEntry = principalRoute({
+  method: "get",
+  path: "/leaderboards/{leaderboardId}/users/{userId}",
+  summary: "One user's rank and score (a user token reads only its own)",
+  tags: ["Leaderboards"],
+  request: { params: params.extend({ userId: UserIdSchema }), query: z.object({ periodStart }) },
+  responses: { 200: jsonResponse(UserEntrySchema, "The user's entry, null without a score"), ...errorResponses(400, 401, 403, 404) },
+});
+
+export const leaderboardsRoutes = createRouter()
+  .openapi(getStandings, async (c) => {
+    const page = await leaderboardPage(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("param").leaderboardId, c.req.valid("query"));
+    return c.json(page, 200);
+  })
+  .openapi(getUserEntry, async (c) => {
+    const { leaderboardId, userId } = c.req.valid("param");
+    const principal = c.get("principal");
+    if (principal.kind === "user" && principal.userId !== userId) throw new ApiError(403, "A user token may only read its own entry");
+    const entry = await leaderboardEntry(c.env.DB, getDb(c.env.DB), principal.projectKey, leaderboardId, userId, c.req.valid("query").periodStart);
+    return c.json(entry, 200);
+  });

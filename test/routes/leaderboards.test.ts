@@ -1,0 +1,173 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { periodAt } from "../../src/domain/calendar";
+import type { LeaderboardDefinition } from "../../src/domain/game-definitions";
+import type { LoggedEventMessage } from "../../src/domain/logged-event";
+import { handleQueueBatch } from "../../src/queue/consumer";
+import type { StandingsBody, UserEntryBody } from "../../src/routes/leaderboards";
+import { api, newProject, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
+
+const weeklyPoints = { title: "Weekly points", metric: "points", period: "week" };
+const users = { alice: [], bob: [], carol: [], dave: [], erin: [] };
+
+async function boardProject(board: Record<string, unknown> = weeklyPoints, extra: Record<string, unknown> = {}) {
+  const project = await setupProject({
+    definitions: { purchase_completed: { ...purchaseDefinition, limit: 1000, maximumReward: 100_000 }, review: { title: "Review", reward: { default: 0 } } },
+    users,
+  });
+  expect((await api("PUT", "/v1/admin/leaderboards/board", { auth: project.admin, body: board })).status).toBe(201);
+  for (const [id, body] of Object.entries(extra)) expect((await api("PUT", `/v1/admin/${id}`, { auth: project.admin, body })).status).toBe(201);
+  return project;
+}
+
+const buy = (auth: Credential, userId: string, amount: number, timestamp?: string) =>
+  api("POST", "/v1/event", { auth, body: { eventId: "purchase_completed", userId, metadata: { amount }, ...(timestamp ? { timestamp } : {}) } });
+
+const standings = (auth: Credential, query = "") => api<StandingsBody>("GET", `/v1/leaderboards/board${query}`, { auth });
+
+describe("leaderboard definitions", () => {
+  it("creates, lists, reads and deactivates; counts need eventIds, points take none", async () => {
+    const { admin } = await setupProject();
+    const created = await api<LeaderboardDefinition>("PUT", "/v1/admin/leaderboards/b1", { auth: admin, body: weeklyPoints });
+    expect(created.status).toBe(201);
+    expect(created.json).toEqual({ leaderboardId: "b1", ...weeklyPoints, description: "", status: "ACTIVE", timezone: "UTC" });
+    expect((await api<LeaderboardDefinition[]>("GET", "/v1/admin/leaderboards", { auth: admin })).json).toHaveLength(1);
+    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, metric: "count" } })).json.errors?.[0]?.path).toBe("eventIds");
+    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, eventIds: ["x"] } })).json.errors?.[0]?.path).toBe("eventIds");
+    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, period: "year" } })).json.errors?.[0]?.path).toBe("period");
+    expect((await api<LeaderboardDefinition>("DELETE", "/v1/admin/leaderboards/b1", { auth: admin })).json.status).toBe("INACTIVE");
+  });
+});
+
+describe("standings", () => {
+  it("rank ties 1, 2, 2, 4, ordering equal scores by who reached them first", async () => {
+    const { admin } = await boardProject();
+    await buy(admin, "alice", 50);
+    await buy(admin, "bob", 30);
+    await buy(admin, "carol", 30); // reaches 30 after bob
+    await buy(admin, "dave", 10);
+    await expect
+      .poll(async () => (await standings(admin)).json.entries, POLL)
+      .toEqual([
+        { rank: 1, userId: "alice", score: 50 },
+        { rank: 2, userId: "bob", score: 30 },
+        { rank: 2, userId: "carol", score: 30 },
+        { rank: 4, userId: "dave", score: 10 },
+      ]);
+    const board = await standings(admin, "?limit=2&offset=2");
+    expect(board.json).toMatchObject({ leaderboardId: "board", title: "Weekly points", period: "week", totalParticipants: 4 });
+    expect(board.json.entries).toEqual([
+      { rank: 2, userId: "carol", score: 30 },
+      { rank: 4, userId: "dave", score: 10 },
+    ]);
+    expect(new Date(`${board.json.periodStart}T00:00:00Z`).getUTCDay()).toBe(1);
+    // Bob passes alice; carol stays behind bob at 30.
+    await buy(admin, "bob", 25);
+    await expect.poll(async () => (await standings(admin)).json.entries.map((e) => `${e.rank}:${e.userId}`), POLL).toEqual(["1:bob", "2:alice", "3:carol", "4:dave"]);
+  });
+
+  it("answers one user's rank, null without a score, and only its own to a user token", async () => {
+    const { admin, projectId } = await boardProject();
+    await buy(admin, "alice", 20);
+    await buy(admin, "bob", 40);
+    const own = { bearer: await userToken(projectId, "alice") };
+    await expect.poll(async () => (await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/alice", { auth: own })).json.entry, POLL).toEqual({ rank: 2, userId: "alice", score: 20 });
+    const none = await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/erin", { auth: admin });
+    expect(none.json).toMatchObject({ leaderboardId: "board", period: "week", entry: null });
+    expect((await api("GET", "/v1/leaderboards/board/users/bob", { auth: own })).status).toBe(403);
+    // Any principal of the project reads the board; another project does not find it.
+    expect((await standings(own)).status).toBe(200);
+    expect((await standings({ bearer: (await setupProject()).admin.bearer } as Credential)).status).toBe(404);
+  });
+
+  it("counts qualifying logs of the listed events on a count board", async () => {
+    const { admin } = await boardProject({ title: "Reviews", metric: "count", eventIds: ["review"], period: "all" });
+    for (const userId of ["alice", "alice", "bob"]) await api("POST", "/v1/event", { auth: admin, body: { eventId: "review", userId } });
+    await buy(admin, "carol", 99);
+    await expect
+      .poll(async () => (await standings(admin)).json, POLL)
+      .toMatchObject({ period: "all", periodStart: null, periodEnd: null, totalParticipants: 2, entries: [{ rank: 1, userId: "alice", score: 2 }, { rank: 2, userId: "bob", score: 1 }] });
+  });
+
+  it("adds challenge bonuses to points boards", async () => {
+    const challenge = { title: "Two buys", eventIds: ["purchase_completed"], metric: "count", target: 2, period: "once", rewardPoints: 1000 };
+    const { admin } = await boardProject(weeklyPoints, { "challenges/two": challenge });
+    await buy(admin, "alice", 5);
+    await buy(admin, "alice", 5);
+    await expect.poll(async () => (await standings(admin)).json.entries, POLL).toEqual([{ rank: 1, userId: "alice", score: 1010 }]);
+  });
+
+  it("cuts weeks at Berlin midnight, keeps past weeks readable, and 400s a periodStart that is not a week's", async () => {
+    const { admin } = await boardProject({ ...weeklyPoints, timezone: "Europe/Berlin" });
+    // Sunday 23:30 and Monday 00:30 in Berlin (UTC+1): different weekly boards.
+    await buy(admin, "alice", 7, "2026-11-15T22:30:00Z");
+    await buy(admin, "bob", 9, "2026-11-15T23:30:00Z");
+    await expect.poll(async () => (await standings(admin, "?periodStart=2026-11-09")).json.entries, POLL).toEqual([{ rank: 1, userId: "alice", score: 7 }]);
+    const next = await standings(admin, "?periodStart=2026-11-16");
+    expect(next.json).toMatchObject({ periodStart: "2026-11-16", periodEnd: "2026-11-22", entries: [{ rank: 1, userId: "bob", score: 9 }] });
+    const tuesday = await api("GET", "/v1/leaderboards/board?periodStart=2026-11-17", { auth: admin });
+    expect(tuesday.status).toBe(400);
+    expect(tuesday.json.errors?.[0]?.path).toBe("periodStart");
+    expect((await api("GET", "/v1/leaderboards/board?limit=101", { auth: admin })).status).toBe(400);
+    expect((await api("GET", "/v1/leaderboards/nope", { auth: admin })).status).toBe(404);
+  });
+
+  it("is unchanged by a redelivered or reordered consumer batch", async () => {
+    const projectKey = newProject();
+    const period = periodAt(Date.now(), "week", "UTC");
+    const message = (userId: string, seq: number, score: number, reachedAt: number): LoggedEventMessage => ({
+      eventUid: crypto.randomUUID(),
+      projectKey,
+      programId: 1,
+      userId,
+      accountId: 1,
+      eventId: "purchase_completed",
+      definitionVersion: 1,
+      eventType: "STANDARD",
+      loyaltyEventType: null,
+      metadata: {},
+      occurredAt: new Date().toISOString(),
+      recordedAt: new Date().toISOString(),
+      points: 10,
+      balanceBefore: 0,
+      balanceAfter: 10,
+      userGroupId: "default",
+      conditionReached: true,
+      limitReached: false,
+      reward: { rate: 1, value: 10, uncappedPoints: 10, maximumReward: null, reasons: [] },
+      idempotencyKey: null,
+      updates: { seq, streaks: [], standings: [{ leaderboardId: "board", calendar: "week|UTC", period, score, reachedAt }] },
+    });
+    const messages = [message("u1", 1, 10, 1), message("u1", 2, 20, 2), message("u1", 3, 35, 3), message("u2", 1, 20, 4)];
+    const deliver = async (bodies: LoggedEventMessage[]) => {
+      const batch = createMessageBatch("loyalty-events", bodies.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })));
+      const ctx = createExecutionContext();
+      await handleQueueBatch(batch, env);
+      expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
+    };
+    const read = async () =>
+      (
+        await env.DB.prepare(
+          `SELECT 'entry' AS t, user_id AS k, score AS v FROM leaderboard_entries WHERE project_key = ?1
+           UNION ALL SELECT 'count', score, users FROM leaderboard_score_counts WHERE project_key = ?1
+           UNION ALL SELECT 'participants', period, participants FROM leaderboard_periods WHERE project_key = ?1 ORDER BY 1, 2`,
+        )
+          .bind(projectKey)
+          .all()
+      ).results;
+    await deliver(messages);
+    const once = await read();
+    expect(once).toEqual([
+      { t: "count", k: 20, v: 1 },
+      { t: "count", k: 35, v: 1 },
+      { t: "entry", k: "u1", v: 35 },
+      { t: "entry", k: "u2", v: 20 },
+      { t: "participants", k: period, v: 2 },
+    ]);
+    await deliver(messages);
+    await deliver([...messages].reverse());
+    await deliver(messages.slice(0, 2));
+    expect(await read()).toEqual(once);
+  });
+});
