@@ -20,7 +20,7 @@ export type StoredGameDefinition = { kind: GameDefinitionKind; definitionId: str
 export async function loadDefinitions(db: Db, projectKey: string): Promise<{ events: VersionedDefinition[]; games: StoredGameDefinition[] }> {
   const [events, games] = await db.batch([
     db
-      .select({ eventId: eventDefinitions.eventId, version: eventDefinitions.version, document: eventDefinitions.document })
+      .select({ eventId: eventDefinitions.eventId, version: eventDefinitions.version, ruleId: eventDefinitions.ruleId, document: eventDefinitions.document })
       .from(eventDefinitions)
       .where(eq(eventDefinitions.projectKey, projectKey))
       .orderBy(eventDefinitions.eventId),
@@ -31,7 +31,7 @@ export async function loadDefinitions(db: Db, projectKey: string): Promise<{ eve
       .orderBy(gameDefinitions.kind, gameDefinitions.definitionId),
   ]);
   return {
-    events: events.map((r) => ({ ...(r.document as EventDefinition), version: r.version })),
+    events: events.map((r) => ({ ...(r.document as EventDefinition), version: r.version, ruleId: r.ruleId })),
     games: games.map((r) => ({ ...r, kind: r.kind as GameDefinitionKind })),
   };
 }
@@ -56,7 +56,16 @@ export async function upsertDefinition(db: Db, projectKey: string, definition: E
   await db.batch([
     db
       .insert(eventDefinitions)
-      .values({ projectKey, eventId, version: 1, status, document: definition, updatedAt: now })
+      .values({
+        projectKey,
+        eventId,
+        version: 1,
+        status,
+        document: definition,
+        updatedAt: now,
+        // Assigned once, on creation: the replace below keeps it.
+        ruleId: sql`(SELECT COALESCE(MAX(${eventDefinitions.ruleId}), 0) + 1 FROM ${eventDefinitions})`,
+      })
       .onConflictDoUpdate({
         target: [eventDefinitions.projectKey, eventDefinitions.eventId],
         set: {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** ISO-8601 UTC timestamps are stored as text: they sort lexicographically and slice into hour/day/month buckets. */
 const nowTimestamp = (column: string) => text(column).notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -31,7 +31,10 @@ export const apiKeys = sqliteTable(
   (t) => [index("api_keys_project").on(t.projectKey)],
 );
 
-/** Event definitions; `document` is the JSON the API returns, `version` grows on every replace. */
+/**
+ * Event definitions; `document` is the JSON the API returns, `version` grows on every replace. `ruleId` is the
+ * definition's numeric id (the ledger's `ruleId`), assigned once.
+ */
 export const eventDefinitions = sqliteTable(
   "event_definitions",
   {
@@ -42,8 +45,9 @@ export const eventDefinitions = sqliteTable(
     document: text("document", { mode: "json" }).notNull(),
     createdAt: nowTimestamp("created_at"),
     updatedAt: text("updated_at").notNull(),
+    ruleId: integer("rule_id"),
   },
-  (t) => [primaryKey({ columns: [t.projectKey, t.eventId] })],
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId] }), uniqueIndex("event_definitions_rule_id").on(t.ruleId)],
 );
 
 /** Registered users. `accountId` is assigned once and is the ledger's `loyaltyAccountId`. */
@@ -90,12 +94,36 @@ export const eventLog = sqliteTable(
     limitReached: integer("limit_reached", { mode: "boolean" }).notNull(),
     reward: text("reward", { mode: "json" }).notNull(),
     idempotencyKey: text("idempotency_key"),
+    // The ledger: the definition's numeric id, what the log awarded in its reward type (points, or money in
+    // rewardCurrency) and the filled customer message, as logged.
+    ruleId: integer("rule_id"),
+    rewardType: text("reward_type").notNull().default("LOYALTY_POINTS"),
+    rewardAmount: real("reward_amount").notNull().default(0),
+    rewardCurrency: text("reward_currency"),
+    customerMessage: text("customer_message"),
+    // Adjustments (refunds, corrections) change the current amount; the logged amount stays in rewardAmount.
+    adjustedRewardAmount: real("adjusted_reward_amount"),
+    previousRewardAmount: real("previous_reward_amount"),
+    updatedAt: text("updated_at"),
+    adjustmentSeq: integer("adjustment_seq").notNull().default(0),
+    /** The ledger's eventType: the definition's loyaltyEventType, else by the event's type. */
+    ledgerType: text("ledger_type").generatedAlwaysAs(
+      sql`COALESCE(loyalty_event_type, CASE WHEN event_type = 'TRANSACTION' THEN 'TRANSACTION_ASSESSMENT' ELSE 'CUSTOMER_CARD_DISPLAYED' END)`,
+      { mode: "virtual" },
+    ),
     ingestBatch: text("ingest_batch").notNull(),
     ingestedAt: nowTimestamp("ingested_at"),
   },
+  // The ledger's filters and sorts each read an index range; rowid (id) is the last key of every index, so
+  // "id breaks ties" is free.
   (t) => [
     index("event_log_project_time").on(t.projectKey, t.occurredAt),
-    index("event_log_project_user_time").on(t.projectKey, t.userId, t.occurredAt),
+    index("event_log_project_account_time").on(t.projectKey, t.accountId, t.occurredAt),
+    index("event_log_project_type_time").on(t.projectKey, t.ledgerType, t.occurredAt),
+    index("event_log_project_created").on(t.projectKey, t.recordedAt),
+    index("event_log_project_account_created").on(t.projectKey, t.accountId, t.recordedAt),
+    index("event_log_project_id").on(t.projectKey),
+    index("event_log_project_account").on(t.projectKey, t.accountId),
     index("event_log_ingest_batch").on(t.ingestBatch),
   ],
 );
@@ -271,4 +299,37 @@ export const leaderboardPeriods = sqliteTable(
     participants: integer("participants").notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period] })],
+);
+
+/** Logged events per account and ledger event type, kept by the consumer: the ledger's totals without a scan. */
+export const ledgerCounts = sqliteTable(
+  "ledger_counts",
+  {
+    projectKey: text("project_key").notNull(),
+    accountId: integer("account_id").notNull(),
+    ledgerType: text("ledger_type").notNull(),
+    events: integer("events").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.accountId, t.ledgerType] })],
+);
+
+/**
+ * Reward adjustments as the consumer applied them (one row per adjustment, idempotent on its uid), so a
+ * redelivered adjustment moves the stats once. `ingestBatch` marks the consumer batch that inserted it.
+ */
+export const ledgerAdjustments = sqliteTable(
+  "ledger_adjustments",
+  {
+    adjustmentUid: text("adjustment_uid").primaryKey(),
+    projectKey: text("project_key").notNull(),
+    eventUid: text("event_uid").notNull(),
+    seq: integer("seq").notNull(),
+    previousAmount: real("previous_amount").notNull(),
+    newAmount: real("new_amount").notNull(),
+    pointsDelta: integer("points_delta").notNull(),
+    reason: text("reason").notNull(),
+    adjustedAt: text("adjusted_at").notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [index("ledger_adjustments_batch").on(t.ingestBatch), index("ledger_adjustments_event").on(t.eventUid)],
 );

@@ -55,5 +55,10 @@ export function completionEvent(input: {
     limitReached: false,
     reward: { rate: points, value: null, uncappedPoints: points, maximumReward: null, reasons: [] },
     idempotencyKey: null,
+    ruleId: null,
+    rewardType: "LOYALTY_POINTS",
+    rewardAmount: points,
+    rewardCurrency: null,
+    customerMessage: null,
   };
 }

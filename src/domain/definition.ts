@@ -90,6 +90,8 @@ export const MetadataFieldSchema = z.strictObject({
 export type MetadataField = z.infer<typeof MetadataFieldSchema>;
 
 export const LOYALTY_EVENT_TYPES = ["CUSTOMER_CARD_DISPLAYED", "TRANSACTION_ASSESSMENT", "CARD_ASSIGNMENT"] as const;
+export const REWARD_TYPES = ["LOYALTY_POINTS", "PERCENTAGE", "FLAT_AMOUNT"] as const;
+export type RewardType = (typeof REWARD_TYPES)[number];
 
 const eventIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const EventIdSchema = z
@@ -114,6 +116,23 @@ const definitionFields = {
   metadataFields: z.array(MetadataFieldSchema).max(100).default([]),
   requiresApiKey: z.boolean().default(false),
   loyaltyEventType: z.enum(LOYALTY_EVENT_TYPES).optional(),
+  rewardType: z
+    .enum(REWARD_TYPES)
+    .optional()
+    .describe(
+      "LOYALTY_POINTS (default): points to the balance; PERCENTAGE: reward[group] percent of the value field (TRANSACTION); FLAT_AMOUNT: reward[group] in rewardCurrency. Monetary rewards are rounded to 2 decimals and add no points",
+    ),
+  rewardCurrency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as EUR")
+    .optional()
+    .describe("Currency of FLAT_AMOUNT rewards (required there); PERCENTAGE rewards use metadata.currency, else this"),
+  customerMessage: z
+    .string()
+    .max(500)
+    .optional()
+    .describe("Shown with the reward in the ledger; {points}, {title} and {balance} are filled in when logged"),
+  allowRewardIncrease: z.boolean().optional().describe("Whether an adjustment may raise a reward above its original amount (default false)"),
 };
 
 /** An event definition as `PUT /v1/admin/events/{eventId}` takes it (eventId comes from the path). */
@@ -129,6 +148,15 @@ export const EventDefinitionBodySchema = z
     if (doc.type === "STANDARD" && doc.rewardValueField) {
       ctx.addIssue({ code: "custom", path: ["rewardValueField"], message: "only allowed when type is TRANSACTION" });
     }
+    if (doc.rewardType === "PERCENTAGE" && doc.type !== "TRANSACTION") {
+      ctx.addIssue({ code: "custom", path: ["rewardType"], message: "PERCENTAGE needs type TRANSACTION (a value to take a percentage of)" });
+    }
+    if (doc.rewardType === "FLAT_AMOUNT" && !doc.rewardCurrency) {
+      ctx.addIssue({ code: "custom", path: ["rewardCurrency"], message: "required when rewardType is FLAT_AMOUNT" });
+    }
+    if ((doc.rewardType ?? "LOYALTY_POINTS") === "LOYALTY_POINTS" && doc.rewardCurrency) {
+      ctx.addIssue({ code: "custom", path: ["rewardCurrency"], message: "only for monetary rewards (PERCENTAGE, FLAT_AMOUNT)" });
+    }
     const seen = new Set<string>();
     doc.metadataFields.forEach((field, i) => {
       if (seen.has(field.key)) ctx.addIssue({ code: "custom", path: ["metadataFields", i, "key"], message: "duplicate key" });
@@ -142,5 +170,5 @@ export type EventDefinitionBody = z.infer<typeof EventDefinitionBodySchema>;
 export const EventDefinitionSchema = z.object({ eventId: z.string(), ...definitionFields }).openapi("EventDefinition");
 export type EventDefinition = z.infer<typeof EventDefinitionSchema>;
 
-/** A definition as the write path uses it: the document plus the version it was read at. */
-export type VersionedDefinition = EventDefinition & { version: number };
+/** A definition as the write path uses it: the document, the version it was read at, and its numeric id (the ledger's ruleId). */
+export type VersionedDefinition = EventDefinition & { version: number; ruleId: number | null };

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { EventDefinition, VersionedDefinition } from "./definition";
+import { REWARD_TYPES, type EventDefinition, type VersionedDefinition } from "./definition";
 import { ReasonSchema, type RewardDecision } from "./rewards";
 import type { UserProfile } from "./user";
 
@@ -36,8 +36,20 @@ export const LoggedEventSchema = z.object({
     reasons: z.array(z.record(z.string(), z.unknown())),
   }),
   idempotencyKey: z.string().nullable(),
+  // For the loyalty ledger, as logged: the definition's numeric id, the reward in its type, the filled message.
+  ruleId: z.number().int().nullable(),
+  rewardType: z.enum(REWARD_TYPES),
+  rewardAmount: z.number(),
+  rewardCurrency: z.string().nullable(),
+  customerMessage: z.string().nullable(),
 });
 export type LoggedEvent = z.infer<typeof LoggedEventSchema>;
+
+/** Events queued before the ledger fields existed: their reward was their points. */
+const withLedgerFields = (body: unknown): unknown =>
+  body !== null && typeof body === "object" && !("rewardType" in body)
+    ? { ruleId: null, rewardType: "LOYALTY_POINTS", rewardAmount: (body as { points?: unknown }).points, rewardCurrency: null, customerMessage: null, ...body }
+    : body;
 
 /** A user's streak after a log, as the consumer keeps it for analytics (`aliveUntil`: epoch ms it breaks at). */
 export const StreakStateSchema = z.object({
@@ -70,7 +82,7 @@ export const UserUpdatesSchema = z.object({
 export type UserUpdates = z.infer<typeof UserUpdatesSchema>;
 
 /** A queue message: a logged event (the event-log row) and, from the user's object, the updates it caused. */
-export const LoggedEventMessageSchema = LoggedEventSchema.extend({ updates: UserUpdatesSchema.optional() });
+export const LoggedEventMessageSchema = z.preprocess(withLedgerFields, LoggedEventSchema.extend({ updates: UserUpdatesSchema.optional() }));
 export type LoggedEventMessage = z.infer<typeof LoggedEventMessageSchema>;
 
 export const EVENT_LOGGED_MESSAGE = "Event erfolgreich geloggt";
@@ -112,6 +124,14 @@ export const EventLoggedDataSchema = z.object({
       }),
     )
     .describe("The active challenges that list this event, after this log"),
+  reward: z
+    .object({
+      rewardType: z.enum(REWARD_TYPES),
+      rewardAmount: z.number().describe("Points, or money rounded to 2 decimals for PERCENTAGE and FLAT_AMOUNT"),
+      rewardCurrency: z.string().nullable(),
+      customerMessage: z.string().nullable(),
+    })
+    .describe("What the log awarded, as the ledger shows it"),
 });
 export type EventLoggedData = z.infer<typeof EventLoggedDataSchema>;
 
@@ -130,12 +150,12 @@ export type ChallengeResult = EventLoggedData["challenges"][number];
 /** The spec's 200 envelope for POST /v1/event, plus `balance`, `reasons` and what the log moved (`streaks`). */
 export function eventLoggedEnvelope(
   definition: EventDefinition,
-  userId: string,
-  metadata: Record<string, unknown>,
+  event: LoggedEvent,
   decision: RewardDecision,
   balance: number,
   moved: { streaks: StreakResult[]; challenges: ChallengeResult[] },
 ): EventLoggedEnvelope {
+  const { userId, metadata } = event;
   return {
     statusCode: 200,
     message: decision.limitReached ? LIMIT_REACHED_MESSAGE : EVENT_LOGGED_MESSAGE,
@@ -155,6 +175,12 @@ export function eventLoggedEnvelope(
       reasons: decision.reasons,
       streaks: moved.streaks,
       challenges: moved.challenges,
+      reward: {
+        rewardType: event.rewardType,
+        rewardAmount: event.rewardAmount,
+        rewardCurrency: event.rewardCurrency,
+        customerMessage: event.customerMessage,
+      },
     },
   };
 }
@@ -194,8 +220,40 @@ export function buildLoggedEvent(input: LoggedEventInput): LoggedEvent {
     limitReached: decision.limitReached,
     reward: { ...decision.reward, reasons: decision.reasons },
     idempotencyKey: input.idempotencyKey,
+    ruleId: definition.ruleId,
+    rewardType: decision.rewardType,
+    rewardAmount: decision.rewardAmount,
+    rewardCurrency: rewardCurrencyOf(definition, input.metadata),
+    customerMessage:
+      definition.customerMessage === undefined
+        ? null
+        : fillCustomerMessage(definition.customerMessage, {
+            points: decision.rewardAmount,
+            title: definition.title,
+            balance: profile.balance + decision.points,
+          }),
   };
 }
+
+/**
+ * The currency of a reward: FLAT_AMOUNT pays in the definition's `rewardCurrency`; PERCENTAGE takes a share of
+ * the transaction in `metadata.currency` (else the definition's); points carry `metadata.currency`, if any.
+ */
+export function rewardCurrencyOf(definition: EventDefinition, metadata: Record<string, unknown>): string | null {
+  const fromMetadata = typeof metadata.currency === "string" && metadata.currency.length <= 16 ? metadata.currency : null;
+  switch (definition.rewardType ?? "LOYALTY_POINTS") {
+    case "FLAT_AMOUNT":
+      return definition.rewardCurrency ?? null;
+    case "PERCENTAGE":
+      return fromMetadata ?? definition.rewardCurrency ?? null;
+    case "LOYALTY_POINTS":
+      return fromMetadata;
+  }
+}
+
+/** Fills `{points}` (the reward amount), `{title}` and `{balance}` (after the log) into a definition's message. */
+export const fillCustomerMessage = (template: string, values: { points: number; title: string; balance: number }): string =>
+  template.replace(/\{(points|title|balance)\}/g, (_, name: "points" | "title" | "balance") => String(values[name]));
 
 /** The project a queued body names, if any (a dead letter is visible to that project's admins). */
 export function projectKeyOf(body: unknown): string | null {

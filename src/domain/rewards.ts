@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { evaluateConditions, readPath } from "./conditions";
-import { CONDITION_OPERATORS, type EventDefinition, type MetadataField } from "./definition";
+import { CONDITION_OPERATORS, type EventDefinition, type MetadataField, type RewardType } from "./definition";
 import { summarizeValue } from "./json";
 import { MAX_CONDITION_REASONS, MAX_TRANSACTION_VALUE } from "./limits";
 import { limitPeriodKey } from "./periods";
@@ -92,7 +92,11 @@ export type RewardDecision = {
   conditionReached: boolean;
   limitReached: boolean;
   userGroupId: string;
+  /** Points added to the balance (0 for monetary rewards). */
   points: number;
+  /** What the log awarded in its reward type: points, or money rounded to 2 decimals. */
+  rewardType: RewardType;
+  rewardAmount: number;
   reasons: Reason[];
   reward: RewardDetails;
   /** The limit counter this log increments, or null when it is not a rewarded log or the event has no limit. */
@@ -108,15 +112,34 @@ export type DecisionInput = {
   usedInPeriod: (limitKey: string) => number;
 };
 
+/** Money is rounded half up to cents. */
+const roundToCents = (amount: number): number => roundHalfUp(amount * 100) / 100;
+
+/**
+ * The uncapped amount a log earns in its reward type: points (STANDARD: the rate; TRANSACTION: value x rate,
+ * rounded half up), a PERCENTAGE of the value or a FLAT_AMOUNT (both rounded to cents); never negative.
+ */
+function uncappedAmount(rewardType: RewardType, rate: number, value: number | null): number {
+  switch (rewardType) {
+    case "LOYALTY_POINTS":
+      return Math.max(0, roundHalfUp(value === null ? rate : value * rate));
+    case "PERCENTAGE":
+      return Math.max(0, roundToCents(((value ?? 0) * rate) / 100));
+    case "FLAT_AMOUNT":
+      return Math.max(0, roundToCents(rate));
+  }
+}
+
 /** Decides what one log awards. Pure: the caller supplies the user's counters and commits the outcome. */
 export function decideReward(input: DecisionInput): RewardDecision {
   const { definition, metadata } = input;
   const userGroupId = chooseUserGroup(definition.reward, metadata, input.registeredGroups);
   const rate = definition.reward[userGroupId] ?? 0;
   const value = definition.type === "TRANSACTION" ? (readPath(metadata, definition.rewardValueField ?? "") as number) : null;
-  const uncappedPoints = Math.max(0, roundHalfUp(value === null ? rate : value * rate));
+  const rewardType = definition.rewardType ?? "LOYALTY_POINTS";
+  const uncappedPoints = uncappedAmount(rewardType, rate, value);
   const reward: RewardDetails = { rate, value, uncappedPoints, maximumReward: definition.maximumReward ?? null };
-  const base = { userGroupId, reward, limitReached: false, points: 0, limitKey: null };
+  const base = { userGroupId, reward, rewardType, limitReached: false, points: 0, rewardAmount: 0, limitKey: null };
 
   const conditions = evaluateConditions(definition.conditions, metadata);
   if (!conditions.reached) {
@@ -137,8 +160,9 @@ export function decideReward(input: DecisionInput): RewardDecision {
   }
 
   const cap = definition.maximumReward;
-  const points = cap === undefined ? uncappedPoints : Math.min(uncappedPoints, cap);
+  const rewardAmount = cap === undefined ? uncappedPoints : Math.min(uncappedPoints, cap);
   const reasons: Reason[] =
     cap !== undefined && uncappedPoints > cap ? [{ code: "MAXIMUM_REWARD_APPLIED", uncappedPoints, maximumReward: cap }] : [];
-  return { ...base, conditionReached: true, points, reasons, limitKey };
+  const points = rewardType === "LOYALTY_POINTS" ? rewardAmount : 0;
+  return { ...base, conditionReached: true, points, rewardAmount, reasons, limitKey };
 }

@@ -82,7 +82,7 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   outbox.add(message, now);
   for (const completion of completions) outbox.add(completion, now);
 
-  const response = eventLoggedEnvelope(definition, profile.userId, metadata, decision, balance, {
+  const response = eventLoggedEnvelope(definition, event, decision, balance, {
     streaks: streaks.results,
     challenges: challenges.results,
   });

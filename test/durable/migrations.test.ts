@@ -22,7 +22,10 @@ const SCHEMA_BEFORE_MIGRATIONS = `
   );
   CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);`;
 
-function pendingEvent(projectKey: string): LoggedEvent {
+/** An outbox row as the code before migrations wrote it: no ledger fields yet. */
+type LegacyLoggedEvent = Omit<LoggedEvent, "ruleId" | "rewardType" | "rewardAmount" | "rewardCurrency" | "customerMessage">;
+
+function pendingEvent(projectKey: string): LegacyLoggedEvent {
   const now = new Date().toISOString();
   return {
     eventUid: crypto.randomUUID(),

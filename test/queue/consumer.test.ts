@@ -1,45 +1,8 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { LoggedEvent } from "../../src/domain/logged-event";
-import { DEAD_LETTER_QUEUE, EVENTS_QUEUE, handleQueueBatch, retryDelaySeconds } from "../../src/queue/consumer";
+import { DEAD_LETTER_QUEUE, retryDelaySeconds } from "../../src/queue/consumer";
+import { deliver, loggedEvent } from "../fixtures";
 import { instrumentedD1, newProject } from "../helpers";
-
-function loggedEvent(projectKey: string, overrides: Partial<LoggedEvent> = {}): LoggedEvent {
-  return {
-    eventUid: crypto.randomUUID(),
-    projectKey,
-    programId: 1,
-    userId: "alice",
-    accountId: 1,
-    eventId: "purchase_completed",
-    definitionVersion: 1,
-    eventType: "STANDARD",
-    loyaltyEventType: null,
-    metadata: {},
-    occurredAt: "2025-08-02T10:15:00.000Z",
-    recordedAt: "2025-08-02T10:15:00.000Z",
-    points: 5,
-    balanceBefore: 0,
-    balanceAfter: 5,
-    userGroupId: "default",
-    conditionReached: true,
-    limitReached: false,
-    reward: { rate: 5, value: null, uncappedPoints: 5, maximumReward: null, reasons: [] },
-    idempotencyKey: null,
-    ...overrides,
-  };
-}
-
-const messages = (events: unknown[], attempts = 1) =>
-  events.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body }));
-
-async function deliver(events: unknown[], environment: Env = env, queue = EVENTS_QUEUE, attempts = 1) {
-  const batch = createMessageBatch(queue, messages(events, attempts));
-  const ctx = createExecutionContext();
-  await handleQueueBatch(batch, environment);
-  return getQueueResult(batch, ctx);
-}
 
 async function counts(projectKey: string) {
   const log = await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectKey).first<{ n: number }>();
@@ -85,7 +48,7 @@ describe("events queue consumer", () => {
     // ~60 KB of metadata each: 20 events need two ingest chunks (each one D1 transaction).
     const events = Array.from({ length: 20 }, () => loggedEvent(project, { metadata: { note: "x".repeat(60_000) } }));
     const flaky = instrumentedD1({ failBatch: (n) => n === 2 });
-    const first = await deliver(events, { ...env, DB: flaky.db });
+    const first = await deliver(events, { environment: { ...env, DB: flaky.db } });
     expect(flaky.batches()).toBe(2);
     expect(first.explicitAcks.length).toBeGreaterThan(0);
     expect(first.retryMessages.length).toBe(20 - first.explicitAcks.length);
@@ -94,7 +57,7 @@ describe("events queue consumer", () => {
     expect(afterFailure.daily).toBe(first.explicitAcks.length);
 
     // The queue redelivers (here: all of it, as an at-least-once queue may); nothing is counted twice.
-    const second = await deliver(events, env, EVENTS_QUEUE, 2);
+    const second = await deliver(events, { attempts: 2 });
     expect(second.retryMessages).toEqual([]);
     expect(await counts(project)).toEqual({ log: 20, daily: 20, points: 100, hourly: 20, monthly: 20 });
   });
@@ -116,14 +79,12 @@ describe("events queue consumer", () => {
   it("copies dead-lettered messages to D1 once", async () => {
     const project = newProject();
     const dead = loggedEvent(project);
-    const batch = messages([dead], 9);
+    const id = `dead-${crypto.randomUUID()}`;
     for (let i = 0; i < 2; i++) {
-      const b = createMessageBatch(DEAD_LETTER_QUEUE, batch);
-      const ctx = createExecutionContext();
-      await handleQueueBatch(b, env);
-      expect((await getQueueResult(b, ctx)).explicitAcks).toEqual([batch[0]!.id]);
+      const result = await deliver([dead], { queue: DEAD_LETTER_QUEUE, attempts: 9, ids: [id] });
+      expect(result.explicitAcks).toEqual([id]);
     }
-    const rows = await env.DB.prepare("SELECT queue, attempts, body FROM dead_letters WHERE message_id = ?").bind(batch[0]!.id).all();
+    const rows = await env.DB.prepare("SELECT queue, attempts, body FROM dead_letters WHERE message_id = ?").bind(id).all();
     expect(rows.results).toHaveLength(1);
     expect(rows.results[0]).toMatchObject({ queue: DEAD_LETTER_QUEUE, attempts: 9 });
     expect((await counts(project)).log).toBe(0);

@@ -1,11 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { periodAt } from "../../src/domain/calendar";
 import type { LeaderboardDefinition } from "../../src/domain/game-definitions";
 import type { LoggedEventMessage } from "../../src/domain/logged-event";
-import { handleQueueBatch } from "../../src/queue/consumer";
 import type { StandingsBody, UserEntryBody } from "../../src/routes/leaderboards";
+import { deliver as deliverToConsumer, loggedEvent } from "../fixtures";
 import { api, newProject, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
 
 const weeklyPoints = { title: "Weekly points", metric: "points", period: "week" };
@@ -116,36 +115,14 @@ describe("standings", () => {
   it("is unchanged by a redelivered or reordered consumer batch", async () => {
     const projectKey = newProject();
     const period = periodAt(Date.now(), "week", "UTC");
-    const message = (userId: string, seq: number, score: number, reachedAt: number): LoggedEventMessage => ({
-      eventUid: crypto.randomUUID(),
-      projectKey,
-      programId: 1,
-      userId,
-      accountId: 1,
-      eventId: "purchase_completed",
-      definitionVersion: 1,
-      eventType: "STANDARD",
-      loyaltyEventType: null,
-      metadata: {},
-      occurredAt: new Date().toISOString(),
-      recordedAt: new Date().toISOString(),
-      points: 10,
-      balanceBefore: 0,
-      balanceAfter: 10,
-      userGroupId: "default",
-      conditionReached: true,
-      limitReached: false,
-      reward: { rate: 1, value: 10, uncappedPoints: 10, maximumReward: null, reasons: [] },
-      idempotencyKey: null,
-      updates: { seq, streaks: [], standings: [{ leaderboardId: "board", calendar: "week|UTC", period, score, reachedAt }] },
-    });
+    const message = (userId: string, seq: number, score: number, reachedAt: number): LoggedEventMessage =>
+      loggedEvent(projectKey, {
+        userId,
+        occurredAt: new Date().toISOString(),
+        updates: { seq, streaks: [], standings: [{ leaderboardId: "board", calendar: "week|UTC", period, score, reachedAt }] },
+      });
     const messages = [message("u1", 1, 10, 1), message("u1", 2, 20, 2), message("u1", 3, 35, 3), message("u2", 1, 20, 4)];
-    const deliver = async (bodies: LoggedEventMessage[]) => {
-      const batch = createMessageBatch("loyalty-events", bodies.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })));
-      const ctx = createExecutionContext();
-      await handleQueueBatch(batch, env);
-      expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
-    };
+    const deliver = async (bodies: LoggedEventMessage[]) => expect((await deliverToConsumer(bodies)).retryMessages).toEqual([]);
     const read = async () =>
       (
         await env.DB.prepare(

@@ -30,6 +30,7 @@ describe("POST /v1/event: the spec's 200", () => {
         reasons: [],
         streaks: [],
         challenges: [],
+        reward: { rewardType: "LOYALTY_POINTS", rewardAmount: 50, rewardCurrency: "EUR", customerMessage: null },
       },
     });
   });

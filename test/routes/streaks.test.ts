@@ -1,11 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { StreakDefinition } from "../../src/domain/game-definitions";
 import type { EventLoggedEnvelope, LoggedEventMessage } from "../../src/domain/logged-event";
 import type { StreakAnalytics } from "../../src/domain/streak-analytics";
-import { handleQueueBatch } from "../../src/queue/consumer";
 import type { PointsProfileBody } from "../../src/routes/users";
+import { deliver as deliverToConsumer, loggedEvent } from "../fixtures";
 import { api, loginDefinition, newProject, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
 
 const streakBody = { title: "Daily login", eventIds: ["daily_login"], period: "day", goal: 3 };
@@ -149,37 +148,16 @@ describe("GET /v1/analytics/streak", () => {
     const projectKey = newProject();
     // Messages as user objects send them: the same user's state at seq 1, 2, 3 (3 is the newest), plus another user.
     const now = Date.now();
-    const message = (userId: string, seq: number, current: number, longest: number, aliveUntil: number): LoggedEventMessage => ({
-      eventUid: crypto.randomUUID(),
-      projectKey,
-      programId: 1,
-      userId,
-      accountId: 1,
-      eventId: "daily_login",
-      definitionVersion: 1,
-      eventType: "STANDARD",
-      loyaltyEventType: null,
-      metadata: {},
-      occurredAt: new Date(now).toISOString(),
-      recordedAt: new Date(now).toISOString(),
-      points: 5,
-      balanceBefore: 0,
-      balanceAfter: 5,
-      userGroupId: "default",
-      conditionReached: true,
-      limitReached: false,
-      reward: { rate: 5, value: null, uncappedPoints: 5, maximumReward: null, reasons: [] },
-      idempotencyKey: null,
-      updates: { seq, streaks: [{ streakId: "login_streak", current, longest, aliveUntil }], standings: [] },
-    });
+    const message = (userId: string, seq: number, current: number, longest: number, aliveUntil: number): LoggedEventMessage =>
+      loggedEvent(projectKey, {
+        userId,
+        eventId: "daily_login",
+        occurredAt: new Date(now).toISOString(),
+        updates: { seq, streaks: [{ streakId: "login_streak", current, longest, aliveUntil }], standings: [] },
+      });
     const alive = now + DAY_MS;
     const messages = [message("u1", 1, 1, 1, alive - DAY_MS), message("u1", 2, 2, 2, alive), message("u1", 3, 3, 3, alive), message("u2", 1, 1, 4, alive)];
-    const deliver = async (bodies: LoggedEventMessage[]) => {
-      const batch = createMessageBatch("loyalty-events", bodies.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })));
-      const ctx = createExecutionContext();
-      await handleQueueBatch(batch, env);
-      expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
-    };
+    const deliver = async (bodies: LoggedEventMessage[]) => expect((await deliverToConsumer(bodies)).retryMessages).toEqual([]);
     const read = async () => {
       const { results } = await env.DB.prepare(
         `SELECT 'alive' AS t, alive_until AS k, participants AS n, current_sum AS s FROM streak_alive_buckets WHERE project_key = ?1 AND participants != 0
