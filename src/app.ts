@@ -16,6 +16,7 @@ import { apiKeysRoutes } from "./routes/api-keys";
 import { eventLogRoutes } from "./routes/event-log";
 import { eventsRoutes } from "./routes/events";
 import { leaderboardsRoutes } from "./routes/leaderboards";
+import { loyaltyEventsRoutes } from "./routes/loyalty-events";
 import { statsRoutes } from "./routes/stats";
 import { usersRoutes } from "./routes/users";
 
@@ -127,7 +128,8 @@ export function createApp() {
     .route("/v1", adminLeaderboardsRoutes)
     .route("/v1", analyticsRoutes)
     .route("/v1", usersRoutes)
-    .route("/v1", leaderboardsRoutes);
+    .route("/v1", leaderboardsRoutes)
+    .route("/v1", loyaltyEventsRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

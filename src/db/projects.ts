@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { TtlCache } from "../lib/ttl-cache";
 import type { Db } from "./client";
 import { projects } from "./schema";
@@ -18,4 +18,13 @@ export async function ensureProject(db: Db, projectKey: string): Promise<number>
   if (!row) throw new Error(`project ${projectKey} could not be created`);
   projectIds.set(projectKey, row.id);
   return row.id;
+}
+
+/** The project's numeric id without creating it; null for a project that never had an admin write. */
+export async function findProjectId(db: Db, projectKey: string): Promise<number | null> {
+  const known = projectIds.get(projectKey);
+  if (known !== undefined) return known;
+  const row = await db.query.projects.findFirst({ columns: { id: true }, where: eq(projects.key, projectKey) });
+  if (row) projectIds.set(projectKey, row.id);
+  return row?.id ?? null;
 }

@@ -39,6 +39,29 @@ SELECT project_key, event_id, substr(occurred_at, 1, 10), user_id FROM event_log
 UNION
 SELECT project_key, '*', substr(occurred_at, 1, 10), user_id FROM event_log WHERE ingest_batch = ?1`;
 
+/**
+ * Moves the points of adjusted events by the adjustments an ingest recorded (tagged `batchToken`), in the
+ * buckets of each event's original time, per event and project-wide (3 statements).
+ */
+export function moveAdjustedPoints(d1: D1Database, batchToken: string): D1PreparedStatement[] {
+  return STATS_GRANULARITIES.map(({ table, bucketLength }) =>
+    d1
+      .prepare(
+        `UPDATE ${table} SET points = points + d.delta FROM (
+           SELECT l.project_key AS project_key, l.event_id AS event_id, substr(l.occurred_at, 1, ${bucketLength}) AS bucket, SUM(a.points_delta) AS delta
+             FROM ledger_adjustments a JOIN event_log l ON l.event_uid = a.event_uid
+            WHERE a.ingest_batch = ?1 GROUP BY l.project_key, l.event_id, bucket
+           UNION ALL
+           SELECT l.project_key, '*', substr(l.occurred_at, 1, ${bucketLength}) AS bucket, SUM(a.points_delta)
+             FROM ledger_adjustments a JOIN event_log l ON l.event_uid = a.event_uid
+            WHERE a.ingest_batch = ?1 GROUP BY l.project_key, bucket
+         ) AS d
+         WHERE ${table}.project_key = d.project_key AND ${table}.event_id = d.event_id AND ${table}.bucket = d.bucket`,
+      )
+      .bind(batchToken),
+  );
+}
+
 /** The statements that add the event-log rows tagged `batchToken` to every aggregate (4 statements). */
 export function aggregateIngested(d1: D1Database, batchToken: string): D1PreparedStatement[] {
   return [

@@ -43,3 +43,5 @@ export const MAX_LEADERBOARD_OFFSET = 100_000;
 /** Definitions per project: event definitions, and streaks, challenges and leaderboards each (every log reads the lists). */
 export const MAX_EVENT_DEFINITIONS = 1_000;
 export const MAX_GAME_DEFINITIONS_PER_KIND = 100;
+/** Ledger pages: up to 100 items, starting at most 1,000,000 items deep. */
+export const MAX_LEDGER_OFFSET = 1_000_000;

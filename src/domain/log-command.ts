@@ -1,4 +1,4 @@
-import type { VersionedDefinition } from "./definition";
+import type { RewardType, VersionedDefinition } from "./definition";
 import type { ChallengeDefinition, LeaderboardDefinition, StreakDefinition } from "./game-definitions";
 import type { EventLoggedEnvelope } from "./logged-event";
 import type { FieldError } from "./rewards";
@@ -51,3 +51,26 @@ export type DispatchOutcome = LogOutcome | { kind: "unavailable" };
 /** For a user nobody registered nothing was ever logged, so there is nothing to replay: a refusal stands, else 404. */
 export const unregisteredOutcome = (command: LogCommand): LogOutcome =>
   command.kind === "refused" ? { kind: "refused", refusal: command.refusal } : { kind: "not_registered" };
+
+/** A reward adjustment for the user's object: the event's reward becomes `newAmount` (see POST .../adjustments). */
+export type AdjustCommand = IdempotencyFields & {
+  eventUid: string;
+  occurredAt: string;
+  rewardType: RewardType;
+  /** The reward as logged; the object holds the current amount once the event was adjusted. */
+  originalAmount: number;
+  newAmount: number;
+  reason: string;
+  allowNegativeBalance: boolean;
+  /** The active points leaderboards: an adjustment of points moves them in the event's period. */
+  pointsBoards: LeaderboardDefinition[];
+};
+
+export type AdjustmentResult = { eventUid: string; previousAmount: number; newAmount: number; pointsDelta: number; balance: number; adjustedAt: string };
+
+export type AdjustOutcome =
+  | { kind: "adjusted"; replayed: boolean; result: AdjustmentResult }
+  | { kind: "not_registered" }
+  | { kind: "idempotency_conflict" }
+  | { kind: "negative_balance"; balance: number; pointsDelta: number }
+  | { kind: "balance_overflow" };

@@ -47,6 +47,9 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
      score INTEGER NOT NULL, reached_at INTEGER NOT NULL,
      PRIMARY KEY (leaderboard_id, calendar, period)
    ) WITHOUT ROWID;`,
+  // 5: reward adjustments: each adjusted event's current amount, so the next adjustment moves the balance by
+  // the difference to it.
+  `CREATE TABLE reward_adjustments (event_uid TEXT PRIMARY KEY, amount REAL NOT NULL, adjusted_at INTEGER NOT NULL);`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

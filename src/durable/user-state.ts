@@ -2,10 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { findUser } from "../db/users";
-import { unregisteredOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
+import { unregisteredOutcome, type AdjustCommand, type AdjustOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
 import type { ChallengeDefinition, StreakDefinition } from "../domain/game-definitions";
 import type { StreakSummary } from "../domain/streaks";
 import type { Registration, UserProfile } from "../domain/user";
+import { applyAdjustment } from "./apply-adjustment";
 import { applyLog, LogRefused } from "./apply-log";
 import { currentChallenge } from "./challenge-progress";
 import { isPristine, migrateUserState } from "./migrations";
@@ -83,14 +84,27 @@ export class UserState extends DurableObject<Env> {
       }
     });
     expireIdempotencyRecords(this.sql, now);
-    if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) {
-      // Written in the same turn as the outbox rows, so they commit together: a crash before the send below
-      // still leaves an alarm that delivers the outbox. (Answering before the send measured no faster locally;
-      // see BENCHMARKS.md.)
-      void this.ctx.storage.setAlarm(now + OUTBOX_RETRY_MS);
-      await this.outbox.flush();
-    }
+    if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) await this.sendSoon(now);
     return outcomes;
+  }
+
+  /**
+   * Sends the outbox now, with an alarm as the backstop. The alarm is written in the same turn as the outbox
+   * rows, so they commit together: a crash before the send still leaves an alarm that delivers the outbox.
+   * (Answering before the send measured no faster locally; see BENCHMARKS.md.)
+   */
+  private async sendSoon(now: number): Promise<void> {
+    void this.ctx.storage.setAlarm(now + OUTBOX_RETRY_MS);
+    await this.outbox.flush();
+  }
+
+  /** Adjusts the reward of one of the user's logged events (see applyAdjustment), then sends the change to the queue. */
+  async adjust(command: AdjustCommand): Promise<AdjustOutcome> {
+    if (!this.storedProfile()) return { kind: "not_registered" };
+    const now = Date.now();
+    const outcome = this.ctx.storage.transactionSync(() => applyAdjustment(this.sql, this.outbox, command, now));
+    if (outcome.kind === "adjusted" && !outcome.replayed) await this.sendSoon(now);
+    return outcome;
   }
 
   /** Re-sends anything left in the outbox; reschedules itself while sends keep failing. */

@@ -1,7 +1,8 @@
 import { insertDeadLetters, type DeadLetter } from "../db/dead-letters";
 import { chunkBySize, utf8Bytes } from "../domain/json";
-import { LoggedEventMessageSchema, projectKeyOf, type LoggedEventMessage } from "../domain/logged-event";
-import { ingestEvents } from "../services/ingestion";
+import { projectKeyOf } from "../domain/logged-event";
+import { parseQueueMessage, type QueueMessage } from "../domain/queue-message";
+import { ingest } from "../services/ingestion";
 
 export const EVENTS_QUEUE = "loyalty-events";
 export const DEAD_LETTER_QUEUE = "loyalty-events-dlq";
@@ -12,7 +13,7 @@ const MAX_PARAMETER_BYTES = 900_000;
 /** Exponential backoff for retried messages: 10 s, 20 s, 40 s ... capped at 10 minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 
-type Parsed = { message: Message<unknown>; event: LoggedEventMessage; bytes: number };
+type Parsed = { message: Message<unknown>; body: QueueMessage; bytes: number };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Dead letters are copied to D1 so they can be inspected and replayed.
@@ -29,16 +30,16 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
   const parsed: Parsed[] = [];
   const malformed: Message<unknown>[] = [];
   for (const message of batch.messages) {
-    const result = LoggedEventMessageSchema.safeParse(message.body);
-    if (result.success) parsed.push({ message, event: result.data, bytes: utf8Bytes(JSON.stringify(result.data)) });
+    const body = parseQueueMessage(message.body);
+    if (body) parsed.push({ message, body, bytes: utf8Bytes(JSON.stringify(body)) });
     else malformed.push(message);
   }
-  if (malformed.length > 0) await park(env, batch.queue, malformed, "not a logged event");
+  if (malformed.length > 0) await park(env, batch.queue, malformed, "neither a logged event nor an adjustment");
 
   for (const chunk of chunkBySize(parsed, (p) => p.bytes, MAX_PARAMETER_BYTES)) {
     await settle(
       chunk.map((p) => p.message),
-      () => ingestEvents(env.DB, chunk.map((p) => p.event)),
+      () => ingest(env.DB, chunk.map((p) => p.body)),
       "event ingest failed; retrying chunk",
     );
   }

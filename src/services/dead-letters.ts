@@ -1,8 +1,8 @@
 import type { Db } from "../db/client";
 import { findDeadLetter, listDeadLetters, markReplayed, type StoredDeadLetter } from "../db/dead-letters";
-import { LoggedEventMessageSchema } from "../domain/logged-event";
+import { parseQueueMessage } from "../domain/queue-message";
 import { ApiError } from "../http/errors";
-import { ingestEvents } from "./ingestion";
+import { ingest } from "./ingestion";
 
 export type DeadLetterView = Omit<StoredDeadLetter, "body"> & { body: unknown };
 
@@ -28,11 +28,11 @@ export async function deadLettersOf(db: Db, projectKey: string, options: { limit
 export async function replayDeadLetter(d1: D1Database, db: Db, projectKey: string, id: number): Promise<DeadLetterView> {
   const letter = await findDeadLetter(db, projectKey, id);
   if (!letter) throw new ApiError(404, `Dead letter ${id} does not exist in this project`);
-  const event = LoggedEventMessageSchema.safeParse(parseOrText(letter.body));
-  if (!event.success || event.data.projectKey !== projectKey) {
-    throw new ApiError(422, `Dead letter ${id} is not a logged event of this project and cannot be replayed`);
+  const message = parseQueueMessage(parseOrText(letter.body));
+  if (!message || message.projectKey !== projectKey) {
+    throw new ApiError(422, `Dead letter ${id} is not a logged event or adjustment of this project and cannot be replayed`);
   }
-  await ingestEvents(d1, [event.data]);
+  await ingest(d1, [message]);
   const replayedAt = await markReplayed(db, id);
   return view({ ...letter, replayedAt });
 }

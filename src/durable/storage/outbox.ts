@@ -1,6 +1,7 @@
 import { chunkBySize, utf8Bytes } from "../../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../../domain/limits";
-import { projectKeyOf, type LoggedEventMessage } from "../../domain/logged-event";
+import { projectKeyOf } from "../../domain/logged-event";
+import { messageKey, type QueueMessage } from "../../domain/queue-message";
 
 /** Queue limits: 128 KB per message, 100 messages and 256 KB per sendBatch. */
 const SEND_BATCH_MESSAGES = 100;
@@ -14,9 +15,9 @@ type OutboxRow = { event_uid: string; body: string; attempts: number; last_error
 export type SetAsideRow = { eventUid: string; projectKey: string | null; body: string; attempts: number; error: string };
 
 /**
- * Logged events waiting to reach the stats queue. A row is written in the same transaction as the log it
- * carries and deleted once sent, so every committed log is delivered at least once (consumers dedupe on
- * eventUid). A send that fails is retried row by row, so one bad row never holds back the rows behind it;
+ * Messages (logged events, reward adjustments) waiting to reach the stats queue. A row is written in the same
+ * transaction as the change it carries and deleted once sent, so every committed change is delivered at least
+ * once (consumers dedupe on the message's key, kept in `event_uid`). A send that fails is retried row by row, so one bad row never holds back the rows behind it;
  * a row that keeps failing while others go through (or that is larger than a queue message may be) is
  * handed to `setAside` and removed once that succeeded.
  */
@@ -31,8 +32,8 @@ export class Outbox {
     private readonly setAside: (rows: SetAsideRow[]) => Promise<void>,
   ) {}
 
-  add(event: LoggedEventMessage, now: number): void {
-    this.sql.exec("INSERT INTO outbox (event_uid, body, created_at) VALUES (?, ?, ?)", event.eventUid, JSON.stringify(event), now);
+  add(message: QueueMessage, now: number): void {
+    this.sql.exec("INSERT INTO outbox (event_uid, body, created_at) VALUES (?, ?, ?)", messageKey(message), JSON.stringify(message), now);
   }
 
   size(): number {
@@ -75,14 +76,14 @@ export class Outbox {
       if (rows.length === 0) break;
       for (const chunk of chunkBySize(rows, (row) => utf8Bytes(row.body), SEND_BATCH_BYTES, SEND_BATCH_MESSAGES)) {
         try {
-          await this.queue().sendBatch(chunk.map((row) => ({ body: JSON.parse(row.body) as LoggedEventMessage, contentType: "json" })));
+          await this.queue().sendBatch(chunk.map((row) => ({ body: JSON.parse(row.body) as QueueMessage, contentType: "json" })));
           this.remove(chunk);
           delivered += chunk.length;
         } catch {
           // Find the row(s) to blame: each alone.
           for (const row of chunk) {
             try {
-              await this.queue().send(JSON.parse(row.body) as LoggedEventMessage, { contentType: "json" });
+              await this.queue().send(JSON.parse(row.body) as QueueMessage, { contentType: "json" });
               this.remove([row]);
               delivered += 1;
             } catch (error) {

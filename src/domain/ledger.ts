@@ -1,0 +1,163 @@
+import { z } from "@hono/zod-openapi";
+import { LOYALTY_EVENT_TYPES, REWARD_TYPES, type RewardType } from "./definition";
+import { UserUpdatesSchema } from "./logged-event";
+
+/**
+ * The loyalty-events ledger (../shared/spec/loyalty-events-api.md): every logged event is one loyalty event,
+ * and reward adjustments (refunds, corrections) change its reward.
+ */
+
+/** One event-log row as the ledger reads it. */
+export type LedgerRow = {
+  id: number;
+  accountId: number;
+  programId: number;
+  eventId: string;
+  ledgerType: string;
+  metadata: Record<string, unknown>;
+  occurredAt: string;
+  recordedAt: string;
+  ruleId: number | null;
+  rewardType: string;
+  rewardAmount: number;
+  rewardCurrency: string | null;
+  customerMessage: string | null;
+  adjustedRewardAmount: number | null;
+  previousRewardAmount: number | null;
+  updatedAt: string | null;
+};
+
+export const LedgerRewardSchema = z
+  .object({
+    id: z.number().int().describe("The reward's id: each loyalty event has at most one reward, under the event's id"),
+    rewardType: z.enum(REWARD_TYPES),
+    rewardAmount: z.number().describe("Points, or money for PERCENTAGE and FLAT_AMOUNT; the current amount after adjustments"),
+    rewardCurrency: z.string().nullable(),
+    previousRewardAmount: z.number().nullable().describe("The amount before the latest adjustment; null if never adjusted"),
+    customerMessage: z.string().nullable(),
+    ruleId: z.number().int().nullable().describe("The event definition's numeric id; null for challenge bonuses"),
+    trancoreId: z.number().int().nullable().describe("metadata.transactionId when it is an integer"),
+    loyaltyEventId: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("LoyaltyReward");
+
+export const LoyaltyEventSchema = z
+  .object({
+    id: z.number().int(),
+    loyaltyAccountId: z.number().int(),
+    loyaltyProgramId: z.number().int(),
+    reward: LedgerRewardSchema.nullable().describe("null when the log awarded nothing"),
+    eventType: z.enum(LOYALTY_EVENT_TYPES),
+    eventDetails: z.record(z.string(), z.unknown()),
+    timestamp: z.string().describe("When the event happened (a backfilled timestamp included)"),
+    createdAt: z.string().describe("When it was logged"),
+    updatedAt: z.string().describe("The last change (an adjustment), else createdAt"),
+  })
+  .openapi("LoyaltyEvent");
+export type LoyaltyEvent = z.infer<typeof LoyaltyEventSchema>;
+
+/** The spec's shape of a logged event. A log that never awarded anything has `reward: null`. */
+export function loyaltyEvent(row: LedgerRow): LoyaltyEvent {
+  const updatedAt = row.updatedAt ?? row.recordedAt;
+  const transactionId = row.metadata.transactionId;
+  const awarded = row.rewardAmount !== 0 || row.adjustedRewardAmount !== null;
+  return {
+    id: row.id,
+    loyaltyAccountId: row.accountId,
+    loyaltyProgramId: row.programId,
+    reward: awarded
+      ? {
+          id: row.id,
+          rewardType: row.rewardType as RewardType,
+          rewardAmount: row.adjustedRewardAmount ?? row.rewardAmount,
+          rewardCurrency: row.rewardCurrency,
+          previousRewardAmount: row.previousRewardAmount,
+          customerMessage: row.customerMessage,
+          ruleId: row.ruleId,
+          trancoreId: Number.isSafeInteger(transactionId) ? (transactionId as number) : null,
+          loyaltyEventId: row.id,
+          createdAt: row.recordedAt,
+          updatedAt,
+        }
+      : null,
+    eventType: row.ledgerType as LoyaltyEvent["eventType"],
+    eventDetails: row.metadata,
+    timestamp: row.occurredAt,
+    createdAt: row.recordedAt,
+    updatedAt,
+  };
+}
+
+export const LEDGER_SORT_FIELDS = ["timestamp", "id", "createdAt"] as const;
+export type LedgerSort = { field: (typeof LEDGER_SORT_FIELDS)[number]; direction: "asc" | "desc" };
+
+/** `field,asc|desc` (a field alone is ascending, as in Spring's Pageable); null for anything else. */
+export function parseLedgerSort(sort: string): LedgerSort | null {
+  const match = /^(timestamp|id|createdAt)(?:,(asc|desc))?$/.exec(sort);
+  if (!match) return null;
+  return { field: match[1] as LedgerSort["field"], direction: (match[2] ?? "asc") as LedgerSort["direction"] };
+}
+
+/**
+ * Whether an Accept header admits JSON: absent, a wildcard (`*\/*`, `application/*`), or `application/json`
+ * (also `+json` types), unless its q is 0.
+ */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === "") return true;
+  return accept.split(",").some((range) => {
+    const [type = "", ...params] = range.trim().toLowerCase().split(";").map((p) => p.trim());
+    const q = params.find((p) => p.startsWith("q="));
+    if (q !== undefined && Number(q.slice(2)) === 0) return false;
+    return type === "*/*" || type === "application/*" || type === "application/json" || /^application\/[\w.-]+\+json$/.test(type);
+  });
+}
+
+/** RFC 8288 `Link` relations of a page: first, last, and prev/next where they exist. */
+export function pageLinks(page: number, size: number, total: number): Array<{ rel: string; page: number }> {
+  const last = Math.max(0, Math.ceil(total / size) - 1);
+  const links = [{ rel: "first", page: 0 }];
+  if (page > 0) links.push({ rel: "prev", page: Math.min(page - 1, last) });
+  if (page < last) links.push({ rel: "next", page: page + 1 });
+  links.push({ rel: "last", page: last });
+  return links;
+}
+
+/**
+ * A reward adjustment as the user's object sends it to the queue: the event's reward changes from
+ * `previousAmount` to `newAmount` (points move the balance by `pointsDelta`), numbered by the user's log
+ * sequence so the newest adjustment of an event wins, idempotent on `adjustmentUid`.
+ */
+export const AdjustmentMessageSchema = z.object({
+  kind: z.literal("adjustment"),
+  adjustmentUid: z.string().min(1),
+  projectKey: z.string().min(1),
+  userId: z.string().min(1),
+  eventUid: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  previousAmount: z.number(),
+  newAmount: z.number(),
+  pointsDelta: z.number().int(),
+  reason: z.string(),
+  adjustedAt: z.iso.datetime(),
+  updates: UserUpdatesSchema.optional(),
+});
+export type AdjustmentMessage = z.infer<typeof AdjustmentMessageSchema>;
+
+/**
+ * Why an adjustment to `newAmount` is not allowed, or null: never negative; points are whole; money has at
+ * most 2 decimals; above the original amount only when the definition allows increases.
+ */
+export function adjustmentProblem(
+  rewardType: string,
+  originalAmount: number,
+  newAmount: number,
+  allowIncrease: boolean,
+): string | null {
+  if (newAmount < 0) return "must not be negative (0 refunds the whole reward)";
+  if (rewardType === "LOYALTY_POINTS" && !Number.isInteger(newAmount)) return "must be a whole number of points";
+  if (rewardType !== "LOYALTY_POINTS" && Math.abs(newAmount * 100 - Math.round(newAmount * 100)) > 1e-6) return "must have at most 2 decimals";
+  if (newAmount > originalAmount && !allowIncrease) return `must not exceed the original amount (${originalAmount}); the definition does not allow increases`;
+  return null;
+}

@@ -1,0 +1,57 @@
+import type { AdjustCommand, AdjustOutcome, AdjustmentResult } from "../domain/log-command";
+import type { AdjustmentMessage } from "../domain/ledger";
+import { advanceLeaderboards } from "./leaderboard-progress";
+import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
+import type { Outbox } from "./storage/outbox";
+import { nextSeq, readProfile, writeBalance } from "./storage/profile";
+import { adjustedAmount, saveAdjustedAmount } from "./storage/reward-adjustments";
+
+/** Adjustment keys live beside log keys in the idempotency table, in their own namespace. */
+const keyOf = (idempotencyKey: string) => `adjustment:${idempotencyKey}`;
+
+/**
+ * Sets an event's reward to a new amount, in one transaction with the user's logs (the caller runs it in
+ * one): the balance moves by the difference to the current amount (points only), exactly once per request
+ * (a retry with the same Idempotency-Key replays; a second adjustment sees the first). The change goes to the
+ * queue like a log, so the ledger, the stats and the points leaderboards follow.
+ */
+export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: AdjustCommand, now: number): AdjustOutcome {
+  if (command.idempotencyKey !== null) {
+    const prior = findIdempotencyRecord(sql, keyOf(command.idempotencyKey), now);
+    if (prior) {
+      if (prior.requestHash !== command.requestHash) return { kind: "idempotency_conflict" };
+      return { kind: "adjusted", replayed: true, result: JSON.parse(prior.response) as AdjustmentResult };
+    }
+  }
+  const profile = readProfile(sql);
+  if (!profile) return { kind: "not_registered" };
+  const previousAmount = adjustedAmount(sql, command.eventUid) ?? command.originalAmount;
+  const pointsDelta = command.rewardType === "LOYALTY_POINTS" ? command.newAmount - previousAmount : 0;
+  const balance = profile.balance + pointsDelta;
+  if (!Number.isSafeInteger(balance)) return { kind: "balance_overflow" };
+  if (balance < 0 && !command.allowNegativeBalance) return { kind: "negative_balance", balance, pointsDelta };
+
+  saveAdjustedAmount(sql, command.eventUid, command.newAmount, now);
+  if (pointsDelta !== 0) writeBalance(sql, balance);
+  const adjustedAt = new Date(now).toISOString();
+  const standings = advanceLeaderboards(sql, command.pointsBoards, Date.parse(command.occurredAt), { points: pointsDelta, qualifies: false }, now);
+  const seq = nextSeq(sql);
+  const message: AdjustmentMessage = {
+    kind: "adjustment",
+    adjustmentUid: crypto.randomUUID(),
+    projectKey: profile.projectKey,
+    userId: profile.userId,
+    eventUid: command.eventUid,
+    seq,
+    previousAmount,
+    newAmount: command.newAmount,
+    pointsDelta,
+    reason: command.reason,
+    adjustedAt,
+    updates: { seq, streaks: [], standings },
+  };
+  outbox.add(message, now);
+  const result: AdjustmentResult = { eventUid: command.eventUid, previousAmount, newAmount: command.newAmount, pointsDelta, balance, adjustedAt };
+  if (command.idempotencyKey !== null) rememberResponse(sql, keyOf(command.idempotencyKey), command.requestHash ?? "", JSON.stringify(result), now);
+  return { kind: "adjusted", replayed: false, result };
+}

@@ -1,0 +1,137 @@
+import { z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import { getDb } from "../db/client";
+import { LOYALTY_EVENT_TYPES } from "../domain/definition";
+import { acceptsJson, LoyaltyEventSchema, pageLinks, parseLedgerSort } from "../domain/ledger";
+import { MAX_LEDGER_OFFSET } from "../domain/limits";
+import type { AppEnv } from "../http/context";
+import { ApiError, errorResponses } from "../http/errors";
+import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/openapi";
+import { createRouter } from "../http/router";
+import { adjustReward, ledgerItem, ledgerPage } from "../services/ledger";
+import { checkIdempotencyKey } from "../services/event-logging";
+
+/** 406 unless the client accepts JSON (the header may be absent, a wildcard, or include application/json). */
+const requireJsonAccept = createMiddleware<AppEnv>(async (c, next) => {
+  if (!acceptsJson(c.req.header("accept"))) throw new ApiError(406, "This API answers application/json; the Accept header excludes it");
+  await next();
+});
+
+/** A positive int64 id as the spec's query parameters carry it (JavaScript numbers hold ids up to 2^53 exactly). */
+const int64 = (description: string) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, "must be a positive integer")
+    .transform(Number)
+    .refine(Number.isSafeInteger, "must be at most 2^53 - 1")
+    .optional()
+    .openapi({ type: "integer", format: "int64", description });
+
+const ListQuerySchema = z
+  .object({
+    accountid: int64("Only this loyalty account (a user token: only its own; default: its own)"),
+    programid: int64("Only this loyalty program: this project's id, anything else matches nothing"),
+    eventtype: z.enum(LOYALTY_EVENT_TYPES).optional(),
+    timestampfrom: z.iso.datetime({ offset: true }).optional().openapi({ description: "Events at or after this moment" }),
+    timestampto: z.iso.datetime({ offset: true }).optional().openapi({ description: "Events at or before this moment" }),
+    page: z.coerce.number().int().min(0).default(0).openapi({ description: "Zero-based page" }),
+    size: z.coerce.number().int().min(1).max(100).default(20),
+    sort: z
+      .string()
+      .default("timestamp,desc")
+      .transform((value, ctx) => {
+        const sort = parseLedgerSort(value);
+        if (sort === null) {
+          ctx.addIssue({ code: "custom", message: "must be timestamp, id or createdAt, optionally with ,asc or ,desc" });
+          return z.NEVER;
+        }
+        return sort;
+      })
+      .openapi({ type: "string", example: "timestamp,desc", description: "field,asc|desc over timestamp, id, createdAt; id breaks ties" }),
+  })
+  .superRefine((query, ctx) => {
+    if (query.timestampfrom && query.timestampto && Date.parse(query.timestampfrom) > Date.parse(query.timestampto)) {
+      ctx.addIssue({ code: "custom", path: ["timestampfrom"], message: "must not be after timestampto" });
+    }
+    if (query.page * query.size > MAX_LEDGER_OFFSET) {
+      ctx.addIssue({ code: "custom", path: ["page"], message: `page * size must be at most ${MAX_LEDGER_OFFSET}` });
+    }
+  });
+
+const idParams = z.object({ id: z.coerce.number().int().positive().openapi({ type: "integer", format: "int64" }) });
+
+const listRoute = principalRoute(
+  {
+    method: "get",
+    path: "/loyalty-events",
+    summary: "Loyalty events with filters, paging and sorting (totals in X-Total-Count, pages in Link)",
+    tags: ["Ledger"],
+    request: { query: ListQuerySchema },
+    responses: { 200: jsonResponse(z.array(LoyaltyEventSchema), "One page, [] past the end"), ...errorResponses(400, 401, 403, 406) },
+  },
+  [requireJsonAccept],
+);
+
+const itemRoute = principalRoute(
+  {
+    method: "get",
+    path: "/loyalty-events/{id}",
+    summary: "One loyalty event",
+    tags: ["Ledger"],
+    request: { params: idParams },
+    responses: { 200: jsonResponse(LoyaltyEventSchema, "The loyalty event"), ...errorResponses(400, 401, 404, 406) },
+  },
+  [requireJsonAccept],
+);
+
+const adjustRoute = serverRoute({
+  method: "post",
+  path: "/loyalty-events/{id}/adjustments",
+  summary: "Set the reward of a loyalty event (a refund or a correction); the balance moves by the difference once",
+  tags: ["Ledger"],
+  request: {
+    params: idParams,
+    headers: z.object({ "idempotency-key": z.string().optional().openapi({ description: "Replays return the first answer (kept 48 h)" }) }),
+    body: jsonBody(
+      z
+        .strictObject({
+          rewardAmount: z.number().finite().max(1e12).describe("The new amount: 0 refunds the whole reward; points are whole, money has 2 decimals"),
+          reason: z.string().min(1).max(500),
+          allowNegativeBalance: z.boolean().optional().describe("Allow the balance to go below 0 (else 422)"),
+        })
+        .openapi("RewardAdjustmentInput"),
+    ),
+  },
+  responses: { 200: jsonResponse(LoyaltyEventSchema, "The loyalty event as adjusted"), ...errorResponses(400, 401, 403, 404, 422, 503) },
+});
+
+export const loyaltyEventsRoutes = createRouter()
+  .openapi(listRoute, async (c) => {
+    const query = c.req.valid("query");
+    const { items, total } = await ledgerPage(c.env.DB, getDb(c.env.DB), c.get("principal"), {
+      accountId: query.accountid,
+      programId: query.programid,
+      eventType: query.eventtype,
+      from: query.timestampfrom,
+      to: query.timestampto,
+      page: query.page,
+      size: query.size,
+      sort: query.sort,
+    });
+    const url = new URL(c.req.url);
+    const link = (page: number) => {
+      url.searchParams.set("page", String(page));
+      url.searchParams.set("size", String(query.size));
+      return url.toString();
+    };
+    c.header("X-Total-Count", String(total));
+    c.header("Link", pageLinks(query.page, query.size, total).map(({ rel, page }) => `<${link(page)}>; rel="${rel}"`).join(", "));
+    return c.json(items, 200);
+  })
+  .openapi(itemRoute, async (c) => c.json(await ledgerItem(c.env.DB, c.get("principal"), c.req.valid("param").id), 200))
+  .openapi(adjustRoute, async (c) => {
+    const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
+    const { item, replayed } = await adjustReward(c.env, getDb(c.env.DB), c.get("principal"), c.req.valid("param").id, c.req.valid("json"), idempotencyKey);
+    if (replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(item, 200);
+  });
