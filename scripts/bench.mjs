@@ -1,142 +1,282 @@
-// `npm run bench`: builds the Worker with wrangler, runs it in workerd through Miniflare (no wrangler dev proxy)
-// on 127.0.0.1 with in-memory D1, Durable Objects and Queues, and measures the main paths over real HTTP.
-// Bounded: a fixed number of requests per scenario, loopback only. Figures go to BENCHMARKS.md.
-import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+// `npm run bench [-- --quick]`: the built Worker in workerd through Miniflare on 127.0.0.1, driven over real
+// HTTP by autocannon from a separate process (50 connections, fixed duration per scenario). Every run starts
+// with the GET /health baseline and reports each scenario beside it. Bounded in time, loopback only, and it
+// stops every process it started. Writes bench/results.json and prints a table; BENCHMARKS.md explains it.
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { parseArgs } from "node:util";
+import { buildWorker, migrate, startWorker, workerdPeakMemoryMiB } from "./bench/server.mjs";
+import { client, DEFINITIONS, inParallel, MIX, setupProject, userIds } from "./bench/workload.mjs";
+import { seedEventDataset, seedParticipants } from "./bench/datasets.mjs";
 import { signDevToken } from "./token.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const scale = Number(process.env.BENCH_SCALE ?? 1);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false } } });
+const quick = flags.quick;
+const P = quick
+  ? { seconds: 3, users: 200, registered: 3_000, drain: 10_000, eventSizes: [10_000], participants: 10_000, streakParticipants: 10_000, reads: 40 }
+  : { seconds: 10, users: 1_000, registered: 30_000, drain: 100_000, eventSizes: [10_000, 100_000, 1_000_000], participants: 1_000_000, streakParticipants: 100_000, reads: 200 };
+const CONNECTIONS = 50;
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+const log = (...args) => console.log(`[${elapsed()}]`, ...args);
 
-console.log("Building the Worker (wrangler deploy --dry-run)...");
-const build = spawnSync(
-  process.execPath,
-  [`${root}node_modules/wrangler/bin/wrangler.js`, "deploy", "--dry-run", "--outdir", ".bench/build"],
-  { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
-);
-if (build.status !== 0) process.exit(build.status ?? 1);
+const rows = [];
+/** One row of the report; `target` is a predicate with its description. */
+function report(scenario, metric, value, unit, target) {
+  const met = target ? target.test(value) : null;
+  rows.push({ scenario, metric, value, unit, target: target?.text ?? "", met });
+  log(`${scenario} | ${metric}: ${typeof value === "number" ? round(value) : value} ${unit}${target ? ` (target ${target.text}: ${met ? "met" : "NOT met"})` : ""}`);
+}
+const round = (v) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100);
+const atLeast = (n, text) => ({ test: (v) => v >= n, text });
+const atMost = (n, text) => ({ test: (v) => v <= n, text });
 
+/** Runs one autocannon scenario in a child process and returns its summary. */
+function load(base, config) {
+  const out = execFileSync(process.execPath, [`${root}scripts/bench/load.mjs`, JSON.stringify({ connections: CONNECTIONS, durationSeconds: P.seconds, ...config, url: base })], {
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: (config.durationSeconds ?? P.seconds) * 1000 + 60_000,
+  });
+  return JSON.parse(out.toString());
+}
+
+/** One client, sequential requests: p50 and p99 in ms. */
+async function timeReads(url, headers, count = P.reads) {
+  const times = [];
+  for (let i = 0; i < count + 5; i++) {
+    const t = performance.now();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+    if (i >= 5) times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length / 2)], p99: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] };
+}
+
+const bench = async (base, reset = true) => (await fetch(`${base}/__bench${reset ? "?reset=1" : ""}`)).json();
+
+async function waitFor(label, check, timeoutMs = 600_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+const countLogged = async (db, projectKey) => (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectKey).first()).n;
+
+// ---------------------------------------------------------------------------------------------------------
+log(`Building the Worker (wrangler deploy --dry-run)... mode: ${quick ? "quick" : "full"}`);
+buildWorker(root);
 const secret = randomBytes(32).toString("hex");
-// miniflare 5 takes a new option shape; the converter accepts the familiar (v4) one.
-const mf = new Miniflare(convertV4MiniflareOptions({
-  host: "127.0.0.1",
-  port: 0,
-  workers: [
-    {
-      name: "loyalty-events-engine",
-      modules: true,
-      scriptPath: `${root}.bench/build/index.js`,
-      compatibilityDate: "2026-11-01",
-      bindings: { JWT_SECRET: secret, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "" },
-      d1Databases: { DB: "bench-db" },
-      durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
-      queueProducers: { EVENTS_QUEUE: { queueName: "loyalty-events" } },
-      queueConsumers: {
-        "loyalty-events": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 8, deadLetterQueue: "loyalty-events-dlq" },
-      },
-    },
-  ],
-}));
-const base = (await mf.ready).toString().replace(/\/$/, "");
+let peakMemory = 0;
 
-const db = await mf.getD1Database("DB");
-for (const file of readdirSync(`${root}migrations`).filter((f) => f.endsWith(".sql")).sort()) {
-  for (const statement of readFileSync(`${root}migrations/${file}`, "utf8").split("--> statement-breakpoint")) {
-    if (statement.trim()) await db.prepare(statement).run();
+// Part 1: the write path, on a fresh in-memory Worker.
+{
+  const worker = await startWorker(root, { secret });
+  try {
+    await migrate(root, worker.db);
+    const { base, db } = worker;
+    const token = await signDevToken({ sub: "bench", project: "bench", role: "admin", ttl: "2h" }, secret);
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const call = client(base, token);
+
+    log("baseline: GET /health");
+    const health = load(base, { path: "/health" });
+    const healthRps = health.requestsPerSecond;
+    report("GET /health (baseline)", "throughput", healthRps, "req/s");
+    report("GET /health (baseline)", "p99", health.latency.p99, "ms");
+    const ratio = (rps) => rps / healthRps;
+
+    const users = userIds("u", P.users);
+    log(`setup: definitions, a streak, a challenge, a leaderboard, ${users.length} users`);
+    await setupProject(call, [...users, "hot"]);
+    // Warm: every user's object exists and the isolate has the definitions cached.
+    for (let i = 0; i < users.length; i += 1000) {
+      await call("POST", "/v1/events/batch", { events: users.slice(i, i + 1000).map((userId) => ({ eventId: "review", userId, metadata: { stars: 1 } })) });
+    }
+    await waitFor("warm-up ingest", async () => (await countLogged(db, "bench")) >= users.length);
+    await bench(base);
+
+    log(`POST /v1/event over ${users.length} users (mix)`);
+    const spread = load(base, { method: "POST", path: "/v1/event", headers, generator: { kind: "log", users, mix: MIX } });
+    const spreadCounters = (await bench(base)).counters;
+    report(`POST /v1/event, ${users.length} warm users`, "throughput", spread.requestsPerSecond, "req/s");
+    report(`POST /v1/event, ${users.length} warm users`, "ratio to /health", ratio(spread.requestsPerSecond), "x", atLeast(0.2, ">= 0.20"));
+    report(`POST /v1/event, ${users.length} warm users`, "p50", spread.latency.p50, "ms");
+    report(`POST /v1/event, ${users.length} warm users`, "p99", spread.latency.p99, "ms", atMost(100, "<= 100 ms"));
+    report(`POST /v1/event, ${users.length} warm users`, "errors", spread.non2xx + spread.errors + spread.timeouts, "", atMost(0, "0"));
+    const perLog = (n) => n / Math.max(1, spreadCounters.logsApplied);
+    report("cost per logged event", "user-object storage statements", perLog(spreadCounters.doStatements), "");
+    report("cost per logged event", "alarms set", perLog(spreadCounters.doAlarmsSet), "");
+    report("cost per logged event", "queue messages", perLog(spreadCounters.queueMessages), "");
+    report("cost per logged event", "queue sends", perLog(spreadCounters.queueSends), "");
+    report("cost per logged event", "D1 statements on the request path", perLog(spreadCounters.d1StatementsRequest), "", atMost(0, "0"));
+    for (const [name, s] of Object.entries((await (await fetch(`${base}/__bench`)).json()).spans ?? {})) void name, void s;
+
+    log("POST /v1/event, one hot user (mix)");
+    const hot = load(base, { method: "POST", path: "/v1/event", headers, generator: { kind: "log", users: ["hot"], mix: MIX } });
+    report("POST /v1/event, one hot user", "throughput", hot.requestsPerSecond, "req/s");
+    report("POST /v1/event, one hot user", "ratio to /health", ratio(hot.requestsPerSecond), "x");
+    report("POST /v1/event, one hot user", "p99", hot.latency.p99, "ms", atMost(200, "<= 200 ms"));
+    report("POST /v1/event, one hot user", "errors", hot.non2xx + hot.errors + hot.timeouts, "", atMost(0, "0"));
+
+    log("POST /v1/events/batch, 1,000 events per call over 100 users");
+    const batchUsers = users.slice(0, 100);
+    const batchBodies = Array.from({ length: 4 }, () =>
+      JSON.stringify({
+        events: Array.from({ length: 1000 }, (_, i) => {
+          const entry = MIX[i % MIX.length];
+          return { eventId: entry.eventId, userId: batchUsers[i % batchUsers.length], metadata: entry.metadata };
+        }),
+      }),
+    );
+    const batch = load(base, { method: "POST", path: "/v1/events/batch", headers, bodies: batchBodies, connections: 8 });
+    report("POST /v1/events/batch, 1,000 events over 100 users", "events accepted", batch.requestsPerSecond * 1000, "events/s", atLeast(5000, ">= 5,000/s"));
+    report("POST /v1/events/batch, 1,000 events over 100 users", "p50 per call", batch.latency.p50, "ms");
+
+    log(`registering up to ${P.registered} users for the distinct-users batch`);
+    const many = userIds("m", P.registered);
+    await inParallel(many, 32, (userId) => call("PUT", `/v1/admin/users/${userId}`, { usergroups: [] }));
+    const distinctBodies = Array.from({ length: 8 }, (_, b) =>
+      JSON.stringify({
+        events: Array.from({ length: 1000 }, (_, i) => ({ eventId: "review", userId: many[(b * 1000 + i * 7) % many.length], metadata: { stars: 3 } })),
+      }),
+    );
+    log(`POST /v1/events/batch, 1,000 events per call over 1,000 distinct users (${P.registered} registered)`);
+    const distinct = load(base, { method: "POST", path: "/v1/events/batch", headers, bodies: distinctBodies, connections: 4 });
+    report(`POST /v1/events/batch, 1,000 distinct users of ${P.registered}`, "events accepted", distinct.requestsPerSecond * 1000, "events/s");
+    report(`POST /v1/events/batch, 1,000 distinct users of ${P.registered}`, "p50 per call", distinct.latency.p50, "ms");
+
+    // Everything logged so far reaches D1 exactly once, and the hot user's limit and balance are exact.
+    log("waiting for the consumer to drain, then checking exactness");
+    const accepted =
+      users.length +
+      Object.entries(spread.statuses).reduce((n, [s, c]) => n + (s === "200" ? c : 0), 0) +
+      Object.entries(hot.statuses).reduce((n, [s, c]) => n + (s === "200" ? c : 0), 0) +
+      (batch.statuses["200"] ?? 0) * 1000 +
+      (distinct.statuses["200"] ?? 0) * 1000;
+    await waitFor("drain", async () => (await countLogged(db, "bench")) >= accepted);
+    const hotUser = await call("GET", "/v1/admin/users/hot");
+    const logged = await db
+      .prepare(
+        `SELECT COUNT(*) AS n, COALESCE(SUM(points), 0) AS points,
+                SUM(event_id = 'daily_login' AND points > 0 AND substr(occurred_at, 1, 10) = substr(?, 1, 10)) AS loginsRewardedToday
+         FROM event_log WHERE project_key = 'bench' AND user_id = 'hot'`,
+      )
+      .bind(new Date().toISOString())
+      .first();
+    const exact = logged.points === hotUser.balance && logged.loginsRewardedToday <= 1;
+    report("exactness (hot user)", "balance = points in the log; login limit 1/day held", exact ? "yes" : `no (${JSON.stringify({ balance: hotUser.balance, ...logged })})`, "", { test: () => exact, text: "yes" });
+    const total = await countLogged(db, "bench");
+    const stats = await call("GET", "/v1/stats/event?period=1d");
+    report("exactness (all)", "log rows = 200 answers; stats count them", total === accepted && stats.data.totalEvents <= total ? "yes" : `no (${total} vs ${accepted})`, "", { test: () => total === accepted, text: "yes" });
+
+    log(`consumer: ${P.drain} events queued through the batch route (100 users)`);
+    await bench(base);
+    const drainStart = Date.now();
+    const before = await countLogged(db, "bench");
+    const calls = Array.from({ length: P.drain / 1000 }, (_, i) => i);
+    await inParallel(calls, 4, (i) =>
+      call("POST", "/v1/events/batch", {
+        events: Array.from({ length: 1000 }, (_, k) => ({ eventId: "review", userId: batchUsers[(i + k) % 100], metadata: { stars: 2 } })),
+      }),
+    );
+    await waitFor("consumer drain", async () => (await countLogged(db, "bench")) >= before + P.drain);
+    const drainSeconds = (Date.now() - drainStart) / 1000;
+    const drainCounters = (await bench(base)).counters;
+    report(`consumer drains ${P.drain} events`, "into the log, stats, streaks, standings", P.drain / drainSeconds, "events/s", atLeast(5000, ">= 5,000/s"));
+    report(`consumer drains ${P.drain} events`, "D1 statements per event", drainCounters.d1StatementsConsumer / Math.max(1, drainCounters.eventsIngested), "", atMost(0.05, "<= 0.05"));
+    report(`consumer drains ${P.drain} events`, "queue messages per event", drainCounters.queueMessages / Math.max(1, drainCounters.eventsIngested), "");
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    await worker.mf.dispose();
   }
 }
 
-const admin = await signDevToken({ sub: "bench", project: "bench", role: "admin" }, secret);
-const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
-const call = async (method, path, body) => {
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status >= 300 && res.status !== 204) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text;
-};
-
-await call("PUT", "/v1/admin/events/purchase", {
-  title: "Purchase",
-  type: "TRANSACTION",
-  rewardValueField: "amount",
-  reward: { default: 1, gold: 2 },
-  limit: 1_000_000,
-  limitPeriod: "day",
-  conditions: { type: "AND", conditions: [{ field: "amount", operator: "greater_than", value: 0 }] },
-  metadataFields: [{ key: "amount", type: "number", required: true }],
-});
-const USERS = 100;
-for (let u = 0; u < USERS; u++) await call("PUT", `/v1/admin/users/u${u}`, { usergroups: u % 2 ? ["gold"] : [] });
-
-/** Runs `total` calls of `fn(i)` with `concurrency` in flight; returns latencies (ms) and wall time. */
-async function load(total, fn) {
-  const latencies = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, total) }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await fn(i);
-        latencies.push(performance.now() - t);
+// Part 2: reads at scale, on prepared datasets persisted under .bench/datasets (made through the batch route
+// and the real consumer; reused while the migrations are unchanged).
+{
+  const migrationsHash = createHash("sha256")
+    .update(readdirSync(`${root}migrations`).filter((f) => f.endsWith(".sql")).sort().map((f) => readFileSync(`${root}migrations/${f}`, "utf8")).join("\n"))
+    .digest("hex")
+    .slice(0, 12);
+  const persistPath = `${root}.bench/datasets/${migrationsHash}`;
+  if (flags.fresh) rmSync(persistPath, { recursive: true, force: true });
+  mkdirSync(persistPath, { recursive: true });
+  const worker = await startWorker(root, { secret, persistPath });
+  try {
+    await migrate(root, worker.db);
+    const { base, db, queue } = worker;
+    for (const size of P.eventSizes) {
+      const project = `events-${size}`;
+      const token = await signDevToken({ sub: "bench", project, role: "admin", ttl: "2h" }, secret);
+      const have = await countLogged(db, project);
+      if (have < size) {
+        log(`dataset ${project}: seeding ${size - have} events through the batch route`);
+        await seedEventDataset({ base, token, db, project, size, have });
+      } else log(`dataset ${project}: ${have} events (reused)`);
+      const headers = { authorization: `Bearer ${token}` };
+      const all = await timeReads(`${base}/v1/stats/event?period=all`, headers);
+      const byEvent = await timeReads(`${base}/v1/stats/event?period=30d&eventId=purchase`, headers);
+      report(`GET /v1/stats/event?period=all at ${size} events`, "p50 (one client)", all.p50, "ms", size === 1_000_000 ? atMost(20, "<= 20 ms") : undefined);
+      report(`GET /v1/stats/event?period=30d&eventId=... at ${size} events`, "p50 (one client)", byEvent.p50, "ms", size === 1_000_000 ? atMost(20, "<= 20 ms") : undefined);
+      rows.push({ scenario: `_stats ${size}`, all: all.p50, byEvent: byEvent.p50 });
+      if (size === P.eventSizes.at(-1)) {
+        const whale = await db.prepare("SELECT account_id AS id FROM users WHERE project_key = ? AND user_id = 'whale'").bind(project).first();
+        for (const [label, query] of [
+          ["without accountid", ""],
+          ["with accountid", `&accountid=${whale.id}`],
+        ]) {
+          const first = await timeReads(`${base}/v1/loyalty-events?page=0&size=20${query}`, headers);
+          const deep = await timeReads(`${base}/v1/loyalty-events?page=5000&size=20${query}`, headers);
+          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50 page 0 / page 5,000", `${round(first.p50)} / ${round(deep.p50)}`, "ms");
+          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(page 5,000) / p50(page 0)", deep.p50 / first.p50, "x", atMost(3, "<= 3"));
+        }
       }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
-  return { total, seconds, perSecond: total / seconds, p50: pct(50), p95: pct(95), p99: pct(99) };
+    }
+    const stats = rows.filter((r) => r.scenario.startsWith("_stats "));
+    if (stats.length > 1) {
+      report("stats: p50 at the largest / p50 at 10k events", "period=all", stats.at(-1).all / stats[0].all, "x", atMost(1.5, "<= 1.5"));
+      report("stats: p50 at the largest / p50 at 10k events", "period=30d&eventId", stats.at(-1).byEvent / stats[0].byEvent, "x", atMost(1.5, "<= 1.5"));
+    }
+
+    const boardProject = `board-${P.participants}`;
+    const boardToken = await signDevToken({ sub: "bench", project: boardProject, role: "admin", ttl: "2h" }, secret);
+    await seedParticipants({ base, token: boardToken, db, queue, project: boardProject, participants: P.participants, streakParticipants: P.streakParticipants, log });
+    const boardHeaders = { authorization: `Bearer ${boardToken}` };
+    const streak = await timeReads(`${base}/v1/analytics/streak?streakId=login_streak`, boardHeaders);
+    report(`GET /v1/analytics/streak at ${P.streakParticipants} participants`, "p50 (one client)", streak.p50, "ms", atMost(20, "<= 20 ms"));
+    const top = await timeReads(`${base}/v1/leaderboards/weekly_points?limit=10`, boardHeaders);
+    report(`leaderboard top 10 at ${P.participants} participants`, "p50 (one client)", top.p50, "ms", atMost(20, "<= 20 ms"));
+    const middle = `p${Math.floor(P.participants / 2)}`;
+    const rank = await timeReads(`${base}/v1/leaderboards/weekly_points/users/${middle}`, boardHeaders);
+    report(`one user's rank at ${P.participants} participants`, "p50 (one client)", rank.p50, "ms", atMost(50, "<= 50 ms"));
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    await worker.mf.dispose();
+  }
 }
 
-const results = [];
-const report = (name, r, unit = "req/s") => {
-  results.push({ name, ...r });
-  console.log(`${name.padEnd(44)} ${r.perSecond.toFixed(0).padStart(7)} ${unit}  p50 ${r.p50} ms  p95 ${r.p95} ms  p99 ${r.p99} ms  (${r.total} in ${r.seconds.toFixed(1)} s)`);
+report("workerd", "peak resident memory", peakMemory, "MiB");
+const finalRows = rows.filter((r) => !r.scenario.startsWith("_"));
+const results = {
+  date: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  rows: finalRows,
 };
-
-const n = (count) => Math.max(10, Math.round(count * scale));
-let logged = 0;
-await load(n(200), (i) => call("GET", "/v1/event/purchase")); // warm-up
-report("GET /v1/event/{id} (read path, no DO)", await load(n(3000), () => call("GET", "/v1/event/purchase")));
-const spread = n(3000);
-report(
-  `POST /v1/event, ${USERS} users`,
-  await load(spread, (i) => call("POST", "/v1/event", { eventId: "purchase", userId: `u${i % USERS}`, metadata: { amount: 10 } })),
-);
-logged += spread;
-const hot = n(1000);
-report(
-  "POST /v1/event, one hot user",
-  await load(hot, () => call("POST", "/v1/event", { eventId: "purchase", userId: "u0", metadata: { amount: 10 } })),
-);
-logged += hot;
-const batches = n(10);
-const batchRun = await load(batches, () =>
-  call("POST", "/v1/events/batch", {
-    events: Array.from({ length: 1000 }, (_, k) => ({ eventId: "purchase", userId: `u${k % USERS}`, metadata: { amount: 10 } })),
-  }),
-);
-logged += batches * 1000;
-report("POST /v1/events/batch (1000 events per call)", { ...batchRun, perSecond: batchRun.perSecond * 1000 }, "ev/s ");
-
-// How long until the queue consumer has written every logged event to D1 (log + aggregates).
-const drainStart = performance.now();
-for (;;) {
-  const row = await db.prepare("SELECT COUNT(*) AS n FROM event_log").first();
-  if (row.n >= logged) break;
-  if (performance.now() - drainStart > 120_000) throw new Error(`consumer drained only ${row.n} of ${logged}`);
-  await new Promise((r) => setTimeout(r, 100));
-}
-console.log(`queue drained: ${logged} events in D1 ${((performance.now() - drainStart) / 1000).toFixed(1)} s after the last response`);
-report("GET /v1/stats/event?period=30d", await load(n(300), () => call("GET", "/v1/stats/event?period=30d")));
-report("GET /v1/stats/event?eventId=purchase&period=90d", await load(n(300), () => call("GET", "/v1/stats/event?eventId=purchase&period=90d")));
-
-const stats = JSON.parse(await call("GET", "/v1/stats/event?period=1d"));
-console.log(`check: stats count ${stats.data.totalEvents} = logged ${logged}: ${stats.data.totalEvents === logged ? "ok" : "MISMATCH"}`);
-await mf.dispose();
-if (stats.data.totalEvents !== logged) process.exit(1);
+mkdirSync(`${root}bench`, { recursive: true });
+writeFileSync(`${root}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+console.log("\n| Scenario | Metric | Value | Target | Met |\n| --- | --- | --- | --- | --- |");
+for (const r of finalRows) console.log(`| ${r.scenario} | ${r.metric} | ${typeof r.value === "number" ? round(r.value) : r.value} ${r.unit} | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`);
+console.log(`\n${results.mode} run in ${results.durationSeconds} s; bench/results.json written.`);
+if (existsSync(`${root}.bench/build`)) void 0;
+process.exit(0);
+void DEFINITIONS;

@@ -6,6 +6,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import { authenticate } from "./auth/middleware";
 import type { AppEnv } from "./http/context";
 import { ApiError, envelope } from "./http/errors";
+import { benchSnapshot, isTracing } from "./lib/bench-trace";
 import { TtlCache } from "./lib/ttl-cache";
 import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
 import { adminEventsRoutes } from "./routes/admin-events";
@@ -97,6 +98,10 @@ export function createApp() {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  // The benchmark harness's counters (BENCH_TRACE=1 only; they hold no tenant data).
+  app.get("/__bench", (c) =>
+    isTracing(c.env) ? c.json(benchSnapshot(c.req.query("reset") === "1")) : c.json(envelope(404, "No route for GET /__bench"), 404),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { tracedEnv } from "./lib/bench-trace";
 import { handleQueueBatch } from "./queue/consumer";
 
 export { UserState } from "./durable/user-state";
@@ -6,6 +7,7 @@ export { UserState } from "./durable/user-state";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
-  queue: handleQueueBatch,
+  // tracedEnv returns env itself unless BENCH_TRACE is "1" (the benchmark harness counts D1 and queue use).
+  fetch: (request, env, ctx) => app.fetch(request, tracedEnv(env, "request"), ctx),
+  queue: (batch, env) => handleQueueBatch(batch, tracedEnv(env, "consumer")),
 } satisfies ExportedHandler<Env>;

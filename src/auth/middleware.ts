@@ -6,6 +6,7 @@ import { ApiError } from "../http/errors";
 import { verifyJwt } from "./jwt";
 import { hasServerRights, type Principal } from "./principal";
 import { clientIp, tooManyRequests, withinLimit } from "./rate-limits";
+import { span } from "../lib/bench-trace";
 
 const unauthorized = (message: string) => new ApiError(401, message, undefined, { "WWW-Authenticate": 'Bearer realm="loyalty-events"' });
 
@@ -21,8 +22,10 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     if (ip !== undefined && !(await withinLimit(c.env.AUTH_FAILURE_RATE_LIMITER, ip))) throw tooManyRequests("with failed authentication");
     throw unauthorized(message);
   };
-  c.set("principal", await resolvePrincipal(c.req.header("x-api-key"), c.req.header("authorization"), c.env, ip, failed));
-  const principal = c.get("principal");
+  const principal = await span(c.env, "worker: authentication", () =>
+    resolvePrincipal(c.req.header("x-api-key"), c.req.header("authorization"), c.env, ip, failed),
+  );
+  c.set("principal", principal);
   if (principal.kind === "apiKey" && !(await withinLimit(c.env.API_KEY_RATE_LIMITER, principal.apiKeyId))) {
     throw tooManyRequests("for this API key");
   }

@@ -255,9 +255,10 @@ export function rewardCurrencyOf(definition: EventDefinition, metadata: Record<s
 export const fillCustomerMessage = (template: string, values: { points: number; title: string; balance: number }): string =>
   template.replace(/\{(points|title|balance)\}/g, (_, name: "points" | "title" | "balance") => String(values[name]));
 
-/** The project a queued body names, if any (a dead letter is visible to that project's admins). */
+/** The project a queued body (or a bundle's first item) names, if any: a dead letter is visible to its admins. */
 export function projectKeyOf(body: unknown): string | null {
   if (body === null || typeof body !== "object") return null;
-  const projectKey = (body as { projectKey?: unknown }).projectKey;
-  return typeof projectKey === "string" ? projectKey : null;
+  const { projectKey, items } = body as { projectKey?: unknown; items?: unknown };
+  if (typeof projectKey === "string") return projectKey;
+  return Array.isArray(items) ? projectKeyOf(items[0]) : null;
 }

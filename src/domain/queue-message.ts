@@ -4,13 +4,34 @@ import { LoggedEventMessageSchema, type LoggedEventMessage } from "./logged-even
 /** What the stats queue carries: logged events and reward adjustments, both from the users' objects. */
 export type QueueMessage = LoggedEventMessage | AdjustmentMessage;
 
+/**
+ * Several messages of one user's object sent as one queue message (a batch of logs, or an outbox that
+ * filled while a send was under way): fewer messages to send and to receive, bigger consumer chunks.
+ */
+export type Bundle = { kind: "bundle"; items: QueueMessage[] };
+
 export const isAdjustment = (message: QueueMessage): message is AdjustmentMessage => "kind" in message && message.kind === "adjustment";
 
-/** Parses a queue message body; null when it is neither kind (it is then parked as a dead letter). */
-export function parseQueueMessage(body: unknown): QueueMessage | null {
-  const isAdjustmentBody = body !== null && typeof body === "object" && (body as { kind?: unknown }).kind === "adjustment";
-  const result = (isAdjustmentBody ? AdjustmentMessageSchema : LoggedEventMessageSchema).safeParse(body);
+const kindOf = (body: unknown): unknown => (body !== null && typeof body === "object" ? (body as { kind?: unknown }).kind : undefined);
+
+function parseOne(body: unknown): QueueMessage | null {
+  const result = (kindOf(body) === "adjustment" ? AdjustmentMessageSchema : LoggedEventMessageSchema).safeParse(body);
   return result.success ? result.data : null;
+}
+
+/**
+ * The messages a queue message body holds: one, or a bundle's items. Null when the body (or any item of a
+ * bundle) is neither kind: it is then parked as a dead letter, whole.
+ */
+export function parseQueueMessage(body: unknown): QueueMessage[] | null {
+  if (kindOf(body) !== "bundle") {
+    const one = parseOne(body);
+    return one ? [one] : null;
+  }
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items) || items.length === 0) return null;
+  const parsed = items.map(parseOne);
+  return parsed.every((item) => item !== null) ? (parsed as QueueMessage[]) : null;
 }
 
 /** The key a message is deduplicated (and kept in the outbox) under. */

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
+import { count, countingQueue, countingSql, isTracing, span } from "../lib/bench-trace";
 import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { findUser } from "../db/users";
 import { unregisteredOutcome, type AdjustCommand, type AdjustOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
@@ -45,10 +46,10 @@ export class UserState extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = isTracing(env) ? countingSql(ctx.storage.sql) : ctx.storage.sql;
     this.outbox = new Outbox(
       this.sql,
-      () => this.env.EVENTS_QUEUE,
+      () => (isTracing(this.env) ? countingQueue(this.env.EVENTS_QUEUE) : this.env.EVENTS_QUEUE),
       (rows) =>
         insertDeadLetters(
           this.env.DB,
@@ -77,6 +78,7 @@ export class UserState extends DurableObject<Env> {
     const now = Date.now();
     const outcomes = commands.map((command) => {
       try {
+        count("logsApplied");
         return this.ctx.storage.transactionSync(() => applyLog(this.sql, this.outbox, command, now));
       } catch (error) {
         if (error instanceof LogRefused) return error.outcome;
@@ -95,7 +97,8 @@ export class UserState extends DurableObject<Env> {
    */
   private async sendSoon(now: number): Promise<void> {
     void this.ctx.storage.setAlarm(now + OUTBOX_RETRY_MS);
-    await this.outbox.flush();
+    count("doAlarmsSet");
+    await span(this.env, "object: queue send", () => this.outbox.flush());
   }
 
   /** Adjusts the reward of one of the user's logged events (see applyAdjustment), then sends the change to the queue. */

@@ -13,7 +13,8 @@ const MAX_PARAMETER_BYTES = 900_000;
 /** Exponential backoff for retried messages: 10 s, 20 s, 40 s ... capped at 10 minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 
-type Parsed = { message: Message<unknown>; body: QueueMessage; bytes: number };
+/** One item to ingest and the queue message it came in (a bundle brings several). */
+type Item = { message: Message<unknown>; body: QueueMessage; bytes: number };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Dead letters are copied to D1 so they can be inspected and replayed.
@@ -22,26 +23,32 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): 
 }
 
 /**
- * Ingests a batch in chunks, each one D1 transaction, and acks or retries per message: a chunk that fails
- * is retried with backoff while the chunks already committed stay acked. A body that can never be ingested
- * is parked in dead_letters rather than dropped.
+ * Ingests a batch in chunks, each one D1 transaction, and acks or retries per message: a message is acked
+ * when every chunk holding its items committed, else retried with backoff (ingestion is idempotent, so the
+ * items that did commit count once). A body that can never be ingested is parked in dead_letters.
  */
 async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const parsed: Parsed[] = [];
+  const items: Item[] = [];
   const malformed: Message<unknown>[] = [];
   for (const message of batch.messages) {
-    const body = parseQueueMessage(message.body);
-    if (body) parsed.push({ message, body, bytes: utf8Bytes(JSON.stringify(body)) });
+    const bodies = parseQueueMessage(message.body);
+    if (bodies) for (const body of bodies) items.push({ message, body, bytes: utf8Bytes(JSON.stringify(body)) });
     else malformed.push(message);
   }
-  if (malformed.length > 0) await park(env, batch.queue, malformed, "neither a logged event nor an adjustment");
+  if (malformed.length > 0) await park(env, batch.queue, malformed, "neither a logged event, an adjustment nor a bundle of them");
 
-  for (const chunk of chunkBySize(parsed, (p) => p.bytes, MAX_PARAMETER_BYTES)) {
-    await settle(
-      chunk.map((p) => p.message),
-      () => ingest(env.DB, chunk.map((p) => p.body)),
-      "event ingest failed; retrying chunk",
-    );
+  const failed = new Set<Message<unknown>>();
+  for (const chunk of chunkBySize(items, (item) => item.bytes, MAX_PARAMETER_BYTES)) {
+    try {
+      await ingest(env.DB, chunk.map((item) => item.body));
+    } catch (error) {
+      console.error("ingest failed; retrying the messages of this chunk", error);
+      for (const item of chunk) failed.add(item.message);
+    }
+  }
+  for (const message of new Set(items.map((item) => item.message))) {
+    if (failed.has(message)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    else message.ack();
   }
 }
 
@@ -58,22 +65,12 @@ async function park(env: Env, queue: string, messages: Message<unknown>[], error
     return { message, letter, bytes: utf8Bytes(JSON.stringify(letter)) };
   });
   for (const chunk of chunkBySize(letters, (l) => l.bytes, MAX_PARAMETER_BYTES)) {
-    await settle(
-      chunk.map((l) => l.message),
-      () => insertDeadLetters(env.DB, queue, chunk.map((l) => l.letter)),
-      "could not park messages; retrying",
-    );
+    try {
+      await insertDeadLetters(env.DB, queue, chunk.map((l) => l.letter));
+      for (const { message } of chunk) message.ack();
+    } catch (cause) {
+      console.error("could not park messages; retrying", cause);
+      for (const { message } of chunk) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
   }
 }
-
-/** Acks the messages when `work` commits, else retries them with backoff. */
-async function settle(messages: Message<unknown>[], work: () => Promise<void>, failure: string): Promise<void> {
-  try {
-    await work();
-    for (const message of messages) message.ack();
-  } catch (error) {
-    console.error(failure, error);
-    for (const message of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-  }
-}
-

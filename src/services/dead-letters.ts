@@ -28,11 +28,11 @@ export async function deadLettersOf(db: Db, projectKey: string, options: { limit
 export async function replayDeadLetter(d1: D1Database, db: Db, projectKey: string, id: number): Promise<DeadLetterView> {
   const letter = await findDeadLetter(db, projectKey, id);
   if (!letter) throw new ApiError(404, `Dead letter ${id} does not exist in this project`);
-  const message = parseQueueMessage(parseOrText(letter.body));
-  if (!message || message.projectKey !== projectKey) {
+  const messages = parseQueueMessage(parseOrText(letter.body));
+  if (!messages || messages.some((m) => m.projectKey !== projectKey)) {
     throw new ApiError(422, `Dead letter ${id} is not a logged event or adjustment of this project and cannot be replayed`);
   }
-  await ingest(d1, [message]);
+  await ingest(d1, messages);
   const replayedAt = await markReplayed(db, id);
   return view({ ...letter, replayedAt });
 }

@@ -9,6 +9,7 @@ import { eventTimeProblem } from "../domain/periods";
 import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import { ApiError, invalidFields } from "../http/errors";
+import { span } from "../lib/bench-trace";
 import { refusalError } from "../http/log-outcomes";
 import { projectCatalogue } from "./definitions";
 
@@ -39,8 +40,8 @@ export async function logEvent(
   request: LogRequest,
   idempotencyKey: string | null,
 ): Promise<DispatchOutcome> {
-  const prepared = await prepareLog(db, principal, request, idempotencyKey);
-  const [outcome] = await dispatchLogs(env, principal.projectKey, [prepared]);
+  const prepared = await span(env, "worker: checks and definitions", () => prepareLog(db, principal, request, idempotencyKey));
+  const [outcome] = await span(env, "worker: user object call", () => dispatchLogs(env, principal.projectKey, [prepared]));
   if (!outcome) throw new Error("no outcome for a dispatched log");
   return outcome;
 }

@@ -5,6 +5,7 @@ import { recordStreakStates, type StreakStateRow } from "../db/streak-analytics"
 import type { AdjustmentMessage } from "../domain/ledger";
 import type { LoggedEventMessage } from "../domain/logged-event";
 import { isAdjustment, type QueueMessage } from "../domain/queue-message";
+import { count } from "../lib/bench-trace";
 
 /** The users' states the messages carry, one row per (project, user, streak or board period), with the message's seq. */
 function carriedStates(messages: readonly QueueMessage[]): { streaks: StreakStateRow[]; standings: StandingRow[] } {
@@ -36,6 +37,7 @@ export async function ingest(d1: D1Database, messages: readonly QueueMessage[]):
     else events.push(message);
   }
   const states = carriedStates(messages);
+  count("eventsIngested", events.length);
   await d1.batch([
     ...(events.length > 0 ? [insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken), countLedgerEntries(d1, batchToken)] : []),
     ...(adjustments.length > 0 ? [...recordAdjustments(d1, adjustments, batchToken), ...moveAdjustedPoints(d1, batchToken)] : []),

@@ -8,7 +8,10 @@ import { api, purchaseDefinition, setupProject, userObject, type Credential } fr
 
 type Stub = ReturnType<typeof userObject>;
 
-/** Replaces the object's queue binding: messages `refuse` picks are rejected, the others go to the real queue. */
+type Sent = LoggedEvent | { kind: "bundle"; items: LoggedEvent[] };
+const itemsOf = (body: Sent): LoggedEvent[] => ("kind" in body && body.kind === "bundle" ? body.items : [body as LoggedEvent]);
+
+/** Replaces the object's queue binding: messages holding an item `refuse` picks are rejected, the others go to the real queue. */
 async function filterQueue(stub: Stub, refuse: (body: LoggedEvent) => boolean) {
   await runInDurableObject(stub, (instance) => {
     const holder = instance as unknown as { env: Env };
@@ -16,11 +19,11 @@ async function filterQueue(stub: Stub, refuse: (body: LoggedEvent) => boolean) {
     holder.env = {
       ...holder.env,
       EVENTS_QUEUE: {
-        send: async (body: LoggedEvent, options?: QueueSendOptions) =>
-          refuse(body) ? Promise.reject(new Error("message refused")) : real.send(body, options),
-        sendBatch: async (messages: Iterable<MessageSendRequest<LoggedEvent>>, options?: QueueSendBatchOptions) => {
+        send: async (body: Sent, options?: QueueSendOptions) =>
+          itemsOf(body).some(refuse) ? Promise.reject(new Error("message refused")) : real.send(body, options),
+        sendBatch: async (messages: Iterable<MessageSendRequest<Sent>>, options?: QueueSendBatchOptions) => {
           const list = [...messages];
-          if (list.some((m) => refuse(m.body))) throw new Error("batch refused");
+          if (list.some((m) => itemsOf(m.body).some(refuse))) throw new Error("batch refused");
           return real.sendBatch(list, options);
         },
       } as unknown as Queue,

@@ -89,4 +89,21 @@ describe("events queue consumer", () => {
     expect(rows.results[0]).toMatchObject({ queue: DEAD_LETTER_QUEUE, attempts: 9 });
     expect((await counts(project)).log).toBe(0);
   });
+
+  it("ingests the items of a bundle like separate messages, and parks a bundle with an invalid item whole", async () => {
+    const project = newProject();
+    const items = [loggedEvent(project), loggedEvent(project, { userId: "bob", points: 7 }), loggedEvent(project, { eventId: "login" })];
+    const result = await deliver([{ kind: "bundle", items }]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await counts(project)).toEqual({ log: 3, daily: 3, points: 17, hourly: 3, monthly: 3 });
+    // Redelivered, whole or item by item: nothing counts twice.
+    await deliver([{ kind: "bundle", items }, items[0]]);
+    expect(await counts(project)).toEqual({ log: 3, daily: 3, points: 17, hourly: 3, monthly: 3 });
+
+    const broken = await deliver([{ kind: "bundle", items: [loggedEvent(project), { not: "an event" }] }]);
+    expect(broken.explicitAcks).toHaveLength(1);
+    expect((await counts(project)).log).toBe(3);
+    const parked = await env.DB.prepare("SELECT project_key, error FROM dead_letters WHERE message_id = ?").bind(broken.messages[0]!.id).first();
+    expect(parked).toEqual({ project_key: project, error: expect.stringContaining("bundle") });
+  });
 });

@@ -1,11 +1,13 @@
 import { chunkBySize, utf8Bytes } from "../../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../../domain/limits";
 import { projectKeyOf } from "../../domain/logged-event";
-import { messageKey, type QueueMessage } from "../../domain/queue-message";
+import { messageKey, type Bundle, type QueueMessage } from "../../domain/queue-message";
 
-/** Queue limits: 128 KB per message, 100 messages and 256 KB per sendBatch. */
-const SEND_BATCH_MESSAGES = 100;
-const SEND_BATCH_BYTES = 200_000;
+/**
+ * Queue limits: 128 KB per message. Rows go out bundled, several per message up to this size (one row alone
+ * as itself), so a batch of logs costs a few messages and the consumer gets big chunks.
+ */
+const BUNDLE_BYTES = MAX_QUEUE_MESSAGE_BYTES;
 /** A row that failed this many sends while other rows were delivered is set aside. */
 export const MAX_SEND_ATTEMPTS = 5;
 
@@ -74,9 +76,11 @@ export class Outbox {
         )
         .toArray();
       if (rows.length === 0) break;
-      for (const chunk of chunkBySize(rows, (row) => utf8Bytes(row.body), SEND_BATCH_BYTES, SEND_BATCH_MESSAGES)) {
+      for (const chunk of chunkBySize(rows, (row) => utf8Bytes(row.body), BUNDLE_BYTES)) {
         try {
-          await this.queue().sendBatch(chunk.map((row) => ({ body: JSON.parse(row.body) as QueueMessage, contentType: "json" })));
+          const items = chunk.map((row) => JSON.parse(row.body) as QueueMessage);
+          const bundle: Bundle | QueueMessage = items.length === 1 ? items[0]! : { kind: "bundle", items };
+          await this.queue().send(bundle, { contentType: "json" });
           this.remove(chunk);
           delivered += chunk.length;
         } catch {

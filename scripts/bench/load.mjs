@@ -1,0 +1,61 @@
+// One load scenario, run in its own process so the load generator does not share an event loop with the
+// harness: `node load.mjs '<json config>'` prints autocannon's summary as JSON on stdout.
+// config: { url, connections, durationSeconds, method, path, headers, body? | bodies? | generator? }
+//   bodies: a list of request bodies used round-robin; generator: { kind: "log", users: [...], mix: [...] }.
+import autocannon from "autocannon";
+
+const config = JSON.parse(process.argv[2]);
+
+/** A log request body for a random user and an event picked by weight from the mix. */
+function logBody(generator) {
+  const user = generator.users[Math.floor(Math.random() * generator.users.length)];
+  let pick = Math.random() * generator.totalWeight;
+  const entry = generator.mix.find((e) => (pick -= e.weight) < 0) ?? generator.mix[0];
+  return JSON.stringify({ eventId: entry.eventId, userId: user, metadata: entry.metadata });
+}
+
+let next = 0;
+const body = () => {
+  if (config.generator?.kind === "log") return logBody(config.generator);
+  if (config.bodies) return config.bodies[next++ % config.bodies.length];
+  return config.body;
+};
+if (config.generator) config.generator.totalWeight = config.generator.mix.reduce((sum, e) => sum + e.weight, 0);
+
+const statuses = {};
+const instance = autocannon(
+  {
+    url: config.url,
+    connections: config.connections,
+    duration: config.durationSeconds,
+    requests: [
+      {
+        method: config.method ?? "GET",
+        path: config.path,
+        headers: config.headers ?? {},
+        setupRequest: (request) => (config.method === "POST" ? { ...request, body: body() } : request),
+      },
+    ],
+  },
+  (error, result) => {
+    if (error) {
+      console.error(error);
+      process.exit(1);
+    }
+    process.stdout.write(
+      JSON.stringify({
+        requestsPerSecond: result.requests.average,
+        requests: result.requests.total,
+        durationSeconds: result.duration,
+        latency: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        statuses,
+      }),
+    );
+  },
+);
+instance.on("response", (_client, statusCode) => {
+  statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+});
