@@ -1,5 +1,5 @@
 import { createApp } from "./app";
-import { tracedEnv } from "./lib/bench-trace";
+import { span, tracedEnv } from "./lib/bench-trace";
 import { handleQueueBatch } from "./queue/consumer";
 
 export { UserState } from "./durable/user-state";
@@ -9,5 +9,5 @@ const app = createApp();
 export default {
   // tracedEnv returns env itself unless BENCH_TRACE is "1" (the benchmark harness counts D1 and queue use).
   fetch: (request, env, ctx) => app.fetch(request, tracedEnv(env, "request"), ctx),
-  queue: (batch, env) => handleQueueBatch(batch, tracedEnv(env, "consumer")),
+  queue: (batch, env) => span(env, "consumer: batch", () => handleQueueBatch(batch, tracedEnv(env, "consumer"))),
 } satisfies ExportedHandler<Env>;

@@ -1,10 +1,11 @@
 // One load scenario, run in its own process so the load generator does not share an event loop with the
-// harness: `node load.mjs '<json config>'` prints autocannon's summary as JSON on stdout.
+// harness: `node load.mjs <config.json>` prints autocannon's summary as JSON on stdout.
 // config: { url, connections, durationSeconds, method, path, headers, body? | bodies? | generator? }
 //   bodies: a list of request bodies used round-robin; generator: { kind: "log", users: [...], mix: [...] }.
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
-const config = JSON.parse(process.argv[2]);
+const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 
 /** A log request body for a random user and an event picked by weight from the mix. */
 function logBody(generator) {

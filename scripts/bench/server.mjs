@@ -13,10 +13,11 @@ export function buildWorker(root) {
 }
 
 /** Starts the Worker; `persistPath` keeps D1 and the objects on disk across runs (prepared datasets). */
-export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1 }) {
+export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort }) {
   const options = convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
+    ...(inspectorPort ? { inspectorPort } : {}),
     workers: [
       {
         name: "loyalty-events-engine",

@@ -24,15 +24,24 @@ function remoteJwks(url: string): JWTVerifyGetKey {
   return jwks;
 }
 
-const secretKeys = new TtlCache<string, Uint8Array>(4, 24 * 3_600_000);
-function secretKey(secret: string): Uint8Array {
+/** The HMAC key, imported once per isolate rather than on every verification. */
+const secretKeys = new TtlCache<string, Promise<CryptoKey>>(4, 24 * 3_600_000);
+function secretKey(secret: string): Promise<CryptoKey> {
   let key = secretKeys.get(secret);
   if (!key) {
-    key = new TextEncoder().encode(secret);
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
     secretKeys.set(secret, key);
   }
   return key;
 }
+
+/**
+ * Tokens this isolate verified, for at most a minute and never past their expiry: a backend sends the same
+ * token with every call, and verifying it once per minute is enough (JWTs cannot be revoked before `exp`).
+ * Keyed by the token and the configuration it was checked against; only successes are kept.
+ */
+const verified = new TtlCache<string, Principal>(10_000, 60_000);
+const VERIFIED_TTL_MS = 60_000;
 
 export type JwtConfig = {
   secret: string;
@@ -46,6 +55,15 @@ export type JwtConfig = {
 /** Verifies a bearer token; returns the principal or null for anything invalid (signature, alg, exp, claims). */
 export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal | null> {
   if (!config.secret) return null;
+  const cacheKey = `${token}\n${config.secret}\n${config.jwksUrl ?? ""}\n${config.issuer ?? ""}\n${config.audience ?? ""}\n${config.maxTtlSeconds ?? ""}`;
+  const known = verified.get(cacheKey);
+  if (known) return known;
+  const result = await verifyUncached(token, config);
+  if (result) verified.set(cacheKey, result.principal, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
+  return result?.principal ?? null;
+}
+
+async function verifyUncached(token: string, config: JwtConfig): Promise<{ principal: Principal; expiresAtMs: number } | null> {
   const jwks = config.jwksUrl ? remoteJwks(config.jwksUrl) : undefined;
   const algorithms = jwks ? ["HS256", ...ASYMMETRIC_ALGORITHMS] : ["HS256"];
   try {
@@ -72,7 +90,8 @@ export async function verifyJwt(token: string, config: JwtConfig): Promise<Princ
     const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success) return null;
     const { sub, projectId, role } = claims.data;
-    return { kind: role, projectKey: projectId, userId: sub };
+    // Cached no longer than the token is valid, leeway excluded.
+    return { principal: { kind: role, projectKey: projectId, userId: sub }, expiresAtMs: (payload.exp ?? 0) * 1000 };
   } catch {
     return null;
   }

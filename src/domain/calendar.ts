@@ -51,9 +51,23 @@ function wallClockMs(ms: number, timeZone: string): number {
   return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
 }
 
+/**
+ * Local days by time zone and quarter hour: offsets change only on quarter hours, so the local date is the
+ * same throughout each UTC quarter hour. Memoised because every log asks it for its streaks, challenges and
+ * boards (formatting a date in a time zone is the costly part); bounded.
+ */
+const dayMemo = new Map<string, number>();
+
 /** The local calendar date at `ms`, as days since 1970-01-01. */
 export function localDayNumber(ms: number, timeZone: string): number {
-  return Math.floor(wallClockMs(ms, timeZone) / DAY_MS);
+  const key = `${timeZone}|${Math.floor(ms / QUARTER_HOUR_MS)}`;
+  let day = dayMemo.get(key);
+  if (day === undefined) {
+    day = Math.floor(wallClockMs(ms, timeZone) / DAY_MS);
+    if (dayMemo.size >= 10_000) dayMemo.clear();
+    dayMemo.set(key, day);
+  }
+  return day;
 }
 
 /**

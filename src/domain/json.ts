@@ -25,6 +25,9 @@ export const boundedJsonObject = () =>
 /** UTF-8 size of a string, which is what queue and D1 limits count. */
 export const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
 
+/** Whether a string's UTF-8 form fits in `maxBytes`; encodes only when its length leaves doubt (at most 3 bytes per unit). */
+export const fitsInBytes = (text: string, maxBytes: number): boolean => text.length * 3 <= maxBytes || utf8Bytes(text) <= maxBytes;
+
 /** Splits items into runs of at most `maxCount` items and `maxBytes` bytes (an oversized item gets a run alone). */
 export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes: number, maxCount = Infinity): T[][] {
   const chunks: T[][] = [];

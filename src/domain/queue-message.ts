@@ -20,10 +20,19 @@ function parseOne(body: unknown): QueueMessage | null {
 }
 
 /**
- * The messages a queue message body holds: one, or a bundle's items. Null when the body (or any item of a
- * bundle) is neither kind: it is then parked as a dead letter, whole.
+ * The messages a queue message body holds (JSON text or the parsed value): one, or a bundle's items. Null
+ * when the body (or any item of a bundle) is neither kind: it is then parked as a dead letter, whole.
  */
-export function parseQueueMessage(body: unknown): QueueMessage[] | null {
+export function parseQueueMessage(received: unknown): QueueMessage[] | null {
+  // Users' objects send JSON text; older messages (and tests) may carry the object itself.
+  let body = received;
+  if (typeof received === "string") {
+    try {
+      body = JSON.parse(received);
+    } catch {
+      return null;
+    }
+  }
   if (kindOf(body) !== "bundle") {
     const one = parseOne(body);
     return one ? [one] : null;

@@ -3,7 +3,8 @@ import type { AdjustmentMessage } from "../domain/ledger";
 import { advanceLeaderboards } from "./leaderboard-progress";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
 import type { Outbox } from "./storage/outbox";
-import { nextSeq, readProfile, writeBalance } from "./storage/profile";
+import type { UserProfile } from "../domain/user";
+import { recordChange } from "./storage/profile";
 import { adjustedAmount, saveAdjustedAmount } from "./storage/reward-adjustments";
 
 /** Adjustment keys live beside log keys in the idempotency table, in their own namespace. */
@@ -15,7 +16,7 @@ const keyOf = (idempotencyKey: string) => `adjustment:${idempotencyKey}`;
  * (a retry with the same Idempotency-Key replays; a second adjustment sees the first). The change goes to the
  * queue like a log, so the ledger, the stats and the points leaderboards follow.
  */
-export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: AdjustCommand, now: number): AdjustOutcome {
+export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: AdjustCommand, now: number, profile: UserProfile | null): AdjustOutcome {
   if (command.idempotencyKey !== null) {
     const prior = findIdempotencyRecord(sql, keyOf(command.idempotencyKey), now);
     if (prior) {
@@ -23,7 +24,6 @@ export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: Adjust
       return { kind: "adjusted", replayed: true, result: JSON.parse(prior.response) as AdjustmentResult };
     }
   }
-  const profile = readProfile(sql);
   if (!profile) return { kind: "not_registered" };
   const previousAmount = adjustedAmount(sql, command.eventUid) ?? command.originalAmount;
   const pointsDelta = command.rewardType === "LOYALTY_POINTS" ? command.newAmount - previousAmount : 0;
@@ -32,10 +32,9 @@ export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: Adjust
   if (balance < 0 && !command.allowNegativeBalance) return { kind: "negative_balance", balance, pointsDelta };
 
   saveAdjustedAmount(sql, command.eventUid, command.newAmount, now);
-  if (pointsDelta !== 0) writeBalance(sql, balance);
   const adjustedAt = new Date(now).toISOString();
   const standings = advanceLeaderboards(sql, command.pointsBoards, Date.parse(command.occurredAt), { points: pointsDelta, qualifies: false }, now);
-  const seq = nextSeq(sql);
+  const seq = recordChange(sql, balance);
   const message: AdjustmentMessage = {
     kind: "adjustment",
     adjustmentUid: crypto.randomUUID(),

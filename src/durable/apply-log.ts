@@ -1,5 +1,5 @@
 import { completionEvent } from "../domain/challenges";
-import { utf8Bytes } from "../domain/json";
+import { fitsInBytes } from "../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { LogCommand, LogOutcome } from "../domain/log-command";
 import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEventMessage } from "../domain/logged-event";
@@ -9,7 +9,8 @@ import { advanceLeaderboards } from "./leaderboard-progress";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
 import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
 import type { Outbox } from "./storage/outbox";
-import { nextSeq, readProfile, writeBalance } from "./storage/profile";
+import type { UserProfile } from "../domain/user";
+import { recordChange } from "./storage/profile";
 import { advanceStreaks } from "./streak-progress";
 
 /** Thrown inside a log's transaction to roll back what it wrote and answer `outcome` instead. */
@@ -21,11 +22,11 @@ export class LogRefused extends Error {
 
 /**
  * Applies one command to the user's storage; the caller runs it in a transaction, which a LogRefused rolls
- * back. Order: an idempotency replay or conflict, a refusal from the Worker, then the decision (src/domain)
+ * back, and passes the user's profile as it holds it (the object is the only writer of it). Order: an idempotency replay or conflict, a refusal from the Worker, then the decision (src/domain)
  * and its writes: limit counter, streaks, challenges (a completion adds its bonus and its own event-log
  * entry), leaderboard scores, balance, outbox rows and the idempotency record.
  */
-export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, now: number): LogOutcome {
+export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, now: number, profile: UserProfile | null): LogOutcome {
   const { idempotencyKey } = command;
   if (idempotencyKey !== null) {
     const prior = findIdempotencyRecord(sql, idempotencyKey, now);
@@ -39,7 +40,6 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   const occurredAtMs = Date.parse(command.occurredAt);
   const recordedAt = new Date(now).toISOString();
 
-  const profile = readProfile(sql);
   if (!profile) return { kind: "not_registered" };
   const decision = decideReward({
     definition,
@@ -49,8 +49,6 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
     usedInPeriod: (periodKey) => usedInPeriod(sql, definition.eventId, periodKey),
   });
   const event = buildLoggedEvent({ eventUid: crypto.randomUUID(), profile, definition, decision, metadata, occurredAt: command.occurredAt, recordedAt, idempotencyKey });
-  // Checked before anything is written: an event the queue cannot carry would never reach the log.
-  if (utf8Bytes(JSON.stringify(event)) > MAX_QUEUE_MESSAGE_BYTES) return { kind: "event_too_large" };
 
   if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
   // A log counts for streaks, challenges and count leaderboards when its conditions held, even past the
@@ -75,11 +73,13 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
     return completion;
   });
   if (!Number.isSafeInteger(balance)) throw new LogRefused({ kind: "balance_overflow" });
-  if (balance !== profile.balance) writeBalance(sql, balance);
 
   const standings = advanceLeaderboards(sql, command.leaderboards, occurredAtMs, { points: balance - profile.balance, qualifies }, now);
-  const message: LoggedEventMessage = { ...event, updates: { seq: nextSeq(sql), streaks: streaks.changed, standings } };
-  outbox.add(message, now);
+  const message: LoggedEventMessage = { ...event, updates: { seq: recordChange(sql, balance), streaks: streaks.changed, standings } };
+  // An event the queue cannot carry would never reach the log: refused, and everything above rolled back.
+  const body = JSON.stringify(message);
+  if (!fitsInBytes(body, MAX_QUEUE_MESSAGE_BYTES)) throw new LogRefused({ kind: "event_too_large" });
+  outbox.add(message, now, body);
   for (const completion of completions) outbox.add(completion, now);
 
   const response = eventLoggedEnvelope(definition, event, decision, balance, {

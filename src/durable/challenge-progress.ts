@@ -2,7 +2,7 @@ import { periodAt, periodStartDate } from "../domain/calendar";
 import { challengeDelta, reachesTarget, shownProgress } from "../domain/challenges";
 import { calendarKey, periodCalendar, type ChallengeDefinition } from "../domain/game-definitions";
 import type { ChallengeResult } from "../domain/logged-event";
-import { readChallengeProgress, writeChallengeProgress } from "./storage/challenges";
+import { addChallengeProgress, markChallengeCompleted, readChallengeProgress } from "./storage/challenges";
 
 /** A challenge a log completed: its bonus is due, in the period starting `periodStart`. */
 export type Completion = { challenge: ChallengeDefinition; periodStart: string | null };
@@ -32,17 +32,14 @@ export function advanceChallenges(
   const completions: Completion[] = [];
   for (const challenge of challenges) {
     const { key, period, periodStart } = periodOf(challenge, occurredAtMs);
-    const row = readChallengeProgress(sql, challenge.challengeId, key, period);
-    let completedNow = false;
     const delta = qualifies ? challengeDelta(challenge, metadata) : 0;
-    if (delta > 0) {
-      row.progress += delta;
-      if (row.completedAt === null && reachesTarget(row.progress, challenge.target)) {
-        row.completedAt = now;
-        completedNow = true;
-        completions.push({ challenge, periodStart });
-      }
-      writeChallengeProgress(sql, challenge.challengeId, key, period, row);
+    const row = delta > 0 ? addChallengeProgress(sql, challenge.challengeId, key, period, delta) : readChallengeProgress(sql, challenge.challengeId, key, period);
+    let completedNow = false;
+    if (delta > 0 && row.completedAt === null && reachesTarget(row.progress, challenge.target)) {
+      row.completedAt = now;
+      markChallengeCompleted(sql, challenge.challengeId, key, period, now);
+      completedNow = true;
+      completions.push({ challenge, periodStart });
     }
     results.push({
       challengeId: challenge.challengeId,

@@ -1,7 +1,7 @@
 import { periodAt } from "../domain/calendar";
 import { calendarKey, periodCalendar, type LeaderboardDefinition } from "../domain/game-definitions";
 import type { Standing } from "../domain/logged-event";
-import { readScore, writeScore } from "./storage/leaderboard-scores";
+import { addToScore } from "./storage/leaderboard-scores";
 
 /**
  * Moves the user's scores: points boards by the points the log awarded (challenge bonuses included), count
@@ -22,8 +22,7 @@ export function advanceLeaderboards(
     const calendar = periodCalendar(board);
     const key = calendarKey(calendar);
     const period = periodAt(occurredAtMs, calendar.period, calendar.timezone);
-    const score = readScore(sql, board.leaderboardId, key, period).score + delta;
-    writeScore(sql, board.leaderboardId, key, period, { score, reachedAt: now });
+    const score = addToScore(sql, board.leaderboardId, key, period, delta, now);
     standings.push({ leaderboardId: board.leaderboardId, calendar: key, period, score, reachedAt: now });
   }
   return standings;

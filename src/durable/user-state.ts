@@ -19,6 +19,7 @@ import { streakSummary } from "./streak-progress";
 
 /** How long the outbox waits before the alarm re-sends what an immediate send did not deliver. */
 const OUTBOX_RETRY_MS = 30_000;
+const IDEMPOTENCY_SWEEP_MS = 60_000;
 /** How long an object remembers that D1 does not know its user, so unknown-user traffic does not hit D1 each time. */
 const UNKNOWN_USER_RECHECK_MS = 10_000;
 
@@ -43,6 +44,14 @@ export class UserState extends DurableObject<Env> {
   private hasSchema = false;
   /** After D1 said this user is not registered, skip asking again for a short while (register() clears it). */
   private unknownUntil = 0;
+  /** Once a log found the registration, later logs need not look again (registrations are never removed). */
+  private registered = false;
+  /** When the pending alarm fires (null: none is pending). */
+  private alarmAt: number | null = null;
+  /** Expired idempotency records are swept at most once per IDEMPOTENCY_SWEEP_MS (lookups ignore them anyway). */
+  private expiredAt = 0;
+  /** The profile row as stored (this object is its only writer); undefined until read. */
+  private profileRow: UserProfile | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -59,6 +68,7 @@ export class UserState extends DurableObject<Env> {
     );
     void ctx.blockConcurrencyWhile(async () => {
       if (!isPristine(this.sql)) this.migrate();
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
@@ -67,25 +77,27 @@ export class UserState extends DurableObject<Env> {
     this.unknownUntil = 0;
     this.migrate();
     writeRegistration(this.sql, registration);
+    this.profileRow = undefined;
     return this.storedProfile()?.balance ?? 0;
   }
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
   async logEvents(projectKey: string, userId: string, commands: LogCommand[]): Promise<LogOutcome[]> {
-    if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) {
-      return commands.map(unregisteredOutcome);
+    if (!this.registered) {
+      if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) return commands.map(unregisteredOutcome);
+      this.registered = true;
     }
     const now = Date.now();
     const outcomes = commands.map((command) => {
-      try {
-        count("logsApplied");
-        return this.ctx.storage.transactionSync(() => applyLog(this.sql, this.outbox, command, now));
-      } catch (error) {
-        if (error instanceof LogRefused) return error.outcome;
-        throw error;
-      }
+      count("logsApplied");
+      const outcome = this.inTransaction(() => applyLog(this.sql, this.outbox, command, now, this.storedProfile()));
+      if (outcome.kind === "logged" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.response.data.balance };
+      return outcome;
     });
-    expireIdempotencyRecords(this.sql, now);
+    if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
+      expireIdempotencyRecords(this.sql, now);
+      this.expiredAt = now;
+    }
     if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) await this.sendSoon(now);
     return outcomes;
   }
@@ -96,8 +108,13 @@ export class UserState extends DurableObject<Env> {
    * (Answering before the send measured no faster locally; see BENCHMARKS.md.)
    */
   private async sendSoon(now: number): Promise<void> {
-    void this.ctx.storage.setAlarm(now + OUTBOX_RETRY_MS);
-    count("doAlarmsSet");
+    // An alarm that is already pending delivers these rows too: set one only when none is (one storage write
+    // per user per retry interval, instead of one per log).
+    if (this.alarmAt === null) {
+      this.alarmAt = now + OUTBOX_RETRY_MS;
+      void this.ctx.storage.setAlarm(this.alarmAt);
+      count("doAlarmsSet");
+    }
     await span(this.env, "object: queue send", () => this.outbox.flush());
   }
 
@@ -105,16 +122,24 @@ export class UserState extends DurableObject<Env> {
   async adjust(command: AdjustCommand): Promise<AdjustOutcome> {
     if (!this.storedProfile()) return { kind: "not_registered" };
     const now = Date.now();
-    const outcome = this.ctx.storage.transactionSync(() => applyAdjustment(this.sql, this.outbox, command, now));
-    if (outcome.kind === "adjusted" && !outcome.replayed) await this.sendSoon(now);
+    const outcome = this.inTransaction(() => applyAdjustment(this.sql, this.outbox, command, now, this.storedProfile()));
+    if (outcome.kind === "adjusted" && !outcome.replayed) {
+      this.profileRow = { ...this.profileRow!, balance: outcome.result.balance };
+      await this.sendSoon(now);
+    }
     return outcome;
   }
 
   /** Re-sends anything left in the outbox; reschedules itself while sends keep failing. */
   override async alarm(): Promise<void> {
+    // The alarm that fired is no longer pending; a log arriving meanwhile arms the next one.
+    this.alarmAt = null;
     if (!this.hasSchema) return;
     await this.outbox.flush();
-    if (this.outbox.size() > 0) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
+    if (this.outbox.size() > 0 && this.alarmAt === null) {
+      this.alarmAt = Date.now() + OUTBOX_RETRY_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
+    }
   }
 
   /**
@@ -146,7 +171,24 @@ export class UserState extends DurableObject<Env> {
   }
 
   private storedProfile(): UserProfile | null {
-    return this.hasSchema ? readProfile(this.sql) : null;
+    if (!this.hasSchema) return null;
+    if (this.profileRow === undefined) this.profileRow = readProfile(this.sql);
+    return this.profileRow;
+  }
+
+  /**
+   * Runs one change in a transaction. A LogRefused rolls it back and answers its outcome; any failure also
+   * forgets what the change put in the outbox's memory (its rows were rolled back with it).
+   */
+  private inTransaction<T>(change: () => T): T {
+    const mark = this.outbox.mark();
+    try {
+      return this.ctx.storage.transactionSync(change);
+    } catch (error) {
+      this.outbox.rollback(mark);
+      if (error instanceof LogRefused) return error.outcome as T;
+      throw error;
+    }
   }
 
   /** Heals a registration whose Durable Object write was lost after the D1 write; unknown users stay unknown. */

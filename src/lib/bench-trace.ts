@@ -93,9 +93,19 @@ export function countingQueue<T>(queue: Queue<T>): Queue<T> {
 }
 
 /** The environment with counting D1 and queue bindings when tracing; unchanged otherwise. */
+const traced = new WeakMap<object, Map<string, unknown>>();
+
+/** The environment with counting D1 and queue bindings when tracing (the same object per binding and origin); env otherwise. */
 export function tracedEnv<E extends { BENCH_TRACE?: string; DB: D1Database; EVENTS_QUEUE: Queue }>(env: E, origin: "request" | "consumer"): E {
   if (!isTracing(env)) return env;
-  return { ...env, DB: countingD1(env.DB, origin === "request" ? "d1StatementsRequest" : "d1StatementsConsumer"), EVENTS_QUEUE: countingQueue(env.EVENTS_QUEUE) };
+  const byOrigin = traced.get(env.DB) ?? new Map<string, unknown>();
+  traced.set(env.DB, byOrigin);
+  let wrapped = byOrigin.get(origin) as E | undefined;
+  if (!wrapped) {
+    wrapped = { ...env, DB: countingD1(env.DB, origin === "request" ? "d1StatementsRequest" : "d1StatementsConsumer"), EVENTS_QUEUE: countingQueue(env.EVENTS_QUEUE) };
+    byOrigin.set(origin, wrapped);
+  }
+  return wrapped;
 }
 
 /** A user object's SQL storage that counts its statements. */

@@ -55,10 +55,11 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
 /** Stores messages in dead_letters (idempotent on message id) and acks them; retries them if D1 fails. */
 async function park(env: Env, queue: string, messages: Message<unknown>[], error: string): Promise<void> {
   const letters = messages.map((message) => {
+    const text = typeof message.body === "string" ? message.body : JSON.stringify(message.body);
     const letter: DeadLetter = {
       messageId: message.id,
-      projectKey: projectKeyOf(message.body),
-      body: JSON.stringify(message.body),
+      projectKey: projectKeyOf(parsedOrNull(text)),
+      body: text,
       attempts: message.attempts,
       error,
     };
@@ -72,5 +73,13 @@ async function park(env: Env, queue: string, messages: Message<unknown>[], error
       console.error("could not park messages; retrying", cause);
       for (const { message } of chunk) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
+  }
+}
+
+function parsedOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

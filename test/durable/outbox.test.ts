@@ -9,7 +9,11 @@ import { api, purchaseDefinition, setupProject, userObject, type Credential } fr
 type Stub = ReturnType<typeof userObject>;
 
 type Sent = LoggedEvent | { kind: "bundle"; items: LoggedEvent[] };
-const itemsOf = (body: Sent): LoggedEvent[] => ("kind" in body && body.kind === "bundle" ? body.items : [body as LoggedEvent]);
+/** What a sent message holds (objects send JSON text, one message or a bundle). */
+function itemsOf(sent: Sent | string): LoggedEvent[] {
+  const body = (typeof sent === "string" ? JSON.parse(sent) : sent) as Sent;
+  return "kind" in body && body.kind === "bundle" ? body.items : [body as LoggedEvent];
+}
 
 /** Replaces the object's queue binding: messages holding an item `refuse` picks are rejected, the others go to the real queue. */
 async function filterQueue(stub: Stub, refuse: (body: LoggedEvent) => boolean) {
@@ -19,9 +23,9 @@ async function filterQueue(stub: Stub, refuse: (body: LoggedEvent) => boolean) {
     holder.env = {
       ...holder.env,
       EVENTS_QUEUE: {
-        send: async (body: Sent, options?: QueueSendOptions) =>
+        send: async (body: Sent | string, options?: QueueSendOptions) =>
           itemsOf(body).some(refuse) ? Promise.reject(new Error("message refused")) : real.send(body, options),
-        sendBatch: async (messages: Iterable<MessageSendRequest<Sent>>, options?: QueueSendBatchOptions) => {
+        sendBatch: async (messages: Iterable<MessageSendRequest<Sent | string>>, options?: QueueSendBatchOptions) => {
           const list = [...messages];
           if (list.some((m) => itemsOf(m.body).some(refuse))) throw new Error("batch refused");
           return real.sendBatch(list, options);

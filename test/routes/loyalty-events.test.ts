@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LoyaltyEvent } from "../../src/domain/ledger";
@@ -295,8 +295,10 @@ describe("POST /v1/loyalty-events/{id}/adjustments", () => {
   it("answers 422 when a refund would take the balance below zero, unless allowNegativeBalance", async () => {
     const { admin, projectId } = await seeded();
     const purchase = (await ledger(admin, "eventtype=TRANSACTION_ASSESSMENT&sort=timestamp,asc")).items[0]!;
-    // Alice has spent all but 3 points (redemption is not an API yet: set the balance in her object).
+    // Alice has spent all but 3 points (redemption is not an API yet: set the balance in her object, then
+    // restart it, as it keeps its profile in memory).
     await runInDurableObject(userObject(projectId, "alice"), (_instance, state) => state.storage.sql.exec("UPDATE profile SET balance = 3"));
+    await evictDurableObject(userObject(projectId, "alice"));
     const refused = await adjust(admin, purchase.id, { rewardAmount: 0, reason: "return" });
     expect(refused.status).toBe(422);
     expect(refused.json).toMatchObject({ statusCode: 422 });

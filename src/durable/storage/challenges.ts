@@ -14,13 +14,23 @@ export function readChallengeProgress(sql: SqlStorage, challengeId: string, cale
   return row ? { progress: row.progress, completedAt: row.completed_at } : { progress: 0, completedAt: null };
 }
 
-export function writeChallengeProgress(sql: SqlStorage, challengeId: string, calendar: string, period: number, row: ChallengeProgressRow): void {
-  sql.exec(
-    "INSERT OR REPLACE INTO challenge_progress (challenge_id, calendar, period, progress, completed_at) VALUES (?, ?, ?, ?, ?)",
-    challengeId,
-    calendar,
-    period,
-    row.progress,
-    row.completedAt,
-  );
+
+/** Adds `delta` to a period's progress (creating it) and returns the row as it is now; one statement. */
+export function addChallengeProgress(sql: SqlStorage, challengeId: string, calendar: string, period: number, delta: number): ChallengeProgressRow {
+  const row = sql
+    .exec<{ progress: number; completed_at: number | null }>(
+      `INSERT INTO challenge_progress (challenge_id, calendar, period, progress, completed_at) VALUES (?, ?, ?, ?, NULL)
+       ON CONFLICT (challenge_id, calendar, period) DO UPDATE SET progress = progress + excluded.progress
+       RETURNING progress, completed_at`,
+      challengeId,
+      calendar,
+      period,
+      delta,
+    )
+    .one();
+  return { progress: row.progress, completedAt: row.completed_at };
+}
+
+export function markChallengeCompleted(sql: SqlStorage, challengeId: string, calendar: string, period: number, completedAt: number): void {
+  sql.exec("UPDATE challenge_progress SET completed_at = ? WHERE challenge_id = ? AND calendar = ? AND period = ?", completedAt, challengeId, calendar, period);
 }

@@ -1,26 +1,17 @@
 /** The user's score per leaderboard and period, and when it reached that score (ties rank by it). */
 
-export type ScoreRow = { score: number; reachedAt: number };
-
-export function readScore(sql: SqlStorage, leaderboardId: string, calendar: string, period: number): ScoreRow {
-  const row = sql
-    .exec<{ score: number; reached_at: number }>(
-      "SELECT score, reached_at FROM leaderboard_scores WHERE leaderboard_id = ? AND calendar = ? AND period = ?",
+/** Adds `delta` to the score of a board period (creating it) and returns the new score; one statement. */
+export function addToScore(sql: SqlStorage, leaderboardId: string, calendar: string, period: number, delta: number, reachedAt: number): number {
+  return sql
+    .exec<{ score: number }>(
+      `INSERT INTO leaderboard_scores (leaderboard_id, calendar, period, score, reached_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (leaderboard_id, calendar, period) DO UPDATE SET score = score + excluded.score, reached_at = excluded.reached_at
+       RETURNING score`,
       leaderboardId,
       calendar,
       period,
+      delta,
+      reachedAt,
     )
-    .toArray()[0];
-  return row ? { score: row.score, reachedAt: row.reached_at } : { score: 0, reachedAt: 0 };
-}
-
-export function writeScore(sql: SqlStorage, leaderboardId: string, calendar: string, period: number, row: ScoreRow): void {
-  sql.exec(
-    "INSERT OR REPLACE INTO leaderboard_scores (leaderboard_id, calendar, period, score, reached_at) VALUES (?, ?, ?, ?, ?)",
-    leaderboardId,
-    calendar,
-    period,
-    row.score,
-    row.reachedAt,
-  );
+    .one().score;
 }

@@ -39,11 +39,10 @@ export function writeRegistration(sql: SqlStorage, registration: Registration): 
   );
 }
 
-export function writeBalance(sql: SqlStorage, balance: number): void {
-  sql.exec("UPDATE profile SET balance = ? WHERE id = 1", balance);
-}
-
-/** The next number of the user's log sequence (1, 2, ...). */
-export function nextSeq(sql: SqlStorage): number {
-  return sql.exec<{ seq: number }>("UPDATE profile SET seq = seq + 1 WHERE id = 1 RETURNING seq").one().seq;
+/**
+ * Records a change of the user's state: the new balance, and the next number of the user's sequence (1, 2,
+ * ...), which numbers the messages consumers keep only the newest state of. One statement.
+ */
+export function recordChange(sql: SqlStorage, balance: number): number {
+  return sql.exec<{ seq: number }>("UPDATE profile SET balance = ?, seq = seq + 1 WHERE id = 1 RETURNING seq", balance).one().seq;
 }
