@@ -128,7 +128,11 @@ export const eventLog = sqliteTable(
   ],
 );
 
-/** One shape for the hourly, daily and monthly aggregates. `eventId` '*' holds the project-wide totals. */
+/**
+ * One shape for the hourly, daily and monthly aggregates. `eventId` '*' holds the project-wide totals. `users`
+ * counts the distinct users of the bucket (daily and monthly rows; 0 in hourly ones), raised by the consumer
+ * when a user's first event of the day or month arrives.
+ */
 const statsTable = (name: "stats_hourly" | "stats_daily" | "stats_monthly") =>
   sqliteTable(
     name,
@@ -141,6 +145,7 @@ const statsTable = (name: "stats_hourly" | "stats_daily" | "stats_monthly") =>
       conditionMet: integer("condition_met").notNull(),
       conditionFailed: integer("condition_failed").notNull(),
       limitReached: integer("limit_reached").notNull(),
+      users: integer("users").notNull().default(0),
     },
     (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.bucket] })],
   );
@@ -149,7 +154,11 @@ export const statsHourly = statsTable("stats_hourly");
 export const statsDaily = statsTable("stats_daily");
 export const statsMonthly = statsTable("stats_monthly");
 
-/** Who was active on which day, per event and ('*') overall: exact unique users for any window of days. */
+/**
+ * Who was active on which day, per event and ('*') overall: the consumer inserts a row for a user's first event
+ * of the day and raises the day's `users` in stats_daily by the rows its batch (`ingestBatch`) added. Rows
+ * from before the column existed have none.
+ */
 export const statsDailyUsers = sqliteTable(
   "stats_daily_users",
   {
@@ -157,8 +166,49 @@ export const statsDailyUsers = sqliteTable(
     eventId: text("event_id").notNull(),
     day: text("day").notNull(),
     userId: text("user_id").notNull(),
+    ingestBatch: text("ingest_batch"),
   },
-  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day, t.userId] })],
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day, t.userId] }), index("stats_daily_users_batch").on(t.ingestBatch)],
+);
+
+/** Who was active in which month (YYYY-MM): like stats_daily_users, for stats_monthly's `users`. */
+export const statsMonthlyUsers = sqliteTable(
+  "stats_monthly_users",
+  {
+    projectKey: text("project_key").notNull(),
+    eventId: text("event_id").notNull(),
+    month: text("month").notNull(),
+    userId: text("user_id").notNull(),
+    ingestBatch: text("ingest_batch"),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.month, t.userId] }), index("stats_monthly_users_batch").on(t.ingestBatch)],
+);
+
+/**
+ * Each user's last active day per event and ('*') overall, and the users per last active day: every standard
+ * window ends today, so its unique users are the users last active on or after its first day, a sum over at
+ * most the window's days whatever the number of users. Kept by the consumer (a user only moves forward).
+ */
+export const statsLastActive = sqliteTable(
+  "stats_last_active",
+  {
+    projectKey: text("project_key").notNull(),
+    eventId: text("event_id").notNull(),
+    userId: text("user_id").notNull(),
+    day: text("day").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.userId] })],
+);
+
+export const statsUsersByLastDay = sqliteTable(
+  "stats_users_by_last_day",
+  {
+    projectKey: text("project_key").notNull(),
+    eventId: text("event_id").notNull(),
+    day: text("day").notNull(),
+    users: integer("users").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day] })],
 );
 
 /**

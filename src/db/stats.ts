@@ -33,11 +33,62 @@ ON CONFLICT (project_key, event_id, bucket) DO UPDATE SET
   condition_failed = condition_failed + excluded.condition_failed,
   limit_reached = limit_reached + excluded.limit_reached`;
 
-const RECORD_ACTIVE_USERS = `
-INSERT OR IGNORE INTO stats_daily_users (project_key, event_id, day, user_id)
-SELECT project_key, event_id, substr(occurred_at, 1, 10), user_id FROM event_log WHERE ingest_batch = ?1
+/** Marks each user active in a day (or month), per event and overall; the markers this batch adds carry its token. */
+const markActive = (table: "stats_daily_users" | "stats_monthly_users", column: "day" | "month", length: number) => `
+INSERT OR IGNORE INTO ${table} (project_key, event_id, ${column}, user_id, ingest_batch)
+SELECT project_key, event_id, substr(occurred_at, 1, ${length}), user_id, ?1 FROM event_log WHERE ingest_batch = ?1
 UNION
-SELECT project_key, '*', substr(occurred_at, 1, 10), user_id FROM event_log WHERE ingest_batch = ?1`;
+SELECT project_key, '*', substr(occurred_at, 1, ${length}), user_id, ?1 FROM event_log WHERE ingest_batch = ?1`;
+
+/** Raises the buckets' distinct users by the markers this batch added (a user's first event of the day or month). */
+const countNewUsers = (table: "stats_daily" | "stats_monthly", markers: string, column: string) => `
+UPDATE ${table} SET users = ${table}.users + n.added FROM (
+  SELECT project_key, event_id, ${column} AS bucket, COUNT(*) AS added FROM ${markers} WHERE ingest_batch = ?1
+  GROUP BY project_key, event_id, ${column}
+) AS n
+WHERE ${table}.project_key = n.project_key AND ${table}.event_id = n.event_id AND ${table}.bucket = n.bucket`;
+
+/**
+ * Users whose last active day moved forward with this batch (only new day markers can move it: a day a user
+ * was already marked on was counted when it was). The two statements below share it and run before
+ * stats_last_active changes.
+ */
+const MOVED_LAST_DAYS = `
+WITH latest AS (
+  SELECT project_key, event_id, user_id, MAX(day) AS day FROM stats_daily_users WHERE ingest_batch = ?1
+  GROUP BY project_key, event_id, user_id
+),
+moved AS (
+  SELECT l.project_key, l.event_id, l.user_id, l.day, a.day AS old_day
+  FROM latest l
+  LEFT JOIN stats_last_active a ON a.project_key = l.project_key AND a.event_id = l.event_id AND a.user_id = l.user_id
+  WHERE a.day IS NULL OR l.day > a.day
+)`;
+
+const MOVE_USERS_BY_LAST_DAY = `${MOVED_LAST_DAYS}
+INSERT INTO stats_users_by_last_day (project_key, event_id, day, users)
+SELECT project_key, event_id, day, SUM(n) FROM (
+  SELECT project_key, event_id, day, 1 AS n FROM moved
+  UNION ALL
+  SELECT project_key, event_id, old_day, -1 FROM moved WHERE old_day IS NOT NULL
+) WHERE true
+GROUP BY project_key, event_id, day
+ON CONFLICT (project_key, event_id, day) DO UPDATE SET users = users + excluded.users`;
+
+const MOVE_LAST_ACTIVE = `${MOVED_LAST_DAYS}
+INSERT INTO stats_last_active (project_key, event_id, user_id, day)
+SELECT project_key, event_id, user_id, day FROM moved WHERE true
+ON CONFLICT (project_key, event_id, user_id) DO UPDATE SET day = excluded.day`;
+
+/** The unique-user bookkeeping of an ingest, after the bucket aggregates (6 statements). */
+const RECORD_ACTIVE_USERS = [
+  markActive("stats_daily_users", "day", 10),
+  markActive("stats_monthly_users", "month", 7),
+  countNewUsers("stats_daily", "stats_daily_users", "day"),
+  countNewUsers("stats_monthly", "stats_monthly_users", "month"),
+  MOVE_USERS_BY_LAST_DAY,
+  MOVE_LAST_ACTIVE,
+];
 
 /**
  * Moves the points of adjusted events by the adjustments an ingest recorded (tagged `batchToken`), in the
@@ -62,11 +113,11 @@ export function moveAdjustedPoints(d1: D1Database, batchToken: string): D1Prepar
   );
 }
 
-/** The statements that add the event-log rows tagged `batchToken` to every aggregate (4 statements). */
+/** The statements that add the event-log rows tagged `batchToken` to every aggregate and unique-user count (9 statements). */
 export function aggregateIngested(d1: D1Database, batchToken: string): D1PreparedStatement[] {
   return [
     ...STATS_GRANULARITIES.map(({ table, bucketLength }) => d1.prepare(aggregateInto(table, bucketLength)).bind(batchToken)),
-    d1.prepare(RECORD_ACTIVE_USERS).bind(batchToken),
+    ...RECORD_ACTIVE_USERS.map((sql) => d1.prepare(sql).bind(batchToken)),
   ];
 }
 
@@ -96,7 +147,13 @@ export type StatsRows = {
   usersPerEvent: Array<{ eventId: string; users: number }>;
 };
 
-/** Reads everything one stats answer needs in a single D1 round trip. `month` switches totals to the monthly rows. */
+const rowsOf = <T>(result: D1Result | undefined): T[] => (result?.results ?? []) as T[];
+
+/**
+ * Reads everything one stats answer needs in a single D1 round trip, from aggregate rows only: the cost grows
+ * with the days of the window, not with events or users. Unique users: a month's from its monthly row; a
+ * window ending today's from the users last active on or after its first day. `month` switches to monthly rows.
+ */
 export async function readStatsRows(
   d1: D1Database,
   projectKey: string,
@@ -115,36 +172,38 @@ export async function readStatsRows(
     const used = Math.max(...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1])));
     return d1.prepare(sql).bind(...params.slice(0, used));
   };
-  const [totals, daily, hourly, perDay, unique, perEvent] = await d1.batch([
+  const [totals, daily, hourly, unique, perEvent] = await d1.batch([
     month !== null
       ? stmt(`SELECT event_id AS eventId, ${COUNT_COLUMNS} FROM stats_monthly WHERE project_key = ?1 AND bucket = ?5 AND ${totalsFilter}`)
       : stmt(
           `SELECT event_id AS eventId, ${SUMMED_COLUMNS} FROM stats_daily
            WHERE project_key = ?1 AND bucket BETWEEN ?2 AND ?3 AND ${totalsFilter} GROUP BY event_id`,
         ),
-    stmt(`SELECT event_id AS eventId, bucket, ${COUNT_COLUMNS} FROM stats_daily WHERE project_key = ?1 AND event_id = ?4 AND bucket BETWEEN ?2 AND ?3`),
+    stmt(
+      `SELECT event_id AS eventId, bucket, ${COUNT_COLUMNS}, users FROM stats_daily
+       WHERE project_key = ?1 AND event_id = ?4 AND bucket BETWEEN ?2 AND ?3`,
+    ),
     stmt(
       `SELECT event_id AS eventId, bucket, ${COUNT_COLUMNS} FROM stats_hourly
        WHERE project_key = ?1 AND event_id = ?4 AND bucket BETWEEN ?2 AND ?3 || 'T23'`,
     ),
-    stmt(
-      `SELECT day, COUNT(*) AS users FROM stats_daily_users
-       WHERE project_key = ?1 AND event_id = ?4 AND day BETWEEN ?2 AND ?3 GROUP BY day`,
-    ),
-    stmt(
-      `SELECT COUNT(DISTINCT user_id) AS users FROM stats_daily_users WHERE project_key = ?1 AND event_id = ?4 AND day BETWEEN ?2 AND ?3`,
-    ),
-    stmt(
-      `SELECT event_id AS eventId, COUNT(DISTINCT user_id) AS users FROM stats_daily_users
-       WHERE project_key = ?1 AND event_id != '*' AND day BETWEEN ?2 AND ?3 AND ?4 = '*' GROUP BY event_id`,
-    ),
+    month !== null
+      ? stmt(`SELECT users FROM stats_monthly WHERE project_key = ?1 AND event_id = ?4 AND bucket = ?5`)
+      : stmt(`SELECT COALESCE(SUM(users), 0) AS users FROM stats_users_by_last_day WHERE project_key = ?1 AND event_id = ?4 AND day >= ?2`),
+    month !== null
+      ? stmt(`SELECT event_id AS eventId, users FROM stats_monthly WHERE project_key = ?1 AND bucket = ?5 AND event_id != '*' AND ?4 = '*'`)
+      : stmt(
+          `SELECT event_id AS eventId, SUM(users) AS users FROM stats_users_by_last_day
+           WHERE project_key = ?1 AND event_id != '*' AND day >= ?2 AND ?4 = '*' GROUP BY event_id`,
+        ),
   ]);
+  const dailyRows = rowsOf<CountRow & { users: number }>(daily);
   return {
-    eventTotals: (totals?.results ?? []) as StatsRows["eventTotals"],
-    dailyRows: (daily?.results ?? []) as CountRow[],
-    hourlyRows: (hourly?.results ?? []) as CountRow[],
-    usersPerDay: (perDay?.results ?? []) as UsersPerDay[],
-    uniqueUsers: ((unique?.results[0] as { users?: number } | undefined)?.users ?? 0) as number,
-    usersPerEvent: (perEvent?.results ?? []) as StatsRows["usersPerEvent"],
+    eventTotals: rowsOf<Totals & { eventId: string }>(totals),
+    dailyRows,
+    hourlyRows: rowsOf<CountRow>(hourly),
+    usersPerDay: dailyRows.map((row) => ({ day: row.bucket, users: row.users })),
+    uniqueUsers: rowsOf<{ users: number }>(unique)[0]?.users ?? 0,
+    usersPerEvent: rowsOf<{ eventId: string; users: number }>(perEvent),
   };
 }
