@@ -1,3 +1,5 @@
+import { moveBetweenGroups } from "./group-moves";
+
 /**
  * Leaderboard standings (leaderboard_entries) and the two tables the consumer keeps beside them: users per
  * score (ranks without counting entries) and participants per board period.
@@ -42,15 +44,13 @@ changes AS (
 
 const BOARD = "project_key, leaderboard_id, calendar, period";
 
-const MOVE_SCORE_COUNTS = `${CHANGES}
-INSERT INTO leaderboard_score_counts (${BOARD}, score, users)
-SELECT ${BOARD}, score, SUM(n) FROM (
-  SELECT ${BOARD}, score, 1 AS n FROM changes
-  UNION ALL
-  SELECT ${BOARD}, old_score, -1 FROM changes WHERE old_score IS NOT NULL
-) WHERE true
-GROUP BY ${BOARD}, score
-ON CONFLICT (${BOARD}, score) DO UPDATE SET users = users + excluded.users`;
+const MOVE_SCORE_COUNTS = moveBetweenGroups({
+  changes: CHANGES,
+  table: "leaderboard_score_counts",
+  keys: ["project_key", "leaderboard_id", "calendar", "period"],
+  group: { column: "score", value: "score", oldValue: "old_score" },
+  count: "users",
+});
 
 const COUNT_NEW_PARTICIPANTS = `${CHANGES}
 INSERT INTO leaderboard_periods (${BOARD}, participants)

@@ -1,3 +1,4 @@
+import { moveBetweenGroups } from "./group-moves";
 import type { CountRow, StatsWindow, Totals, UsersPerDay } from "../domain/stats";
 
 /**
@@ -58,26 +59,24 @@ WITH latest AS (
   SELECT project_key, event_id, user_id, MAX(day) AS day FROM stats_daily_users WHERE ingest_batch = ?1
   GROUP BY project_key, event_id, user_id
 ),
-moved AS (
+changes AS (
   SELECT l.project_key, l.event_id, l.user_id, l.day, a.day AS old_day
   FROM latest l
   LEFT JOIN stats_last_active a ON a.project_key = l.project_key AND a.event_id = l.event_id AND a.user_id = l.user_id
   WHERE a.day IS NULL OR l.day > a.day
 )`;
 
-const MOVE_USERS_BY_LAST_DAY = `${MOVED_LAST_DAYS}
-INSERT INTO stats_users_by_last_day (project_key, event_id, day, users)
-SELECT project_key, event_id, day, SUM(n) FROM (
-  SELECT project_key, event_id, day, 1 AS n FROM moved
-  UNION ALL
-  SELECT project_key, event_id, old_day, -1 FROM moved WHERE old_day IS NOT NULL
-) WHERE true
-GROUP BY project_key, event_id, day
-ON CONFLICT (project_key, event_id, day) DO UPDATE SET users = users + excluded.users`;
+const MOVE_USERS_BY_LAST_DAY = moveBetweenGroups({
+  changes: MOVED_LAST_DAYS,
+  table: "stats_users_by_last_day",
+  keys: ["project_key", "event_id"],
+  group: { column: "day", value: "day", oldValue: "old_day" },
+  count: "users",
+});
 
 const MOVE_LAST_ACTIVE = `${MOVED_LAST_DAYS}
 INSERT INTO stats_last_active (project_key, event_id, user_id, day)
-SELECT project_key, event_id, user_id, day FROM moved WHERE true
+SELECT project_key, event_id, user_id, day FROM changes WHERE true
 ON CONFLICT (project_key, event_id, user_id) DO UPDATE SET day = excluded.day`;
 
 /** The unique-user bookkeeping of an ingest, after the bucket aggregates (6 statements). */

@@ -1,3 +1,5 @@
+import { moveBetweenGroups } from "./group-moves";
+
 /**
  * Streak analytics: each participant's newest state (streak_participants) and two aggregate tables the
  * consumer keeps beside it (streak_alive_buckets, streak_longest_counts), so GET /v1/analytics/streak reads a
@@ -38,27 +40,23 @@ changes AS (
   WHERE i.newest = 1 AND (p.seq IS NULL OR i.seq > p.seq)
 )`;
 
-/** Moves each changed participant from its old bucket to its new one (net deltas, one upsert). */
-const MOVE_ALIVE_BUCKETS = `${CHANGES}
-INSERT INTO streak_alive_buckets (project_key, streak_id, alive_until, participants, current_sum)
-SELECT project_key, streak_id, alive_until, SUM(n), SUM(s) FROM (
-  SELECT project_key, streak_id, alive_until, 1 AS n, current AS s FROM changes
-  UNION ALL
-  SELECT project_key, streak_id, old_alive_until, -1, -old_current FROM changes WHERE old_alive_until IS NOT NULL
-) WHERE true
-GROUP BY project_key, streak_id, alive_until
-ON CONFLICT (project_key, streak_id, alive_until) DO UPDATE SET
-  participants = participants + excluded.participants, current_sum = current_sum + excluded.current_sum`;
+/** Moves each changed participant from its old bucket to its new one (net deltas, one upsert each). */
+const MOVE_ALIVE_BUCKETS = moveBetweenGroups({
+  changes: CHANGES,
+  table: "streak_alive_buckets",
+  keys: ["project_key", "streak_id"],
+  group: { column: "alive_until", value: "alive_until", oldValue: "old_alive_until" },
+  count: "participants",
+  sums: [{ column: "current_sum", value: "current", oldValue: "old_current" }],
+});
 
-const MOVE_LONGEST_COUNTS = `${CHANGES}
-INSERT INTO streak_longest_counts (project_key, streak_id, longest, participants)
-SELECT project_key, streak_id, longest, SUM(n) FROM (
-  SELECT project_key, streak_id, longest, 1 AS n FROM changes
-  UNION ALL
-  SELECT project_key, streak_id, old_longest, -1 FROM changes WHERE old_longest IS NOT NULL
-) WHERE true
-GROUP BY project_key, streak_id, longest
-ON CONFLICT (project_key, streak_id, longest) DO UPDATE SET participants = participants + excluded.participants`;
+const MOVE_LONGEST_COUNTS = moveBetweenGroups({
+  changes: CHANGES,
+  table: "streak_longest_counts",
+  keys: ["project_key", "streak_id"],
+  group: { column: "longest", value: "longest", oldValue: "old_longest" },
+  count: "participants",
+});
 
 const UPSERT_PARTICIPANTS = `${CHANGES}
 INSERT INTO streak_participants (project_key, streak_id, user_id, seq, current, longest, alive_until)
