@@ -58,7 +58,7 @@ async function ledgerPage(client: ApiClient, filters: LedgerFilters, page: numbe
       { headers: { accept: "application/json" } },
     ),
   );
-  return { entries: body, total: Number(headers.get("X-Total-Count") ?? body.length) };
+  return { entries: body, page, total: Number(headers.get("X-Total-Count") ?? body.length) };
 }
 
 export function LedgerPage() {
@@ -82,11 +82,11 @@ export function LedgerPage() {
       />
       {ledger.failure && <ErrorNotice failure={ledger.failure} context="Could not load the ledger" />}
       {ledger.state === "loading" && <Loading what="the ledger" />}
-      {ledger.data && ledger.data.entries.length === 0 && <Empty>No loyalty events match these filters{page > 0 ? " on this page" : ""}.</Empty>}
+      {ledger.data && ledger.data.entries.length === 0 && <Empty>No loyalty events match these filters{ledger.data.page > 0 ? " on this page" : ""}.</Empty>}
       {ledger.data && ledger.data.entries.length > 0 && (
         <>
           <LedgerTable entries={entries} onAdjusted={(entry) => setAdjusted((map) => new Map(map).set(entry.id, entry))} />
-          <Pager page={page} size={filters.size} total={ledger.data.total} onPage={setPage} />
+          <Pager page={ledger.data.page} size={filters.size} total={ledger.data.total} onPage={setPage} />
         </>
       )}
     </section>
