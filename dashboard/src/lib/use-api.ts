@@ -25,7 +25,7 @@ export function useApi<T>(load: () => Promise<T>, deps: readonly unknown[]): Loa
     );
   }, []);
 
-  // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller names what the load depends on
+  // The caller names what the load depends on (the load itself is a new function every render).
   useEffect(run, deps);
   useEffect(() => () => void (generation.current += 1), []);
   return { ...loaded, reload: run };
