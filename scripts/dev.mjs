@@ -1,5 +1,5 @@
-// `npm run dev [-- --port N]`: applies local D1 migrations, starts wrangler dev on 127.0.0.1,
-// seeds the demo project once, and prints ready tokens and a curl line.
+// `npm run dev [-- --port N]`: builds the dashboard, applies local D1 migrations, starts wrangler dev on 127.0.0.1,
+// seeds the demo project once, and prints ready tokens, a curl line and the dashboard's and API reference's URLs.
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,11 +24,26 @@ const base = `http://${values.ip}:${port}`;
 
 const { JWT_SECRET: secret } = loadDevVars({ create: true });
 
+console.log("Building the dashboard (vite)...");
+const viteBin = fileURLToPath(new URL("../node_modules/vite/bin/vite.js", import.meta.url));
+const dashboard = spawnSync(process.execPath, [viteBin, "build", "--config", "dashboard/vite.config.ts"], {
+  cwd: fileURLToPath(new URL("..", import.meta.url)),
+  stdio: "inherit",
+});
+if (dashboard.status !== 0) process.exit(dashboard.status ?? 1);
+
+// Signed before wrangler starts: the dashboard's sign-in offers this same token in one click (local dev only,
+// through the DASHBOARD_DEMO_TOKEN var, which deployed Workers keep empty).
+const adminToken = await signDevToken({ sub: "demo-admin", project: "demo", role: "admin", ttl: "7d" }, secret);
+const userToken = await signDevToken({ sub: "alice", project: "demo", role: "user", ttl: "7d" }, secret);
+
 console.log("Applying local D1 migrations...");
 const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...process.env, CI: "true" } }));
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const dev = spawn(...wrangler(["dev", "--ip", values.ip, "--port", String(port), ...passThrough], { stdio: "inherit" }));
+const dev = spawn(
+  ...wrangler(["dev", "--ip", values.ip, "--port", String(port), "--var", `DASHBOARD_DEMO_TOKEN:${adminToken}`, ...passThrough], { stdio: "inherit" }),
+);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));
 
@@ -46,8 +61,6 @@ async function waitForHealth() {
 
 try {
   await waitForHealth();
-  const adminToken = await signDevToken({ sub: "demo-admin", project: "demo", role: "admin", ttl: "7d" }, secret);
-  const userToken = await signDevToken({ sub: "alice", project: "demo", role: "user", ttl: "7d" }, secret);
   const seeded = await seedDemo(base, adminToken);
   console.log(`
 ${seeded ? "Seeded the demo project" : "Demo project up to date"} (project "demo": users alice, bob [gold], carol [silver], dave;
@@ -63,7 +76,9 @@ streak daily_login_streak, challenge three_purchases_week, leaderboard weekly_po
     -d '{"eventId":"purchase_completed","userId":"alice","metadata":{"amount":49.99,"currency":"EUR"}}'
 
   More tokens: npm run token -- --sub bob --project demo --role user
-  API docs: ${base}/openapi.json
+
+  Dashboard: ${base}/dashboard/   (sign in with the admin token above: the page offers it in one click)
+  API reference (try calls): ${base}/docs   OpenAPI document: ${base}/openapi.json
 `);
 } catch (error) {
   console.error("Seeding failed:", error);

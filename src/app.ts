@@ -20,6 +20,7 @@ import { leaderboardsRoutes } from "./routes/leaderboards";
 import { loyaltyEventsRoutes } from "./routes/loyalty-events";
 import { statsRoutes } from "./routes/stats";
 import { usersRoutes } from "./routes/users";
+import { uiRoutes } from "./ui/routes";
 
 
 /** /v0, /v2 and /v3 are served by the /v1 routes; any other /vN falls through to 404. */
@@ -118,6 +119,9 @@ export function createApp() {
       description: "Paths are also served under /v0, /v2 and /v3. Errors use the envelope {statusCode, message, errors}.",
     },
   });
+
+  // The dashboard (/dashboard/*) and the API reference (/docs): outside /v1, not part of AppType.
+  app.route("/", uiRoutes);
 
   app.use("/v1/*", authenticate);
   return app

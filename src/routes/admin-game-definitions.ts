@@ -16,11 +16,11 @@ import { createRouter } from "../http/router";
 import { deactivateGame, projectCatalogue, putGameDefinition, type Catalogue } from "../services/definitions";
 
 /** What differs between the definition resources beside event definitions (streaks; challenges and leaderboards later). */
-type Resource<Body extends z.ZodType, Document extends z.ZodType> = {
+type Resource<Body extends z.ZodType, Document extends z.ZodType, Collection extends string, IdName extends string> = {
   kind: GameDefinitionKind;
-  /** The path segment (`streaks`) and the path parameter naming one (`streakId`). */
-  collection: string;
-  idName: string;
+  /** The path segment (`streaks`) and the path parameter naming one (`streakId`); literal types keep AppType's paths exact. */
+  collection: Collection;
+  idName: IdName;
   label: string;
   body: Body;
   document: Document;
@@ -31,10 +31,12 @@ type Resource<Body extends z.ZodType, Document extends z.ZodType> = {
 const asDocument = <T extends { version?: number }>({ version: _version, ...document }: T) => document;
 
 /** PUT (201/200), GET one, GET all, DELETE (sets INACTIVE) for one kind of definition, all admin-only. */
-function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType>(resource: Resource<Body, Document>) {
+function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Collection extends string, IdName extends string>(
+  resource: Resource<Body, Document, Collection, IdName>,
+) {
   const { collection, idName, label, kind } = resource;
   const params = z.object({ [idName]: DefinitionIdSchema });
-  const one = `/admin/${collection}/{${idName}}`;
+  const one = `/admin/${collection}/{${idName}}` as const;
   const notFound = (id: string) => new ApiError(404, `${label[0]!.toUpperCase()}${label.slice(1)} ${id} does not exist in this project`);
   // Generic over the resource, so the validated inputs are read untyped and typed here.
   const validated = (c: { req: unknown }, target: "param" | "json") => (c.req as { valid: (t: string) => unknown }).valid(target);
@@ -53,7 +55,7 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType>(re
   });
   const list = adminRoute({
     method: "get",
-    path: `/admin/${collection}`,
+    path: `/admin/${collection}` as const,
     summary: `List the project's ${label}s`,
     responses: { 200: jsonResponse(z.array(resource.document), `All ${label}s, by id`), ...errorResponses(401, 403) },
   });

@@ -1,0 +1,44 @@
+import type { hc, InferRequestType, InferResponseType } from "hono/client";
+import type { AppType } from "../../../src/app";
+import type { ConditionGroup, ConditionLeaf } from "../../../src/domain/definition";
+
+export type { ConditionGroup, ConditionLeaf };
+export type ConditionNode = ConditionGroup["conditions"][number];
+
+/** The API's documents as the typed client sees them (from the Worker's AppType; no copies to drift). */
+type V1 = ReturnType<typeof hc<AppType>>["v1"];
+
+/**
+ * Condition trees are recursive: the client's JSON mapping of them is approximate, so they are typed with the
+ * domain's own (type-only) `ConditionGroup`.
+ */
+type WithConditions<T> = Omit<T, "conditions"> & { conditions?: ConditionGroup };
+
+/** As the client types the answers (conditions approximated); `definitionFromApi` gives them their real type. */
+export type ApiEventDefinition = InferResponseType<V1["event"][":eventId"]["$get"], 200>;
+export type EventDefinition = WithConditions<ApiEventDefinition>;
+/** The body of PUT /v1/admin/events/{eventId}; the client takes any JSON for its conditions. */
+export type EventDefinitionInput = WithConditions<InferRequestType<V1["admin"]["events"][":eventId"]["$put"]>["json"]>;
+
+/** A definition as the API sent it: its condition tree is the API's ConditionGroup (the client's JSON typing of it is approximate). */
+export const definitionFromApi = (definition: ApiEventDefinition): EventDefinition => definition as EventDefinition;
+export type StreakDefinition = InferResponseType<V1["admin"]["streaks"][":streakId"]["$get"], 200>;
+export type StreakDefinitionInput = InferRequestType<V1["admin"]["streaks"][":streakId"]["$put"]>["json"];
+export type ChallengeDefinition = InferResponseType<V1["admin"]["challenges"][":challengeId"]["$get"], 200>;
+export type ChallengeDefinitionInput = InferRequestType<V1["admin"]["challenges"][":challengeId"]["$put"]>["json"];
+export type LeaderboardDefinition = InferResponseType<V1["admin"]["leaderboards"][":leaderboardId"]["$get"], 200>;
+export type LeaderboardDefinitionInput = InferRequestType<V1["admin"]["leaderboards"][":leaderboardId"]["$put"]>["json"];
+export type Standings = InferResponseType<V1["leaderboards"][":leaderboardId"]["$get"], 200>;
+export type StreakAnalytics = InferResponseType<V1["analytics"]["streak"]["$get"], 200>;
+export type StatsAnswer = InferResponseType<V1["stats"]["event"]["$get"], 200>;
+export type StatsQuery = InferRequestType<V1["stats"]["event"]["$get"]>["query"];
+export type LoyaltyEvent = InferResponseType<V1["loyalty-events"][":id"]["$get"], 200>;
+export type LedgerQuery = InferRequestType<V1["loyalty-events"]["$get"]>["query"];
+export type PointsProfile = InferResponseType<V1["users"][":userId"]["$get"], 200>;
+export type RegisteredUser = InferResponseType<V1["admin"]["users"][":userId"]["$get"], 200>;
+
+export type MetadataField = EventDefinition["metadataFields"][number];
+
+/** Global stats (no eventId) and per-event stats (with one) share the answer's envelope. */
+export type GlobalStats = Extract<StatsAnswer["data"], { totalEvents: number }>;
+export type EventStats = Extract<StatsAnswer["data"], { totalCount: number }>;
