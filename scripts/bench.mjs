@@ -9,7 +9,7 @@ import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildWorker, migrate, startWorker, workerdPeakMemoryMiB } from "./bench/server.mjs";
-import { client, inParallel, MIX, setupProject, userIds } from "./bench/workload.mjs";
+import { client, fetchAgain, inParallel, MIX, setupProject, userIds } from "./bench/workload.mjs";
 import { seedEventDataset, seedParticipants } from "./bench/datasets.mjs";
 import { signDevToken } from "./token.mjs";
 
@@ -65,7 +65,7 @@ async function timeReads(url, headers, count = P.reads) {
   const times = [];
   for (let i = 0; i < count + 5; i++) {
     const t = performance.now();
-    const res = await fetch(url, { headers });
+    const res = await fetchAgain(url, { headers });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
     if (i >= 5) times.push(performance.now() - t);
@@ -77,7 +77,7 @@ async function timeReads(url, headers, count = P.reads) {
 /** The Worker's counters since the last call (they reset); logs applied are also kept as a running total. */
 let logsAppliedTotal = 0;
 async function bench(base) {
-  const snapshot = await (await fetch(`${base}/__bench?reset=1`)).json();
+  const snapshot = await (await fetchAgain(`${base}/__bench?reset=1`)).json();
   logsAppliedTotal += snapshot.counters.logsApplied;
   return snapshot;
 }
@@ -143,7 +143,8 @@ if (flags.only !== "reads") {
     report("cost per logged event", "alarms set", perLog(spreadCounters.doAlarmsSet), "");
     report("cost per logged event", "queue messages", perLog(spreadCounters.queueMessages), "");
     report("cost per logged event", "queue sends", perLog(spreadCounters.queueSends), "");
-    report("cost per logged event", "D1 statements on the request path", perLog(spreadCounters.d1StatementsRequest), "", atMost(0, "0"));
+    // The only D1 use on the request path is the definitions' version check, once per isolate every 5 seconds.
+    report("cost per logged event", "D1 statements on the request path", perLog(spreadCounters.d1StatementsRequest), "", atMost(0.01, "< 0.01"));
 
     log("POST /v1/event, one hot user (mix)");
     const hot = load(base, { method: "POST", path: "/v1/event", headers, generator: { kind: "log", users: ["hot"], mix: MIX } });
@@ -310,7 +311,7 @@ if (flags.only !== "write") {
       const callTimes = [];
       await inParallel(distinctBodies, 2, async (body) => {
         const t = performance.now();
-        const res = await fetch(`${base}/v1/events/batch`, { method: "POST", headers, body });
+        const res = await fetchAgain(`${base}/v1/events/batch`, { method: "POST", headers, body });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`distinct batch: ${res.status}`);
         callTimes.push(performance.now() - t);
