@@ -1,4 +1,5 @@
 import { readPath } from "./conditions";
+import { COMPLETION_EVENT_PREFIX } from "./definition-vocabulary";
 import type { ChallengeDefinition } from "./game-definitions";
 import type { LoggedEvent } from "./logged-event";
 import type { UserProfile } from "./user";
@@ -17,7 +18,7 @@ export const reachesTarget = (progress: number, target: number): boolean => prog
 export const shownProgress = (progress: number): number => Number(progress.toFixed(9));
 
 /** The event id a completion is logged under; `:` is not allowed in definition ids, so it never collides. */
-export const completionEventId = (challengeId: string): string => `challenge:${challengeId}`;
+export const completionEventId = (challengeId: string): string => `${COMPLETION_EVENT_PREFIX}${challengeId}`;
 
 /**
  * The event-log entry of a completed challenge: its bonus is a balance change like any other, so it gets its

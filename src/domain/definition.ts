@@ -1,21 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { jsonDepth } from "./json";
-import { MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_JSON_DEPTH, MAX_REWARD_RATE } from "./limits";
+import {
+  CONDITION_OPERATORS,
+  EVENT_ID_PATTERN,
+  EVENT_ID_RULE,
+  LIMIT_PERIODS,
+  LOYALTY_EVENT_TYPES,
+  METADATA_FIELD_TYPES,
+  REWARD_TYPES,
+} from "./definition-vocabulary";
+import { MAX_CONDITION_DEPTH, MAX_CONDITION_GROUP_SIZE, MAX_CONDITION_NODES, MAX_JSON_DEPTH, MAX_REWARD_RATE } from "./limits";
 
-/** The operators a condition leaf may use, and what kind of `value` each expects. */
-export const CONDITION_OPERATORS = [
-  "equals",
-  "not_equals",
-  "greater_than",
-  "greater_than_or_equal",
-  "less_than",
-  "less_than_or_equal",
-  "in",
-  "not_in",
-  "contains",
-  "starts_with",
-  "exists",
-] as const;
 
 export const ConditionLeafSchema = z
   .strictObject({
@@ -48,7 +43,7 @@ export const ConditionGroupSchema: z.ZodType<ConditionGroup> = z
   .strictObject({
     type: z.enum(["AND", "OR"]),
     get conditions(): z.ZodArray<z.ZodType<ConditionLeaf | ConditionGroup>> {
-      return z.array(z.union([ConditionLeafSchema, ConditionGroupSchema])).max(100);
+      return z.array(z.union([ConditionLeafSchema, ConditionGroupSchema])).max(MAX_CONDITION_GROUP_SIZE);
     },
   })
   .openapi("ConditionGroup");
@@ -80,8 +75,6 @@ export const ConditionTreeSchema = z.preprocess((tree, ctx) => {
   return tree;
 }, ConditionGroupSchema);
 
-export const METADATA_FIELD_TYPES = ["string", "number", "boolean", "array", "object"] as const;
-
 export const MetadataFieldSchema = z.strictObject({
   key: z.string().min(1).max(200),
   type: z.enum(METADATA_FIELD_TYPES),
@@ -89,14 +82,9 @@ export const MetadataFieldSchema = z.strictObject({
 });
 export type MetadataField = z.infer<typeof MetadataFieldSchema>;
 
-export const LOYALTY_EVENT_TYPES = ["CUSTOMER_CARD_DISPLAYED", "TRANSACTION_ASSESSMENT", "CARD_ASSIGNMENT"] as const;
-export const REWARD_TYPES = ["LOYALTY_POINTS", "PERCENTAGE", "FLAT_AMOUNT"] as const;
-export type RewardType = (typeof REWARD_TYPES)[number];
-
-const eventIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const EventIdSchema = z
   .string()
-  .regex(eventIdPattern, "must be 1-128 characters of letters, digits, _ . : -")
+  .regex(EVENT_ID_PATTERN, EVENT_ID_RULE)
   .openapi({ example: "purchase_completed" });
 
 /** The fields of an event definition document, shared by the input and output schemas. */
@@ -110,7 +98,7 @@ const definitionFields = {
     .describe("Points (STANDARD) or points per unit of rewardValueField (TRANSACTION) per usergroup; `default` is required"),
   rewardValueField: z.string().min(1).max(200).optional(),
   limit: z.number().int().positive().optional().describe("Maximum rewarded logs per user per limitPeriod"),
-  limitPeriod: z.enum(["lifetime", "day", "week", "month"]).default("lifetime"),
+  limitPeriod: z.enum(LIMIT_PERIODS).default("lifetime"),
   maximumReward: z.number().int().nonnegative().optional().describe("Maximum points a single log can award"),
   conditions: ConditionTreeSchema.optional(),
   metadataFields: z.array(MetadataFieldSchema).max(100).default([]),

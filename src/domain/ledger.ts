@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LOYALTY_EVENT_TYPES, REWARD_TYPES, type RewardType } from "./definition";
+import { LOYALTY_EVENT_TYPES, REWARD_TYPES, type RewardType } from "./definition-vocabulary";
 import { UserUpdatesSchema } from "./logged-event";
 
 /**

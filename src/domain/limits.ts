@@ -18,6 +18,7 @@ export const MAX_TRANSACTION_VALUE = 1e9;
 /** Condition trees: groups nest at most 32 deep (like JSON values), with at most 1,000 groups and leaves. */
 export const MAX_CONDITION_DEPTH = 32;
 export const MAX_CONDITION_NODES = 1_000;
+export const MAX_CONDITION_GROUP_SIZE = 100;
 /** At most this many failed conditions are listed in `reasons` (a definition may have many leaves). */
 export const MAX_CONDITION_REASONS = 10;
 

@@ -1,4 +1,5 @@
-import type { RewardType, VersionedDefinition } from "./definition";
+import type { VersionedDefinition } from "./definition";
+import type { RewardType } from "./definition-vocabulary";
 import type { ChallengeDefinition, LeaderboardDefinition, StreakDefinition } from "./game-definitions";
 import type { EventLoggedEnvelope } from "./logged-event";
 import type { FieldError } from "./rewards";

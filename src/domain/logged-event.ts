@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { REWARD_TYPES, type EventDefinition, type VersionedDefinition } from "./definition";
+import type { EventDefinition, VersionedDefinition } from "./definition";
+import { REWARD_TYPES } from "./definition-vocabulary";
 import { ReasonSchema, type RewardDecision } from "./rewards";
 import type { UserProfile } from "./user";
 

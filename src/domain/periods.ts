@@ -1,7 +1,7 @@
 /** UTC calendar helpers for limit periods and stats windows. Dates are ISO strings or epoch milliseconds. */
+import type { LimitPeriod } from "./definition-vocabulary";
 import { EARLIEST_STATS_MONTH, MAX_WINDOW_DAYS } from "./limits";
 
-export type LimitPeriod = "lifetime" | "day" | "week" | "month";
 
 export const dayOf = (iso: string): string => iso.slice(0, 10);
 export const monthOf = (iso: string): string => iso.slice(0, 7);

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { evaluateConditions, readPath } from "./conditions";
-import { CONDITION_OPERATORS, type EventDefinition, type MetadataField, type RewardType } from "./definition";
+import type { EventDefinition, MetadataField } from "./definition";
+import { CONDITION_OPERATORS, type RewardType } from "./definition-vocabulary";
 import { summarizeValue } from "./json";
 import { MAX_CONDITION_REASONS, MAX_TRANSACTION_VALUE } from "./limits";
 import { limitPeriodKey } from "./periods";

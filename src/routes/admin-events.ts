@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { EventDefinitionBodySchema, EventDefinitionSchema, EventIdSchema } from "../domain/definition";
+import { COMPLETION_EVENT_PREFIX, COMPLETION_PREFIX_RULE } from "../domain/definition-vocabulary";
 import { errorResponses, eventNotFound } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
@@ -9,7 +10,7 @@ import { deactivate, putDefinition } from "../services/definitions";
 const params = z.object({ eventId: EventIdSchema });
 /** `challenge:<id>` is the event id of challenge completions in the log; definitions may not take it. */
 const putParams = z.object({
-  eventId: EventIdSchema.refine((id) => !id.startsWith("challenge:"), "the prefix challenge: is reserved for challenge completions"),
+  eventId: EventIdSchema.refine((id) => !id.startsWith(COMPLETION_EVENT_PREFIX), COMPLETION_PREFIX_RULE),
 });
 
 const putEvent = adminRoute({

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { getDb } from "../db/client";
-import { LOYALTY_EVENT_TYPES } from "../domain/definition";
+import { LOYALTY_EVENT_TYPES } from "../domain/definition-vocabulary";
 import { acceptsJson, LoyaltyEventSchema, pageLinks, parseLedgerSort } from "../domain/ledger";
 import { MAX_LEDGER_OFFSET } from "../domain/limits";
 import type { AppEnv } from "../http/context";

@@ -6,7 +6,7 @@ import { findUser } from "../db/users";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
 import { adjustmentProblem, loyaltyEvent, type LedgerSort, type LoyaltyEvent } from "../domain/ledger";
 import type { AdjustOutcome } from "../domain/log-command";
-import type { RewardType } from "../domain/definition";
+import type { RewardType } from "../domain/definition-vocabulary";
 import { userStateStub } from "../durable/stub";
 import { ApiError, invalidFields, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../http/errors";
 import { projectCatalogue } from "./definitions";

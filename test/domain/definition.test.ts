@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { CONDITION_OPERATORS, EventDefinitionBodySchema } from "../../src/domain/definition";
+import { EventDefinitionBodySchema } from "../../src/domain/definition";
+import { CONDITION_OPERATORS } from "../../src/domain/definition-vocabulary";
 
 type Doc = Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { addDays, dayOf, daysInRange, eventTimeProblem, hourOf, isoWeekOf, limitPeriodKey, monthOf, type LimitPeriod } from "../../src/domain/periods";
+import { addDays, dayOf, daysInRange, eventTimeProblem, hourOf, isoWeekOf, limitPeriodKey, monthOf } from "../../src/domain/periods";
+import type { LimitPeriod } from "../../src/domain/definition-vocabulary";
 
 /** Independent ISO-8601 week reference: week = floor((ordinal - weekday + 10) / 7), with year-boundary fixups. */
 function referenceIsoWeek(day: string): string {

@@ -1,7 +1,7 @@
 import { errorsAt, type FieldError } from "../api/errors";
 import { describedBy, Field } from "../components/fields";
 import { newGroup, newLeaf, type ConditionDraft, type ConditionGroupDraft, type ConditionLeafDraft } from "./definition-draft";
-import { CONDITION_OPERATORS, type ConditionOperator } from "./definition-rules";
+import { CONDITION_OPERATORS, type ConditionOperator } from "../../../src/domain/definition-vocabulary";
 
 const OPERATOR_LABELS: Record<ConditionOperator, string> = {
   equals: "equals",

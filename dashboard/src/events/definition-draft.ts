@@ -1,13 +1,7 @@
 import type { FieldError } from "../api/errors";
 import type { ConditionGroup, ConditionNode, EventDefinition, EventDefinitionInput, MetadataField } from "../api/types";
-import {
-  definitionProblems,
-  eventIdProblems,
-  type ConditionOperator,
-  type LIMIT_PERIODS,
-  type LOYALTY_EVENT_TYPES,
-  type REWARD_TYPES,
-} from "./definition-rules";
+import type { ConditionOperator, LIMIT_PERIODS, LOYALTY_EVENT_TYPES, REWARD_TYPES } from "../../../src/domain/definition-vocabulary";
+import { definitionProblems, eventIdProblems } from "./definition-rules";
 
 /**
  * The event form's state: what the inputs hold (text for numbers, so a half-typed value is kept as typed),

@@ -1,3 +1,11 @@
+import {
+  COMPLETION_EVENT_PREFIX,
+  COMPLETION_PREFIX_RULE,
+  EVENT_ID_PATTERN,
+  EVENT_ID_RULE,
+  type ConditionOperator,
+} from "../../../src/domain/definition-vocabulary";
+import { MAX_CONDITION_DEPTH, MAX_CONDITION_GROUP_SIZE, MAX_CONDITION_NODES, MAX_REWARD_RATE } from "../../../src/domain/limits";
 import type { FieldError } from "../api/errors";
 import type { ConditionGroup, ConditionLeaf, ConditionNode, EventDefinitionInput } from "../api/types";
 
@@ -8,38 +16,10 @@ import type { ConditionGroup, ConditionLeaf, ConditionNode, EventDefinitionInput
  * The API stays the authority: whatever it still refuses is shown at the field its answer names.
  */
 
-export const CONDITION_OPERATORS = [
-  "equals",
-  "not_equals",
-  "greater_than",
-  "greater_than_or_equal",
-  "less_than",
-  "less_than_or_equal",
-  "in",
-  "not_in",
-  "contains",
-  "starts_with",
-  "exists",
-] as const;
-export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
-
-export const METADATA_FIELD_TYPES = ["string", "number", "boolean", "array", "object"] as const;
-export const LOYALTY_EVENT_TYPES = ["CUSTOMER_CARD_DISPLAYED", "TRANSACTION_ASSESSMENT", "CARD_ASSIGNMENT"] as const;
-export const REWARD_TYPES = ["LOYALTY_POINTS", "PERCENTAGE", "FLAT_AMOUNT"] as const;
-export const LIMIT_PERIODS = ["lifetime", "day", "week", "month"] as const;
-
-/** src/domain/limits.ts */
-export const MAX_REWARD_RATE = 1_000_000;
-const MAX_CONDITION_DEPTH = 32;
-const MAX_CONDITION_NODES = 1_000;
-const MAX_GROUP_SIZE = 100;
-
-const EVENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 /** Problems with an event id as the path of the PUT takes it. */
 export function eventIdProblems(eventId: string): FieldError[] {
-  if (!EVENT_ID_PATTERN.test(eventId)) return [{ path: "eventId", message: "must be 1-128 characters of letters, digits, _ . : -" }];
-  if (eventId.startsWith("challenge:")) return [{ path: "eventId", message: "the prefix challenge: is reserved for challenge completions" }];
+  if (!EVENT_ID_PATTERN.test(eventId)) return [{ path: "eventId", message: EVENT_ID_RULE }];
+  if (eventId.startsWith(COMPLETION_EVENT_PREFIX)) return [{ path: "eventId", message: COMPLETION_PREFIX_RULE }];
   return [];
 }
 
@@ -64,7 +44,7 @@ function conditionTreeProblems(tree: ConditionGroup): FieldError[] {
   const visit = (group: ConditionGroup, path: string, depth: number) => {
     nodes += 1;
     deepest = Math.max(deepest, depth);
-    if (group.conditions.length > MAX_GROUP_SIZE) problems.push({ path: `${path}.conditions`, message: `Too big: expected array to have <=${MAX_GROUP_SIZE} items` });
+    if (group.conditions.length > MAX_CONDITION_GROUP_SIZE) problems.push({ path: `${path}.conditions`, message: `Too big: expected array to have <=${MAX_CONDITION_GROUP_SIZE} items` });
     group.conditions.forEach((node, i) => {
       const at = `${path}.conditions.${i}`;
       if (!isLeaf(node)) return visit(node, at, depth + 1);

@@ -5,7 +5,7 @@ import { ErrorNotice, FieldErrorList } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
 import { ConditionGroupEditor } from "./condition-builder";
 import { draftToInput, newGroup, type EventDraft } from "./definition-draft";
-import { LIMIT_PERIODS, LOYALTY_EVENT_TYPES, REWARD_TYPES } from "./definition-rules";
+import { LIMIT_PERIODS, LOYALTY_EVENT_TYPES, REWARD_TYPES } from "../../../src/domain/definition-vocabulary";
 import { MetadataFieldsEditor } from "./metadata-fields-editor";
 import { RewardEditor } from "./reward-editor";
 

@@ -1,7 +1,7 @@
 import { errorsAt, type FieldError } from "../api/errors";
 import { describedBy, Field } from "../components/fields";
 import { newKey, type MetadataFieldDraft } from "./definition-draft";
-import { METADATA_FIELD_TYPES } from "./definition-rules";
+import { METADATA_FIELD_TYPES } from "../../../src/domain/definition-vocabulary";
 
 /** The metadata a log must (or may) carry, checked by the API before it awards anything. */
 export function MetadataFieldsEditor(props: { fields: MetadataFieldDraft[]; errors: readonly FieldError[]; onChange: (fields: MetadataFieldDraft[]) => void }) {

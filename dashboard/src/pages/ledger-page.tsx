@@ -6,7 +6,7 @@ import type { LoyaltyEvent } from "../api/types";
 import { Empty, ErrorNotice, Loading } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
 import { Pager } from "../components/pager";
-import { LOYALTY_EVENT_TYPES } from "../events/definition-rules";
+import { LOYALTY_EVENT_TYPES } from "../../../src/domain/definition-vocabulary";
 import { LedgerTable } from "../ledger/ledger-table";
 import { useApi } from "../lib/use-api";
 
