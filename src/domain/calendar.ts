@@ -12,7 +12,12 @@ export type CalendarPeriod = "day" | "week" | "month" | "all";
 const DAY_MS = 86_400_000;
 const QUARTER_HOUR_MS = 15 * 60_000;
 
-/** One formatter per time zone (time zones come from validated definitions, so there are few). */
+/**
+ * One formatter per time zone, bounded: definitions store canonical IANA names (see canonicalTimeZone), so a
+ * project has few, but documents stored before that may spell one zone many ways, and every spelling would
+ * otherwise hold a formatter for the isolate's life. Past the bound the oldest formatter is dropped.
+ */
+export const MAX_TIME_ZONE_FORMATTERS = 200;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
@@ -27,20 +32,34 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       minute: "2-digit",
       second: "2-digit",
     });
+    while (formatters.size >= MAX_TIME_ZONE_FORMATTERS) formatters.delete(formatters.keys().next().value!);
     formatters.set(timeZone, f);
   }
   return f;
 }
 
-export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone.length === 0 || timeZone.length > 64) return false;
+/** How many time zone formatters the isolate holds (for tests of the bound). */
+export const timeZoneFormatterCount = (): number => formatters.size;
+
+/**
+ * The canonical IANA name of a time zone as Intl resolves it (`europe/berlin` → `Europe/Berlin`, `utc` and
+ * `Etc/UTC` → `UTC`), or null when it is not an IANA zone name: unknown, an offset (`+05:30`), or a legacy
+ * name without a region (`EST5EDT`, `EST`; Intl may resolve those to a region, but the input must name one).
+ * A canonical name has a `/` or is `UTC`. Nothing is cached: the input is any string.
+ */
+export function canonicalTimeZone(timeZone: string): string | null {
+  if (timeZone.length === 0 || timeZone.length > 64) return null;
+  let canonical: string;
   try {
-    formatter(timeZone);
-    return true;
+    canonical = new Intl.DateTimeFormat("en-US", { timeZone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
+  if (canonical === "UTC") return canonical;
+  return timeZone.includes("/") && canonical.includes("/") ? canonical : null;
 }
+
+export const isValidTimeZone = (timeZone: string): boolean => canonicalTimeZone(timeZone) !== null;
 
 /** The local wall-clock time at `ms` in `timeZone`, as if it were UTC (so Date.UTC arithmetic applies). */
 function wallClockMs(ms: number, timeZone: string): number {

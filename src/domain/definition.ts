@@ -9,7 +9,7 @@ import {
   METADATA_FIELD_TYPES,
   REWARD_TYPES,
 } from "./definition-vocabulary";
-import { MAX_CONDITION_DEPTH, MAX_CONDITION_GROUP_SIZE, MAX_CONDITION_NODES, MAX_JSON_DEPTH, MAX_REWARD_RATE } from "./limits";
+import { MAX_CONDITION_DEPTH, MAX_CONDITION_GROUP_SIZE, MAX_CONDITION_NODES, MAX_JSON_DEPTH, MAX_REWARD_GROUPS, MAX_REWARD_RATE } from "./limits";
 
 
 export const ConditionLeafSchema = z
@@ -95,6 +95,7 @@ const definitionFields = {
   type: z.enum(["STANDARD", "TRANSACTION"]).default("STANDARD"),
   reward: z
     .record(z.string().min(1).max(100), z.number().finite().nonnegative().max(MAX_REWARD_RATE))
+    .refine((reward) => Object.keys(reward).length <= MAX_REWARD_GROUPS, `must name at most ${MAX_REWARD_GROUPS} usergroups`)
     .describe("Points (STANDARD) or points per unit of rewardValueField (TRANSACTION) per usergroup; `default` is required"),
   rewardValueField: z.string().min(1).max(200).optional(),
   limit: z.number().int().positive().optional().describe("Maximum rewarded logs per user per limitPeriod"),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { isValidTimeZone, type CalendarPeriod } from "./calendar";
+import { canonicalTimeZone, type CalendarPeriod } from "./calendar";
 import { EventIdSchema } from "./definition";
 
 /**
@@ -17,9 +17,31 @@ export const DefinitionIdSchema = z
   .regex(/^[A-Za-z0-9_.-]{1,128}$/, "must be 1-128 characters of letters, digits, _ . -")
   .openapi({ example: "daily_login_streak" });
 
+const TIME_ZONE_RULE = "must be an IANA time zone name such as Europe/Berlin or UTC (not an offset like +05:30 or a name like EST5EDT)";
+
+/**
+ * A definition's time zone as written: an IANA name in any letter case, stored canonical (`europe/berlin` →
+ * `Europe/Berlin`, `utc` → `UTC`), so one zone is one calendar however it was spelled.
+ */
 export const TimeZoneSchema = z
   .string()
-  .refine(isValidTimeZone, "must be an IANA time zone name such as Europe/Berlin")
+  .transform((timeZone, ctx) => {
+    const canonical = canonicalTimeZone(timeZone);
+    if (canonical === null) {
+      ctx.addIssue({ code: "custom", message: TIME_ZONE_RULE });
+      return z.NEVER;
+    }
+    return canonical;
+  })
+  .default("UTC")
+  .openapi({ type: "string", example: "Europe/Berlin", description: "IANA time zone whose local calendar cuts the periods; stored canonical" });
+
+/**
+ * A stored definition's time zone, as read back: written canonical by TimeZoneSchema; a document stored
+ * before that keeps its spelling, so the calendars its users have periods in go on unchanged.
+ */
+const StoredTimeZoneSchema = z
+  .string()
   .default("UTC")
   .openapi({ example: "Europe/Berlin", description: "IANA time zone whose local calendar cuts the periods" });
 
@@ -33,7 +55,6 @@ const sharedFields = {
     .max(50)
     .refine((ids) => new Set(ids).size === ids.length, "must not repeat an event")
     .describe("The events whose logs count"),
-  timezone: TimeZoneSchema,
 };
 
 const streakFields = {
@@ -50,10 +71,10 @@ const streakFields = {
 };
 
 /** A streak as `PUT /v1/admin/streaks/{streakId}` takes it. */
-export const StreakDefinitionBodySchema = z.strictObject(streakFields).openapi("StreakDefinitionInput");
+export const StreakDefinitionBodySchema = z.strictObject({ ...streakFields, timezone: TimeZoneSchema }).openapi("StreakDefinitionInput");
 export type StreakDefinitionBody = z.infer<typeof StreakDefinitionBodySchema>;
 
-export const StreakDefinitionSchema = z.object({ streakId: z.string(), ...streakFields }).openapi("StreakDefinition");
+export const StreakDefinitionSchema = z.object({ streakId: z.string(), ...streakFields, timezone: StoredTimeZoneSchema }).openapi("StreakDefinition");
 export type StreakDefinition = z.infer<typeof StreakDefinitionSchema>;
 
 /**
@@ -80,15 +101,14 @@ const requireFieldForSum = (doc: { metric: string; field?: string }, ctx: z.Refi
 };
 
 /** A challenge as `PUT /v1/admin/challenges/{challengeId}` takes it. */
-export const ChallengeDefinitionBodySchema = z.strictObject(challengeFields).superRefine(requireFieldForSum).openapi("ChallengeDefinitionInput");
-export const ChallengeDefinitionSchema = z.object({ challengeId: z.string(), ...challengeFields }).openapi("ChallengeDefinition");
+export const ChallengeDefinitionBodySchema = z.strictObject({ ...challengeFields, timezone: TimeZoneSchema }).superRefine(requireFieldForSum).openapi("ChallengeDefinitionInput");
+export const ChallengeDefinitionSchema = z.object({ challengeId: z.string(), ...challengeFields, timezone: StoredTimeZoneSchema }).openapi("ChallengeDefinition");
 export type ChallengeDefinition = Versioned<z.infer<typeof ChallengeDefinitionSchema>>;
 
 const leaderboardFields = {
   title: sharedFields.title,
   description: sharedFields.description,
   status: sharedFields.status,
-  timezone: sharedFields.timezone,
   metric: z.enum(["points", "count"]).describe("points: every point the user earns (challenge bonuses included); count: qualifying logs of eventIds"),
   eventIds: sharedFields.eventIds.optional().describe("The events counted (metric count only)"),
   period: z.enum(["all", "day", "week", "month"]).describe("all: one board for ever; else one board per local calendar period"),
@@ -101,10 +121,10 @@ const requireEventsForCount = (doc: { metric: string; eventIds?: string[] }, ctx
 
 /** A leaderboard as `PUT /v1/admin/leaderboards/{leaderboardId}` takes it. */
 export const LeaderboardDefinitionBodySchema = z
-  .strictObject(leaderboardFields)
+  .strictObject({ ...leaderboardFields, timezone: TimeZoneSchema })
   .superRefine(requireEventsForCount)
   .openapi("LeaderboardDefinitionInput");
-export const LeaderboardDefinitionSchema = z.object({ leaderboardId: z.string(), ...leaderboardFields }).openapi("LeaderboardDefinition");
+export const LeaderboardDefinitionSchema = z.object({ leaderboardId: z.string(), ...leaderboardFields, timezone: StoredTimeZoneSchema }).openapi("LeaderboardDefinition");
 export type LeaderboardDefinition = Versioned<z.infer<typeof LeaderboardDefinitionSchema>>;
 
 /** The calendar a challenge's or leaderboard's periods are numbered in (`once` is the single period of `all`). */

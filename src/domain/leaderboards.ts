@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import { dateToDay, dayToDate, firstDayOfPeriod, lastDayOfPeriod, periodAt, periodOfDay, type CalendarPeriod } from "./calendar";
 
 /**
@@ -16,6 +17,12 @@ export function competitionRanks<T extends { score: number }>(entries: readonly 
   return ranked;
 }
 
+/**
+ * A `periodStart` as readers send it: a real calendar date `YYYY-MM-DD` (zod's ISO date, the check the ledger's
+ * timestamp filters use: `2026-02-30` is refused, not read as March 2).
+ */
+export const PeriodStartSchema = z.iso.date({ error: "must be a calendar date YYYY-MM-DD" });
+
 export type BoardWindow = { period: number; periodStart: string | null; periodEnd: string | null };
 
 /**
@@ -28,7 +35,7 @@ export function boardWindow(calendar: { period: CalendarPeriod; timezone: string
   let period = current;
   if (periodStart !== undefined) {
     if (calendar.period === "all") return "not used by boards with period all";
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(periodStart) || Number.isNaN(Date.parse(`${periodStart}T00:00:00Z`))) return "must be a date YYYY-MM-DD";
+    if (!PeriodStartSchema.safeParse(periodStart).success) return "must be a calendar date YYYY-MM-DD";
     const day = dateToDay(periodStart);
     period = periodOfDay(day, calendar.period);
     if (firstDayOfPeriod(period, calendar.period) !== day) {

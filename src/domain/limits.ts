@@ -15,6 +15,11 @@ export const MAX_JSON_DEPTH = 32;
 /** Reward rates and TRANSACTION values: with both bounded, points stay exact integers. */
 export const MAX_REWARD_RATE = 1e6;
 export const MAX_TRANSACTION_VALUE = 1e9;
+/**
+ * A `sum` challenge adds at most MAX_TRANSACTION_VALUE per log (a larger value is refused, naming the field),
+ * and its stored progress never exceeds this (above any target, which is at most 1e12): always finite.
+ */
+export const MAX_CHALLENGE_PROGRESS = 1e15;
 /** Condition trees: groups nest at most 32 deep (like JSON values), with at most 1,000 groups and leaves. */
 export const MAX_CONDITION_DEPTH = 32;
 export const MAX_CONDITION_NODES = 1_000;
@@ -44,5 +49,13 @@ export const MAX_LEADERBOARD_OFFSET = 100_000;
 /** Definitions per project: event definitions, and streaks, challenges and leaderboards each (every log reads the lists). */
 export const MAX_EVENT_DEFINITIONS = 1_000;
 export const MAX_GAME_DEFINITIONS_PER_KIND = 100;
+/**
+ * A project's definition documents (event, streak, challenge and leaderboard definitions together, as stored
+ * JSON) in bytes: the whole catalogue is cached per isolate and read on every log, so it is bounded in size as
+ * well as in count. Checked in the statement that writes a definition; a replace counts as total - old + new.
+ */
+export const MAX_CATALOGUE_BYTES = 1024 * 1024;
+/** Usergroups in an event definition's `reward` map. */
+export const MAX_REWARD_GROUPS = 100;
 /** Ledger pages: up to 100 items, starting at most 1,000,000 items deep. */
 export const MAX_LEDGER_OFFSET = 1_000_000;

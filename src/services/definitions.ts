@@ -6,6 +6,7 @@ import {
   loadDefinitions,
   upsertDefinition,
   upsertGameDefinition,
+  type DefinitionWrite,
   type StoredGameDefinition,
 } from "../db/definitions";
 import { ensureProject } from "../db/projects";
@@ -19,8 +20,8 @@ import {
   type LeaderboardDefinition,
   type StreakDefinition,
 } from "../domain/game-definitions";
-import { MAX_EVENT_DEFINITIONS, MAX_GAME_DEFINITIONS_PER_KIND } from "../domain/limits";
-import { invalidFields } from "../http/errors";
+import { MAX_CATALOGUE_BYTES, MAX_EVENT_DEFINITIONS, MAX_GAME_DEFINITIONS_PER_KIND } from "../domain/limits";
+import { ApiError, invalidFields } from "../http/errors";
 import { TtlCache } from "../lib/ttl-cache";
 
 /** Everything a project defines, as the write path needs it: read once per isolate and version-checked. */
@@ -106,22 +107,35 @@ export async function findDefinition(db: Db, projectKey: string, eventId: string
   return (await projectDefinitions(db, projectKey)).get(eventId);
 }
 
-/** Creates or replaces an event definition (creating the project on its first admin write). */
+/**
+ * The answer to a write the bounds refused: 400 naming the id when the project has as many definitions of the
+ * kind as it may, 413 when the catalogue would outgrow MAX_CATALOGUE_BYTES.
+ */
+function refused(write: Exclude<DefinitionWrite, { outcome: "created" | "replaced" }>, idName: string, limit: number, things: string): ApiError {
+  if (write.outcome === "tooMany") {
+    return invalidFields("path", [{ path: idName, message: `a project may define at most ${limit} ${things}` }]);
+  }
+  const message = `the project's definitions would take ${write.catalogueBytes} bytes; all of a project's definitions together may take at most ${MAX_CATALOGUE_BYTES} bytes`;
+  return new ApiError(413, `Definitions catalogue full: ${message}`, [{ path: "(root)", message }]);
+}
+
+/**
+ * Creates or replaces an event definition (creating the project on its first admin write). The count and
+ * catalogue bounds are checked by the statement that writes it (src/db/definitions.ts), so they hold under
+ * concurrent writes.
+ */
 export async function putDefinition(
   db: Db,
   projectKey: string,
   eventId: string,
   body: EventDefinitionBody,
 ): Promise<{ created: boolean; definition: EventDefinition }> {
-  const events = (await projectCatalogue(db, projectKey)).events;
-  if (!events.has(eventId) && events.size >= MAX_EVENT_DEFINITIONS) {
-    throw invalidFields("path", [{ path: "eventId", message: `a project may define at most ${MAX_EVENT_DEFINITIONS} events` }]);
-  }
   await ensureProject(db, projectKey);
   const definition: EventDefinition = { eventId, ...body };
-  const { created } = await upsertDefinition(db, projectKey, definition);
+  const write = await upsertDefinition(db, projectKey, definition, { maxDefinitions: MAX_EVENT_DEFINITIONS, maxCatalogueBytes: MAX_CATALOGUE_BYTES });
+  if (write.outcome === "tooMany" || write.outcome === "tooLarge") throw refused(write, "eventId", MAX_EVENT_DEFINITIONS, "events");
   cache.delete(projectKey);
-  return { created, definition };
+  return { created: write.outcome === "created", definition };
 }
 
 /** Sets an event definition INACTIVE; null when it does not exist. */
@@ -131,10 +145,7 @@ export async function deactivate(db: Db, projectKey: string, eventId: string): P
   return definition;
 }
 
-const gamesOfKind = (catalogue: Catalogue, kind: GameDefinitionKind): Map<string, unknown> =>
-  ({ streak: catalogue.streaks, challenge: catalogue.challenges, leaderboard: catalogue.leaderboards })[kind];
-
-/** Creates or replaces a streak/challenge/leaderboard definition. */
+/** Creates or replaces a streak/challenge/leaderboard definition, within the same bounds (see putDefinition). */
 export async function putGameDefinition(
   db: Db,
   projectKey: string,
@@ -142,14 +153,12 @@ export async function putGameDefinition(
   definitionId: string,
   document: { status: "ACTIVE" | "INACTIVE" },
 ): Promise<{ created: boolean }> {
-  const existing = gamesOfKind(await projectCatalogue(db, projectKey), kind);
-  if (!existing.has(definitionId) && existing.size >= MAX_GAME_DEFINITIONS_PER_KIND) {
-    throw invalidFields("path", [{ path: `${kind}Id`, message: `a project may define at most ${MAX_GAME_DEFINITIONS_PER_KIND} ${kind}s` }]);
-  }
   await ensureProject(db, projectKey);
-  const result = await upsertGameDefinition(db, projectKey, kind, definitionId, document);
+  const bounds = { maxDefinitions: MAX_GAME_DEFINITIONS_PER_KIND, maxCatalogueBytes: MAX_CATALOGUE_BYTES };
+  const write = await upsertGameDefinition(db, projectKey, kind, definitionId, document, bounds);
+  if (write.outcome === "tooMany" || write.outcome === "tooLarge") throw refused(write, `${kind}Id`, MAX_GAME_DEFINITIONS_PER_KIND, `${kind}s`);
   cache.delete(projectKey);
-  return result;
+  return { created: write.outcome === "created" };
 }
 
 /** Sets a streak/challenge/leaderboard definition INACTIVE; returns its document, null when it does not exist. */

@@ -1,15 +1,18 @@
 import { describe, expect, it } from "vitest";
 import {
+  canonicalTimeZone,
   dateToDay,
   dayToDate,
   firstDayOfPeriod,
   isValidTimeZone,
   lastDayOfPeriod,
   localDayNumber,
+  MAX_TIME_ZONE_FORMATTERS,
   periodAt,
   periodStartDate,
   periodStartMs,
   startOfLocalDay,
+  timeZoneFormatterCount,
 } from "../../src/domain/calendar";
 import { isoWeekOf } from "../../src/domain/periods";
 
@@ -52,6 +55,31 @@ describe("local days", () => {
     expect(isValidTimeZone("UTC")).toBe(true);
     expect(isValidTimeZone("Mars/Olympus")).toBe(false);
     expect(isValidTimeZone("")).toBe(false);
+  });
+
+  it("names a zone canonically however it is spelled, and refuses offsets and names without a region", () => {
+    expect(canonicalTimeZone("europe/berlin")).toBe("Europe/Berlin");
+    expect(canonicalTimeZone("EUROPE/BERLIN")).toBe("Europe/Berlin");
+    expect(canonicalTimeZone("Europe/Berlin")).toBe("Europe/Berlin");
+    expect(canonicalTimeZone("utc")).toBe("UTC");
+    expect(canonicalTimeZone("Etc/UTC")).toBe("UTC");
+    expect(canonicalTimeZone("america/argentina/buenos_aires")).toMatch(/^America\/(Argentina\/)?Buenos_Aires$/);
+    for (const refused of ["+05:30", "-08:00", "EST5EDT", "EST", "Mars/Olympus", "", "Europe/Berlin".repeat(10)]) {
+      expect(canonicalTimeZone(refused), refused).toBeNull();
+    }
+  });
+
+  it("holds a bounded number of formatters, however many spellings of a zone it is asked for", () => {
+    // 2,000 spellings of Europe/Berlin (letter case), as documents stored before canonical names may hold.
+    const letters = "europeberlin".split("");
+    const spelling = (n: number) => {
+      const word = letters.map((c, i) => ((n >> i) & 1 ? c.toUpperCase() : c)).join("");
+      return `${word.slice(0, 6)}/${word.slice(6)}`;
+    };
+    expect(new Set(Array.from({ length: 2_000 }, (_, n) => spelling(n))).size).toBe(2_000);
+    const expected = localDayNumber(at("2026-11-24T23:30:00Z"), "Europe/Berlin");
+    for (let n = 0; n < 2_000; n++) expect(localDayNumber(at("2026-11-24T23:30:00Z"), spelling(n))).toBe(expected);
+    expect(timeZoneFormatterCount()).toBeLessThanOrEqual(MAX_TIME_ZONE_FORMATTERS);
   });
 });
 

@@ -55,9 +55,14 @@ describe("boardWindow", () => {
     expect(boardWindow(weekly, "2026-11-16", monday)).toMatchObject({ periodStart: "2026-11-16", periodEnd: "2026-11-22" });
     expect(boardWindow(weekly, "2026-11-17", monday)).toBe("must be a Monday (weeks start on Monday)");
     expect(boardWindow(weekly, "2026-12-07", monday)).toBe("must not be after the current period");
-    expect(boardWindow(weekly, "2026-13-01", monday)).toBe("must be a date YYYY-MM-DD");
+    expect(boardWindow(weekly, "2026-13-01", monday)).toBe("must be a calendar date YYYY-MM-DD");
     expect(boardWindow({ period: "month", timezone: "UTC" }, "2026-10-01", monday)).toMatchObject({ periodEnd: "2026-10-31" });
     expect(boardWindow({ period: "month", timezone: "UTC" }, "2026-10-02", monday)).toBe("must be the first day of a month");
+    // Impossible dates are refused, not rolled over (2026-02-30 is not March 2, 2026-04-31 not May 1).
+    expect(boardWindow({ period: "day", timezone: "UTC" }, "2026-02-30", monday)).toBe("must be a calendar date YYYY-MM-DD");
+    expect(boardWindow({ period: "day", timezone: "UTC" }, "2026-04-31", monday)).toBe("must be a calendar date YYYY-MM-DD");
+    expect(boardWindow({ period: "day", timezone: "UTC" }, "2025-02-29", monday)).toBe("must be a calendar date YYYY-MM-DD");
+    expect(boardWindow({ period: "day", timezone: "UTC" }, "2024-02-29", monday)).toMatchObject({ periodStart: "2024-02-29" });
     expect(boardWindow({ period: "day", timezone: "UTC" }, "2026-11-03", monday)).toMatchObject({ periodStart: "2026-11-03", periodEnd: "2026-11-03" });
     expect(boardWindow({ period: "all", timezone: "UTC" }, undefined, monday)).toEqual({ period: 0, periodStart: null, periodEnd: null });
     expect(boardWindow({ period: "all", timezone: "UTC" }, "2026-11-03", monday)).toBe("not used by boards with period all");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EventDefinition } from "../../src/domain/definition";
+import { MAX_REWARD_GROUPS } from "../../src/domain/limits";
 import { api, loginDefinition, purchaseDefinition, setupProject, userToken } from "../helpers";
 
 describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
@@ -43,6 +44,16 @@ describe("PUT/DELETE /v1/admin/events/{eventId}", () => {
     expect(res.json.statusCode).toBe(400);
     expect(res.json.errors!.map((e) => e.path).some((p) => p.startsWith(path))).toBe(true);
     expect((await api("GET", "/v1/event/bad", { auth: admin })).status).toBe(404);
+  });
+
+  it(`takes a reward map of at most ${MAX_REWARD_GROUPS} usergroups, 400 naming reward past it`, async () => {
+    const { admin } = await setupProject({ definitions: {} });
+    const groups = (n: number) => Object.fromEntries([["default", 1], ...Array.from({ length: n - 1 }, (_, i) => [`group${i}`, 2])]);
+    expect((await api("PUT", "/v1/admin/events/many", { auth: admin, body: { ...loginDefinition, reward: groups(MAX_REWARD_GROUPS) } })).status).toBe(201);
+    const over = await api("PUT", "/v1/admin/events/many", { auth: admin, body: { ...loginDefinition, reward: groups(MAX_REWARD_GROUPS + 1) } });
+    expect(over.status).toBe(400);
+    expect(over.json.errors).toEqual([{ path: "reward", message: `must name at most ${MAX_REWARD_GROUPS} usergroups` }]);
+    expect(Object.keys((await api<EventDefinition>("GET", "/v1/event/many", { auth: admin })).json.reward)).toHaveLength(MAX_REWARD_GROUPS);
   });
 
   it("rejects an invalid eventId in the path", async () => {

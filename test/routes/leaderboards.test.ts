@@ -112,6 +112,19 @@ describe("standings", () => {
     expect((await api("GET", "/v1/leaderboards/nope", { auth: admin })).status).toBe(404);
   });
 
+  it("400s an impossible calendar date as periodStart instead of reading the period it rolls over to", async () => {
+    const { admin } = await boardProject({ ...weeklyPoints, period: "day" });
+    for (const date of ["2026-02-30", "2026-04-31", "2025-02-29", "2026-00-10"]) {
+      for (const path of [`/v1/leaderboards/board?periodStart=${date}`, `/v1/leaderboards/board/users/alice?periodStart=${date}`]) {
+        const res = await api("GET", path, { auth: admin });
+        expect(res.status, `${path}: ${res.text}`).toBe(400);
+        expect(res.json.errors?.map((e) => e.path)).toEqual(["periodStart"]);
+      }
+    }
+    // A real day, such as the one 2026-02-30 used to be read as, still answers.
+    expect((await standings(admin, "?periodStart=2026-03-02")).json).toMatchObject({ periodStart: "2026-03-02", periodEnd: "2026-03-02" });
+  });
+
   it("is unchanged by a redelivered or reordered consumer batch", async () => {
     const projectKey = newProject();
     const period = periodAt(Date.now(), "week", "UTC");
