@@ -28,6 +28,8 @@ export type LogCommand =
       challenges: ChallengeDefinition[];
       /** The active count leaderboards that list the event, and every active points leaderboard. */
       leaderboards: LeaderboardDefinition[];
+      /** A user token sent it: `metadata.usergroup` may then name only the user's own groups or `default`. */
+      fromUserToken: boolean;
     } & IdempotencyFields)
   /**
    * A request the Worker refused because of the event's definition. With an idempotency key it still goes
@@ -42,6 +44,8 @@ export type LogOutcome =
   | { kind: "refused"; refusal: Refusal }
   | { kind: "not_registered" }
   | { kind: "idempotency_conflict" }
+  /** A user token's `metadata.usergroup` named groups the user is not in (nothing was written). */
+  | { kind: "usergroup_not_held"; groups: string[] }
   | { kind: "balance_overflow" }
   /** The logged event would not fit a queue message (only possible with very large metadata). */
   | { kind: "event_too_large" };

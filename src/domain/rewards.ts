@@ -57,6 +57,17 @@ export function chooseUserGroup(
 }
 
 /**
+ * The groups `metadata.usergroup` (array or string) names that the user is neither registered in nor
+ * `default`. A user token may select only its own groups; server credentials may select any.
+ */
+export function usergroupsNotHeld(metadata: Record<string, unknown>, registeredGroups: readonly string[]): string[] {
+  const requested = metadata.usergroup;
+  const named = Array.isArray(requested) ? requested : typeof requested === "string" ? [requested] : [];
+  const held = new Set(["default", ...registeredGroups]);
+  return [...new Set(named.filter((group): group is string => typeof group === "string" && !held.has(group)))];
+}
+
+/**
  * Rounds half up (49.5 -> 50). The fraction is first cut to 9 decimals to remove binary floating-point
  * noise (1.005 * 100 is 100.49999999999999 and rounds to 101); the whole part is never touched.
  */

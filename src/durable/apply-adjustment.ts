@@ -7,9 +7,6 @@ import type { UserProfile } from "../domain/user";
 import { recordChange } from "./storage/profile";
 import { adjustedAmount, saveAdjustedAmount } from "./storage/reward-adjustments";
 
-/** Adjustment keys live beside log keys in the idempotency table, in their own namespace. */
-const keyOf = (idempotencyKey: string) => `adjustment:${idempotencyKey}`;
-
 /**
  * Sets an event's reward to a new amount, in one transaction with the user's logs (the caller runs it in
  * one): the balance moves by the difference to the current amount (points only), exactly once per request
@@ -18,7 +15,7 @@ const keyOf = (idempotencyKey: string) => `adjustment:${idempotencyKey}`;
  */
 export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: AdjustCommand, now: number, profile: UserProfile | null): AdjustOutcome {
   if (command.idempotencyKey !== null) {
-    const prior = findIdempotencyRecord(sql, keyOf(command.idempotencyKey), now);
+    const prior = findIdempotencyRecord(sql, "adjustment", command.idempotencyKey, now);
     if (prior) {
       if (prior.requestHash !== command.requestHash) return { kind: "idempotency_conflict" };
       return { kind: "adjusted", replayed: true, result: JSON.parse(prior.response) as AdjustmentResult };
@@ -51,6 +48,6 @@ export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: Adjust
   };
   outbox.add(message, now);
   const result: AdjustmentResult = { eventUid: command.eventUid, previousAmount, newAmount: command.newAmount, pointsDelta, balance, adjustedAt };
-  if (command.idempotencyKey !== null) rememberResponse(sql, keyOf(command.idempotencyKey), command.requestHash ?? "", JSON.stringify(result), now);
+  if (command.idempotencyKey !== null) rememberResponse(sql, "adjustment", command.idempotencyKey, command.requestHash ?? "", JSON.stringify(result), now);
   return { kind: "adjusted", replayed: false, result };
 }

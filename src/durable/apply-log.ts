@@ -3,7 +3,7 @@ import { fitsInBytes } from "../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { LogCommand, LogOutcome } from "../domain/log-command";
 import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEventMessage } from "../domain/logged-event";
-import { decideReward } from "../domain/rewards";
+import { decideReward, usergroupsNotHeld } from "../domain/rewards";
 import { advanceChallenges } from "./challenge-progress";
 import { advanceLeaderboards } from "./leaderboard-progress";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
@@ -22,14 +22,14 @@ export class LogRefused extends Error {
 
 /**
  * Applies one command to the user's storage; the caller runs it in a transaction, which a LogRefused rolls
- * back, and passes the user's profile as it holds it (the object is the only writer of it). Order: an idempotency replay or conflict, a refusal from the Worker, then the decision (src/domain)
+ * back, and passes the user's profile as it holds it (the object is the only writer of it). Order: an idempotency replay or conflict, a refusal from the Worker, a user token's usergroup the user is not in, then the decision (src/domain)
  * and its writes: limit counter, streaks, challenges (a completion adds its bonus and its own event-log
  * entry), leaderboard scores, balance, outbox rows and the idempotency record.
  */
 export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, now: number, profile: UserProfile | null): LogOutcome {
   const { idempotencyKey } = command;
   if (idempotencyKey !== null) {
-    const prior = findIdempotencyRecord(sql, idempotencyKey, now);
+    const prior = findIdempotencyRecord(sql, "log", idempotencyKey, now);
     if (prior) {
       if (prior.requestHash !== command.requestHash) return { kind: "idempotency_conflict" };
       return { kind: "logged", replayed: true, response: JSON.parse(prior.response) as EventLoggedEnvelope };
@@ -41,6 +41,11 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   const recordedAt = new Date(now).toISOString();
 
   if (!profile) return { kind: "not_registered" };
+  // A user token may not pick a richer usergroup for itself: refused before anything is written.
+  if (command.fromUserToken) {
+    const notHeld = usergroupsNotHeld(metadata, profile.usergroups);
+    if (notHeld.length > 0) return { kind: "usergroup_not_held", groups: notHeld };
+  }
   const decision = decideReward({
     definition,
     metadata,
@@ -86,6 +91,6 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
     streaks: streaks.results,
     challenges: challenges.results,
   });
-  if (idempotencyKey !== null) rememberResponse(sql, idempotencyKey, command.requestHash ?? "", JSON.stringify(response), now);
+  if (idempotencyKey !== null) rememberResponse(sql, "log", idempotencyKey, command.requestHash ?? "", JSON.stringify(response), now);
   return { kind: "logged", replayed: false, response };
 }

@@ -50,6 +50,31 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
   // 5: reward adjustments: each adjusted event's current amount, so the next adjustment moves the balance by
   // the difference to it.
   `CREATE TABLE reward_adjustments (event_uid TEXT PRIMARY KEY, amount REAL NOT NULL, adjusted_at INTEGER NOT NULL);`,
+  // 6: log and adjustment idempotency keys in separate namespaces. Adjustment keys used to share the log keys'
+  // table as `adjustment:<key>`, so a log with such a key blocked a later adjustment. A prefixed row whose
+  // stored answer is an adjustment's (it has `adjustedAt`; a log's answer is the {statusCode, message, data}
+  // envelope) becomes an adjustment key without the prefix; every other row stays a log key, unchanged.
+  `CREATE TABLE idempotency_keys (
+     kind TEXT NOT NULL CHECK (kind IN ('log', 'adjustment')), key TEXT NOT NULL,
+     request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL,
+     PRIMARY KEY (kind, key)
+   );
+   INSERT INTO idempotency_keys (kind, key, request_hash, response, created_at)
+     SELECT
+       CASE WHEN is_adjustment THEN 'adjustment' ELSE 'log' END,
+       CASE WHEN is_adjustment THEN substr(key, 12) ELSE key END,
+       request_hash, response, created_at
+     FROM (
+       SELECT *, (substr(key, 1, 11) = 'adjustment:'
+                  AND CASE WHEN json_valid(response) THEN json_type(response, '$.adjustedAt') IS NOT NULL ELSE 0 END) AS is_adjustment
+       FROM idempotency
+     );
+   DROP TABLE idempotency;
+   CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
+  // 7: challenge progress stays finite: a sum could overflow to Infinity (shown as null). Stored progress is
+  // now capped at MAX_CHALLENGE_PROGRESS (src/domain/limits.ts; written out here, as a shipped migration
+  // never changes); rows above it are brought down to it.
+  `UPDATE challenge_progress SET progress = 1e15 WHERE progress > 1e15;`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

@@ -34,6 +34,12 @@ export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
       return failure(userNotFound(userId));
     case "idempotency_conflict":
       return failure(new ApiError(422, "Idempotency-Key was already used with a different request body"));
+    case "usergroup_not_held":
+      return failure(
+        new ApiError(403, "A user token may only choose its own usergroups or default", [
+          { path: "metadata.usergroup", message: `must name only the user's own usergroups or default (not in: ${outcome.groups.join(", ")})` },
+        ]),
+      );
     case "balance_overflow":
       return failure(new ApiError(422, "The points balance would leave the safe integer range"));
     case "event_too_large":

@@ -1,6 +1,7 @@
 import { hasServerRights, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
 import { registeredUserIds } from "../db/users";
+import { challengeValueErrors } from "../domain/challenges";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
 import { unregisteredOutcome, type DispatchOutcome, type LogCommand, type Refusal } from "../domain/log-command";
 import { utf8Bytes } from "../domain/json";
@@ -87,9 +88,10 @@ export async function logBatch(env: Env, db: Db, principal: Principal, items: Ba
 /**
  * Checks one log request against the caller's rights and the event's definition, in this order: acting for
  * another user or backfilling without server rights (403), metadata size (413), event time (400), unknown event (404), inactive
- * event (400), API key required (403), metadata against the definition (400). Throws ApiError, except that
- * definition-dependent refusals of a request with an idempotency key go to the user's object (see `refuse`).
- * Reads D1 only on a definitions cache miss.
+ * event (400), API key required (403), metadata against the definition and the sum challenges that read it
+ * (400). Throws ApiError, except that definition-dependent refusals of a request with an idempotency key go
+ * to the user's object (see `refuse`). Reads D1 only on a definitions cache miss. Whether `metadata.usergroup`
+ * names only the user's own groups (user tokens) is for the user's object, which knows them.
  */
 async function prepareLog(db: Db, principal: Principal, request: LogRequest, idempotencyKey: string | null): Promise<PreparedLog> {
   if (principal.kind === "user" && request.userId !== principal.userId) {
@@ -126,7 +128,11 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
   if (definition.requiresApiKey && principal.kind !== "apiKey") {
     throw new ApiError(403, `Event ${request.eventId} can only be logged with an API key`);
   }
+  const challenges = catalogue.activeChallengesByEvent.get(definition.eventId) ?? [];
   const metadataErrors = validateMetadata(definition, metadata);
+  for (const error of challengeValueErrors(challenges, metadata)) {
+    if (!metadataErrors.some((e) => e.path === error.path)) metadataErrors.push(error);
+  }
   if (metadataErrors.length > 0) return refuse({ code: "invalid_metadata", errors: metadataErrors });
   const occurredAt = new Date(occurredAtMs).toISOString();
   const command: LogCommand = {
@@ -135,8 +141,9 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
     metadata,
     occurredAt,
     streaks: catalogue.activeStreaksByEvent.get(definition.eventId) ?? [],
-    challenges: catalogue.activeChallengesByEvent.get(definition.eventId) ?? [],
+    challenges,
     leaderboards: [...(catalogue.activeCountBoardsByEvent.get(definition.eventId) ?? []), ...catalogue.activePointsBoards],
+    fromUserToken: principal.kind === "user",
     idempotencyKey,
     requestHash,
   };

@@ -2,7 +2,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { LoggedEvent } from "../../src/domain/logged-event";
-import { migrateUserState, USER_STATE_VERSION } from "../../src/durable/migrations";
+import { MAX_CHALLENGE_PROGRESS } from "../../src/domain/limits";
+import { migrateUserState, schemaVersion, USER_STATE_MIGRATIONS, USER_STATE_VERSION } from "../../src/durable/migrations";
 import { newProject, purchaseDefinition, userObject } from "../helpers";
 
 /** The schema objects were created with before migrations existed, copied from the code of that time. */
@@ -57,6 +58,7 @@ describe("user object migrations", () => {
     const stub = userObject(projectKey, "legacy");
     const pending = pendingEvent(projectKey);
     const firstResponse = { statusCode: 200, message: "Event erfolgreich geloggt", data: { points: 7, balance: 42 } };
+    const adjustmentResult = { eventUid: pending.eventUid, previousAmount: 7, newAmount: 0, pointsDelta: -7, balance: 35, adjustedAt: new Date().toISOString() };
     // An object as the code before migrations left it: its tables and data, no schema_version.
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
@@ -67,6 +69,9 @@ describe("user object migrations", () => {
       );
       sql.exec("INSERT INTO limit_counters VALUES ('purchase_completed', 'lifetime', 3), ('daily_login', '2026-11-24', 1)");
       sql.exec("INSERT INTO idempotency VALUES ('order-1', 'hash-1', ?, ?)", JSON.stringify(firstResponse), Date.now());
+      // Adjustment keys shared the table under `adjustment:`; a log could take such a key too.
+      sql.exec("INSERT INTO idempotency VALUES ('adjustment:refund-1', 'hash-adj', ?, ?)", JSON.stringify(adjustmentResult), Date.now());
+      sql.exec("INSERT INTO idempotency VALUES ('adjustment:trick', 'hash-trick', ?, ?)", JSON.stringify(firstResponse), Date.now());
       sql.exec("INSERT INTO outbox VALUES (?, ?, ?)", pending.eventUid, JSON.stringify(pending), Date.now());
       // That code armed an alarm with every outbox row.
       return state.storage.setAlarm(Date.now() + 30_000);
@@ -82,16 +87,43 @@ describe("user object migrations", () => {
     const applied = await runInDurableObject(stub, (_instance, state) => ({
       versions: state.storage.sql.exec<{ version: number; applied_at: number }>("SELECT version, applied_at FROM schema_version ORDER BY version").toArray(),
       outbox: state.storage.sql.exec("SELECT attempts, last_error FROM outbox").toArray(),
+      keys: state.storage.sql.exec("SELECT kind, key, request_hash FROM idempotency_keys ORDER BY kind, key").toArray(),
+      oldTable: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'idempotency'").toArray(),
     }));
     expect(applied.versions.map((v) => v.version)).toEqual(Array.from({ length: USER_STATE_VERSION }, (_, i) => i + 1));
     expect(applied.outbox).toEqual([{ attempts: 0, last_error: null }]);
+    // Version 6: an adjustment's key (its stored answer is an adjustment's) moves to the adjustment namespace
+    // without its prefix; a log that used an `adjustment:` key keeps it as a log key.
+    expect(applied.keys).toEqual([
+      { kind: "adjustment", key: "refund-1", request_hash: "hash-adj" },
+      { kind: "log", key: "adjustment:trick", request_hash: "hash-trick" },
+      { kind: "log", key: "order-1", request_hash: "hash-1" },
+    ]);
+    expect(applied.oldTable).toEqual([]);
 
     // The idempotency record still replays the first answer.
     const definition = { ...purchaseDefinition, eventId: "purchase_completed", status: "ACTIVE", version: 1 } as never;
-    const [replay] = await stub.logEvents(projectKey, "legacy", [
-      { kind: "log", definition, metadata: { amount: 7 }, occurredAt: new Date().toISOString(), streaks: [], challenges: [], leaderboards: [], idempotencyKey: "order-1", requestHash: "hash-1" },
-    ]);
+    const logCommand = { kind: "log" as const, definition, metadata: { amount: 7 }, occurredAt: new Date().toISOString(), streaks: [], challenges: [], leaderboards: [], fromUserToken: false };
+    const [replay] = await stub.logEvents(projectKey, "legacy", [{ ...logCommand, idempotencyKey: "order-1", requestHash: "hash-1" }]);
     expect(replay).toEqual({ kind: "logged", replayed: true, response: firstResponse });
+    const [trickReplay] = await stub.logEvents(projectKey, "legacy", [
+      { ...logCommand, idempotencyKey: "adjustment:trick", requestHash: "hash-trick" },
+    ]);
+    expect(trickReplay).toEqual({ kind: "logged", replayed: true, response: firstResponse });
+    // The adjustment's retry still replays under its own key.
+    const adjustment = await stub.adjust({
+      eventUid: pending.eventUid,
+      occurredAt: pending.occurredAt,
+      rewardType: "LOYALTY_POINTS",
+      originalAmount: 7,
+      newAmount: 0,
+      reason: "refund",
+      allowNegativeBalance: false,
+      pointsBoards: [],
+      idempotencyKey: "refund-1",
+      requestHash: "hash-adj",
+    });
+    expect(adjustment).toEqual({ kind: "adjusted", replayed: true, result: adjustmentResult });
 
     // The outbox row written before the upgrade is still delivered.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -112,6 +144,35 @@ describe("user object migrations", () => {
     }));
     expect(again.versions).toEqual(applied.versions);
     expect(again.appliedNow).toEqual([]);
+  });
+
+  it("brings challenge progress that overflowed to Infinity back to a finite bound (version 7)", async () => {
+    const projectKey = newProject();
+    const stub = userObject(projectKey, "summer");
+    // An object at version 6, with a sum that overflowed (9e999 is Infinity in SQLite; shown as null).
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      expect(schemaVersion(sql)).toBe(0);
+      for (let version = 1; version <= 6; version++) {
+        sql.exec(USER_STATE_MIGRATIONS[version - 1]!);
+        sql.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", version, Date.now());
+      }
+      sql.exec(
+        "INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups, balance) VALUES (1, ?, 1, 'summer', 1, '[]', 0)",
+        projectKey,
+      );
+      sql.exec("INSERT INTO challenge_progress VALUES ('distance', 'once', 0, 9e999, 1), ('steps', 'once', 0, 12.5, NULL)");
+      expect(sql.exec("SELECT progress FROM challenge_progress WHERE challenge_id = 'distance'").one().progress).toBe(Infinity);
+    });
+    await evictDurableObject(stub);
+    expect((await stub.snapshot()).registered).toBe(true);
+    const rows = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec("SELECT challenge_id, progress, completed_at FROM challenge_progress ORDER BY challenge_id").toArray(),
+    );
+    expect(rows).toEqual([
+      { challenge_id: "distance", progress: MAX_CHALLENGE_PROGRESS, completed_at: 1 },
+      { challenge_id: "steps", progress: 12.5, completed_at: null },
+    ]);
   });
 
   it("stores nothing for a user nobody registered", async () => {

@@ -117,6 +117,7 @@ describe("the outbox with a row the queue refuses", () => {
         streaks: [],
         challenges: [],
         leaderboards: [],
+        fromUserToken: false,
         idempotencyKey: "big-1",
         requestHash: "h",
       },

@@ -1,10 +1,13 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChallengeDefinition } from "../../src/domain/game-definitions";
+import { MAX_CHALLENGE_PROGRESS } from "../../src/domain/limits";
 import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
+import { addChallengeProgress } from "../../src/durable/storage/challenges";
 import type { GlobalStatsBody } from "../../src/routes/stats";
 import type { PointsProfileBody } from "../../src/routes/users";
-import { api, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
+import { api, POLL, purchaseDefinition, setupProject, userObject, userToken, type Credential } from "../helpers";
 
 const threePurchases = { title: "3 purchases this week", eventIds: ["purchase_completed"], metric: "count", target: 3, period: "week", rewardPoints: 100 };
 
@@ -116,6 +119,25 @@ describe("challenges on the log path", () => {
     expect((await purchase(admin, 30.25)).json.data.challenges[0]).toMatchObject({ progress: 50.5, completedNow: true });
     // A failed condition (amount <= 0) does not count either.
     expect((await purchase(admin, -5)).json.data.challenges[0]).toMatchObject({ progress: 50.5, completedNow: false });
+  });
+
+  it("refuses a summed value above 1e9 (400 naming the field, nothing counted) and keeps stored progress finite", async () => {
+    const { admin, projectId } = await challengeProject({ ...threePurchases, metric: "sum", field: "km", target: 1e12, period: "once", rewardPoints: 5 });
+    for (let i = 0; i < 2; i++) {
+      const huge = await purchase(admin, 10, { metadata: { amount: 10, km: 1e308 } });
+      expect(huge.status).toBe(400);
+      expect(huge.json).toMatchObject({ errors: [{ path: "metadata.km", message: "must be at most 1000000000 (summed by challenge shopper)" }] });
+    }
+    const atBound = await purchase(admin, 10, { metadata: { amount: 10, km: 1e9 } });
+    expect(atBound.json.data.challenges[0]).toMatchObject({ progress: 1e9, completed: false });
+    const profile = await api<PointsProfileBody>("GET", "/v1/users/alice", { auth: admin });
+    expect(profile.json).toMatchObject({ balance: 10, challenges: [{ challengeId: "shopper", progress: 1e9 }] });
+    // However many logs add to it, stored progress stops at MAX_CHALLENGE_PROGRESS: never Infinity (null in JSON).
+    const stored = await runInDurableObject(userObject(projectId, "alice"), (_instance, state) => {
+      addChallengeProgress(state.storage.sql, "other", "once", 0, 1e308);
+      return addChallengeProgress(state.storage.sql, "other", "once", 0, 1e308).progress;
+    });
+    expect(stored).toBe(MAX_CHALLENGE_PROGRESS);
   });
 
   it("counts each log in the period of its own event time, local to the challenge's time zone", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
 import type { UserBody } from "../../src/routes/admin-users";
 import type { BatchResponseBody } from "../../src/routes/event-log";
-import { api, purchaseDefinition, setupProject, userToken } from "../helpers";
+import { api, purchaseDefinition, setupProject, userObject, userToken } from "../helpers";
 import { nest, purchase } from "./log-helpers";
 
 describe("POST /v1/event: the spec's 200", () => {
@@ -55,6 +55,39 @@ describe("POST /v1/event: the spec's 200", () => {
     expect(viaRegistration.json.data).toMatchObject({ userGroupId: "gold", points: 20 });
     const fallback = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 10, usergroup: ["vip"] }) });
     expect(fallback.json.data).toMatchObject({ userGroupId: "default", points: 10 });
+  });
+
+  it("lets a user token choose only its own usergroups or default (403 naming metadata.usergroup, nothing written); admins any", async () => {
+    const { admin, projectId } = await setupProject({ users: { alice: [], bob: ["gold"], carol: [] } });
+    const alice = { bearer: await userToken(projectId, "alice") };
+    const bob = { bearer: await userToken(projectId, "bob") };
+    const asAlice = (usergroup: unknown, key?: string) =>
+      api<EventLoggedEnvelope>("POST", "/v1/event", { auth: alice, body: purchase("alice", { amount: 10, usergroup }), headers: key ? { "idempotency-key": key } : {} });
+
+    for (const usergroup of ["gold", ["default", "gold"], ["vip"]]) {
+      const refused = await asAlice(usergroup, "g-1");
+      expect(refused.status, JSON.stringify(usergroup)).toBe(403);
+      expect(refused.json).toMatchObject({ statusCode: 403, errors: [{ path: "metadata.usergroup", message: expect.stringMatching(/\(not in: (gold|vip)\)$/) }] });
+    }
+    // Nothing was written: no balance, no limit use, nothing queued, and no idempotency record.
+    expect(await userObject(projectId, "alice").snapshot()).toEqual({ registered: true, balance: 0, counters: {}, outbox: 0 });
+    expect((await api<UserBody>("GET", "/v1/admin/users/alice", { auth: admin })).json.balance).toBe(0);
+
+    // Her own groups and default are hers to choose.
+    expect((await asAlice("default")).json.data).toMatchObject({ userGroupId: "default", points: 10, balance: 10 });
+    const own = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: bob, body: purchase("bob", { amount: 10, usergroup: ["gold"] }) });
+    expect(own.json.data).toMatchObject({ userGroupId: "gold", points: 20 });
+    // Once she is in gold, the refused request (same key) logs: the refusal stored no idempotency record.
+    await api("PUT", "/v1/admin/users/alice", { auth: admin, body: { usergroups: ["gold"] } });
+    const joined = await asAlice("gold", "g-1");
+    expect(joined.headers.get("idempotent-replayed")).toBeNull();
+    expect(joined.json.data).toMatchObject({ userGroupId: "gold", points: 20, balance: 30 });
+
+    // Server credentials choose any group, as before.
+    const byAdmin = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("bob", { amount: 10, usergroup: ["vip", "silver", "default"] }) });
+    expect(byAdmin.json.data).toMatchObject({ userGroupId: "default", points: 10 });
+    const carol = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("carol", { amount: 10, usergroup: "gold" }) });
+    expect(carol.json.data).toMatchObject({ userGroupId: "gold", points: 20 });
   });
 
   it("logs a failed condition with no points and no limit use", async () => {

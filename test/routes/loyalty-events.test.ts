@@ -27,11 +27,15 @@ const definitions = {
 type Page = { status: number; items: LoyaltyEvent[]; total: number; links: Record<string, string>; json: unknown };
 
 async function ledger(auth: Credential, query = "", accept?: string): Promise<Page> {
-  const res = await api<LoyaltyEvent[]>("GET", `/v1/loyalty-events${query ? `?${query}` : ""}`, { auth, headers: accept === undefined ? {} : { accept } });
+  const path = `/v1/loyalty-events${query ? `?${query}` : ""}`;
+  const res = await api<LoyaltyEvent[]>("GET", path, { auth, headers: accept === undefined ? {} : { accept } });
   const links: Record<string, string> = {};
   for (const part of (res.headers.get("link") ?? "").split(", ").filter(Boolean)) {
     const match = /^<([^>]+)>; rel="(\w+)"$/.exec(part);
-    if (match) links[match[2]!] = new URL(match[1]!).search;
+    if (!match) continue;
+    // Links are relative: the path as asked for (any version prefix) and the query, never a host.
+    expect(match[1]!.startsWith(`${path.split("?")[0]}?`), match[1]).toBe(true);
+    links[match[2]!] = match[1]!.slice(match[1]!.indexOf("?"));
   }
   return { status: res.status, items: res.json, total: Number(res.headers.get("x-total-count")), links, json: res.json };
 }
@@ -177,6 +181,16 @@ describe("GET /v1/loyalty-events: filters, sorting, paging", () => {
     expect(past.links).toEqual({ first: "?size=3&page=0&eventtype=CARD_ASSIGNMENT", prev: "?size=3&page=0&eventtype=CARD_ASSIGNMENT", last: "?size=3&page=0&eventtype=CARD_ASSIGNMENT" });
   });
 
+  it("links pages relative to the path asked for, whatever Host the request names", async () => {
+    const { admin } = await seeded();
+    const res = await api<LoyaltyEvent[]>("GET", "/v3/loyalty-events?page=1&size=3", { auth: admin, headers: { host: "attacker.example" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("link")).toBe(
+      '</v3/loyalty-events?page=0&size=3>; rel="first", </v3/loyalty-events?page=0&size=3>; rel="prev", ' +
+        '</v3/loyalty-events?page=2&size=3>; rel="next", </v3/loyalty-events?page=2&size=3>; rel="last"',
+    );
+  });
+
   it.each([
     ["eventtype=PURCHASE", "eventtype"],
     ["size=0", "size"],
@@ -257,6 +271,27 @@ describe("POST /v1/loyalty-events/{id}/adjustments", () => {
     const stats = await api<EventStatsBody>("GET", "/v1/stats/event?eventId=purchase&timeframe=month&month=2026-11", { auth: admin });
     expect(stats.json.data.pointsAwarded).toBe(10); // 40 - 40 + 10 (the other purchase)
     expect(stats.json.data.dailyData["2026-11-10"]!.points).toBe(0);
+  });
+
+  it("keeps adjustment keys apart from log keys: a user's log key `adjustment:k1` does not block adjustment key k1", async () => {
+    const { admin, projectId } = await seeded();
+    const alice = { bearer: await userToken(projectId, "alice") };
+    const purchase = (await ledger(admin, "eventtype=TRANSACTION_ASSESSMENT&sort=timestamp,asc")).items[0]!;
+    const logWithKey = () => api<EventLoggedEnvelope>("POST", "/v1/event", { auth: alice, body: { eventId: "login", userId: "alice" }, headers: { "idempotency-key": "adjustment:k1" } });
+    expect((await logWithKey()).status).toBe(200);
+    const before = await balanceOf(admin, "alice");
+
+    const refund = await adjust(admin, purchase.id, { rewardAmount: 0, reason: "returned" }, "k1");
+    expect(refund.status, refund.text).toBe(200);
+    expect(refund.headers.get("idempotent-replayed")).toBeNull();
+    expect(refund.json.reward).toMatchObject({ rewardAmount: 0, previousRewardAmount: 40 });
+    expect(await balanceOf(admin, "alice")).toBe(before - 40);
+    // Each key still replays its own request.
+    const retry = await adjust(admin, purchase.id, { rewardAmount: 0, reason: "returned" }, "k1");
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const logRetry = await logWithKey();
+    expect(logRetry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await balanceOf(admin, "alice")).toBe(before - 40);
   });
 
   it("applies each adjustment once under parallel retries and sees an earlier one", async () => {
