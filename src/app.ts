@@ -14,10 +14,13 @@ import { adminChallengesRoutes, adminLeaderboardsRoutes, adminStreaksRoutes } fr
 import { adminUsersRoutes } from "./routes/admin-users";
 import { analyticsRoutes } from "./routes/analytics";
 import { apiKeysRoutes } from "./routes/api-keys";
+import { authTokensRoutes } from "./routes/auth-tokens";
 import { eventLogRoutes } from "./routes/event-log";
 import { eventsRoutes } from "./routes/events";
 import { leaderboardsRoutes } from "./routes/leaderboards";
 import { loyaltyEventsRoutes } from "./routes/loyalty-events";
+import { projectAuthRoutes } from "./routes/project-auth";
+import { signingKeysRoutes } from "./routes/signing-keys";
 import { statsRoutes } from "./routes/stats";
 import { usersRoutes } from "./routes/users";
 import { uiRoutes } from "./ui/routes";
@@ -83,6 +86,9 @@ export function createApp() {
   // Before authentication, so that a browser's preflight (which carries no credentials) gets its 204.
   const corsFor = new TtlCache<string, MiddlewareHandler>(4, 3_600_000);
   app.use("*", async (c, next) => {
+    // The dashboard and the API reference (/dashboard, /dashboard/*, /docs, /docs/*) are pages of this Worker,
+    // not API: no CORS headers, ever (the demo token under /dashboard must not be readable from another origin).
+    if (/^\/(dashboard|docs)(\/|$)/.test(c.req.path)) return next();
     const configured = c.env.CORS_ORIGINS ?? "*";
     let handler = corsFor.get(configured);
     if (!handler) {
@@ -108,9 +114,15 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "HS256 (JWT_SECRET) or RS256/ES256 (JWKS_URL); claims sub, projectId, role (user|admin), exp",
+    description:
+      "A token signed by the deployment (HS256 with JWT_SECRET, RS256/ES256 with JWKS_URL; claims sub, projectId, role user|admin, exp), by one of the project's signing keys (HS256, header kid; claims sub, role, exp), or by the project's own identity provider (RS256/ES256, verified against its JWKS; a user token). POST /v1/auth/tokens exchanges an API key for a user token.",
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-API-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+    description: "A project API key. Each route lists the scope a key needs in its security requirement; `admin` holds every scope.",
+  });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -130,6 +142,9 @@ export function createApp() {
     .route("/v1", adminEventsRoutes)
     .route("/v1", adminUsersRoutes)
     .route("/v1", apiKeysRoutes)
+    .route("/v1", signingKeysRoutes)
+    .route("/v1", projectAuthRoutes)
+    .route("/v1", authTokensRoutes)
     .route("/v1", statsRoutes)
     .route("/v1", adminDeadLettersRoutes)
     .route("/v1", adminStreaksRoutes)

@@ -80,6 +80,10 @@ describe("OpenAPI document", () => {
       [
         "/v1/admin/api-keys",
         "/v1/admin/api-keys/{id}",
+        "/v1/admin/signing-keys",
+        "/v1/admin/signing-keys/{kid}",
+        "/v1/admin/project/auth",
+        "/v1/auth/tokens",
         "/v1/admin/dead-letters",
         "/v1/admin/dead-letters/{id}/replay",
         "/v1/admin/challenges",

@@ -126,3 +126,14 @@ export function instrumentedD1(options: { failBatch?: (n: number) => boolean } =
     },
   };
 }
+
+/** Creates an API key in the project of `auth` and returns it as a credential (with its id). */
+export async function apiKeyWith(
+  auth: Credential,
+  scopes: string[],
+  extra: { allowedOrigins?: string[]; expiresAt?: string } = {},
+): Promise<{ apiKey: string; id: string }> {
+  const res = await api<{ key: string; id: string }>("POST", "/v1/admin/api-keys", { auth, body: { name: `key ${scopes.join(" ")}`, scopes, ...extra } });
+  if (res.status !== 201) throw new Error(`api key: ${res.status} ${res.text}`);
+  return { apiKey: res.json.key, id: res.json.id };
+}

@@ -1,35 +1,52 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
+import type { IdentityProviderConfig } from "../db/identity-providers";
 import { TtlCache } from "../lib/ttl-cache";
+import type { RootAuthConfig } from "./config";
+import { remoteKeySet } from "./jwks";
 import { PROJECT_KEY_PATTERN, type Principal } from "./principal";
 
-/** Fixed by configuration, never by the token: HS256 always verifies against JWT_SECRET, never against a JWKS key. */
+/**
+ * Bearer tokens come in three kinds, told apart before any signature is checked, and each is verified with
+ * the one key its kind allows (never a key the token chooses):
+ * - a `kid` naming one of a project's signing keys: HS256 with that key only; the project is the key's;
+ * - an `iss` (and `aud`) matching a project's own identity provider: RS256/ES256 with that provider's JWKS;
+ *   the project is the configuration's, and the token acts as a user token;
+ * - anything else: the deployment's root credential (HS256 with JWT_SECRET, RS256/ES256 with JWKS_URL), whose
+ *   `projectId` and `role` claims choose the project and role.
+ */
+export type JwtConfig = RootAuthConfig;
+
+/** The project credentials a token may name; the middleware serves them from D1 through per-isolate caches. */
+export type ProjectKeyLookup = {
+  signingKey(kid: string): Promise<{ projectKey: string; key: CryptoKey } | null>;
+  identityProvider(issuer: string, audiences: readonly string[]): Promise<IdentityProviderConfig | null>;
+};
+
+/** Fixed by configuration, never by the token: HS256 always verifies against a secret, never a JWKS key. */
 const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
 const CLOCK_TOLERANCE_SECONDS = 60;
+/** Key ids of project signing keys start with this; other `kid`s belong to identity providers. */
+export const SIGNING_KEY_ID_PREFIX = "sk_";
 
-const ClaimsSchema = z.object({
+const RootClaimsSchema = z.object({
   sub: z.string().min(1).max(255),
   projectId: z.string().regex(PROJECT_KEY_PATTERN),
   role: z.enum(["user", "admin"]),
 });
-
-/** Keyed by configuration, not by request input; jose's key set refreshes its keys itself. */
-const jwksByUrl = new TtlCache<string, JWTVerifyGetKey>(4, 24 * 3_600_000);
-function remoteJwks(url: string): JWTVerifyGetKey {
-  let jwks = jwksByUrl.get(url);
-  if (!jwks) {
-    jwks = createRemoteJWKSet(new URL(url));
-    jwksByUrl.set(url, jwks);
-  }
-  return jwks;
-}
+const ProjectKeyClaimsSchema = z.object({
+  sub: z.string().min(1).max(255),
+  projectId: z.string().optional(),
+  role: z.enum(["user", "admin"]),
+});
+const UserIdSchema = z.string().min(1).max(255);
 
 /** The HMAC key, imported once per isolate rather than on every verification. */
 const secretKeys = new TtlCache<string, Promise<CryptoKey>>(4, 24 * 3_600_000);
-function secretKey(secret: string): Promise<CryptoKey> {
+export function hmacKey(secret: string): Promise<CryptoKey> {
   let key = secretKeys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     secretKeys.set(secret, key);
   }
   return key;
@@ -37,62 +54,120 @@ function secretKey(secret: string): Promise<CryptoKey> {
 
 /**
  * Tokens this isolate verified, for at most a minute and never past their expiry: a backend sends the same
- * token with every call, and verifying it once per minute is enough (JWTs cannot be revoked before `exp`).
- * Keyed by the token and the configuration it was checked against; only successes are kept.
+ * token with every call, and verifying it once per minute is enough. A token of a project signing key is
+ * re-checked against the (cached) key on every hit, so revoking the key ends it as soon as the key cache does.
  */
-const verified = new TtlCache<string, Principal>(10_000, 60_000);
+const verified = new TtlCache<string, { principal: Principal; kid?: string }>(10_000, 60_000);
 const VERIFIED_TTL_MS = 60_000;
 
-export type JwtConfig = {
-  secret: string;
-  jwksUrl?: string;
-  issuer?: string;
-  audience?: string;
-  /** When set, `exp - iat` may be at most this many seconds, and tokens must carry `iat`. */
-  maxTtlSeconds?: number;
-};
+type Verified = { principal: Principal; expiresAtMs: number; kid?: string };
 
 /** Verifies a bearer token; returns the principal or null for anything invalid (signature, alg, exp, claims). */
-export async function verifyJwt(token: string, config: JwtConfig): Promise<Principal | null> {
+export async function verifyJwt(token: string, config: JwtConfig, project?: ProjectKeyLookup): Promise<Principal | null> {
   if (!config.secret) return null;
   const cacheKey = `${token}\n${config.secret}\n${config.jwksUrl ?? ""}\n${config.issuer ?? ""}\n${config.audience ?? ""}\n${config.maxTtlSeconds ?? ""}`;
   const known = verified.get(cacheKey);
-  if (known) return known;
-  const result = await verifyUncached(token, config);
-  if (result) verified.set(cacheKey, result.principal, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
+  if (known) {
+    if (known.kid === undefined) return known.principal;
+    if ((await project?.signingKey(known.kid))?.projectKey === known.principal.projectKey) return known.principal;
+    verified.delete(cacheKey);
+    return null;
+  }
+  const result = await verifyUncached(token, config, project);
+  if (result) verified.set(cacheKey, { principal: result.principal, kid: result.kid }, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
   return result?.principal ?? null;
 }
 
-async function verifyUncached(token: string, config: JwtConfig): Promise<{ principal: Principal; expiresAtMs: number } | null> {
-  const jwks = config.jwksUrl ? remoteJwks(config.jwksUrl) : undefined;
-  const algorithms = jwks ? ["HS256", ...ASYMMETRIC_ALGORITHMS] : ["HS256"];
+async function verifyUncached(token: string, config: JwtConfig, project: ProjectKeyLookup | undefined): Promise<Verified | null> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let unverified: JWTPayload;
   try {
-    const { payload } = await jwtVerify(
-      token,
-      async (header, input) => {
-        if (header.alg === "HS256") return secretKey(config.secret);
-        if (!jwks) throw new Error("no JWKS configured");
-        return jwks(header, input);
-      },
-      {
-        algorithms,
-        requiredClaims: ["exp"],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        issuer: config.issuer || undefined,
-        audience: config.audience || undefined,
-      },
-    );
-    // jose checks exp and nbf; a token issued in the future (beyond the leeway) is rejected too.
-    if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) return null;
-    if (config.maxTtlSeconds !== undefined && Number.isFinite(config.maxTtlSeconds)) {
-      if (payload.iat === undefined || payload.exp === undefined || payload.exp - payload.iat > config.maxTtlSeconds) return null;
-    }
-    const claims = ClaimsSchema.safeParse(payload);
-    if (!claims.success) return null;
-    const { sub, projectId, role } = claims.data;
-    // Cached no longer than the token is valid, leeway excluded.
-    return { principal: { kind: role, projectKey: projectId, userId: sub }, expiresAtMs: (payload.exp ?? 0) * 1000 };
+    header = decodeProtectedHeader(token);
+    unverified = decodeJwt(token);
   } catch {
     return null;
   }
+  if (project && typeof header.kid === "string" && header.kid.startsWith(SIGNING_KEY_ID_PREFIX)) {
+    return verifyWithSigningKey(token, header.kid, config, project);
+  }
+  if (project && typeof unverified.iss === "string" && header.alg !== "HS256") {
+    const audiences = typeof unverified.aud === "string" ? [unverified.aud] : Array.isArray(unverified.aud) ? unverified.aud : [];
+    const provider = await project.identityProvider(unverified.iss, audiences);
+    if (provider) return verifyWithIdentityProvider(token, provider, config);
+  }
+  return verifyWithRoot(token, config);
+}
+
+/** jwtVerify with the checks every kind shares; null for any failure. */
+async function verify(
+  token: string,
+  key: JWTVerifyGetKey,
+  options: { algorithms: string[]; issuer?: string; audience?: string; maxTtlSeconds?: number },
+): Promise<JWTPayload | null> {
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: options.algorithms,
+      requiredClaims: ["exp"],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      issuer: options.issuer || undefined,
+      audience: options.audience || undefined,
+    });
+    // jose checks exp and nbf; a token issued in the future (beyond the leeway) is rejected too.
+    if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) return null;
+    if (options.maxTtlSeconds !== undefined) {
+      if (payload.iat === undefined || payload.exp === undefined || payload.exp - payload.iat > options.maxTtlSeconds) return null;
+    }
+    return payload;
+  } catch {
+    return null;
+  }
+}
+
+const expiresAtMs = (payload: JWTPayload) => (payload.exp ?? 0) * 1000;
+
+async function verifyWithSigningKey(token: string, kid: string, config: JwtConfig, project: ProjectKeyLookup): Promise<Verified | null> {
+  const found = await project.signingKey(kid);
+  if (!found) return null;
+  const payload = await verify(token, async () => found.key, { algorithms: ["HS256"], maxTtlSeconds: config.maxTtlSeconds });
+  if (!payload) return null;
+  const claims = ProjectKeyClaimsSchema.safeParse(payload);
+  // The key decides the project: a token naming another one is refused, not moved.
+  if (!claims.success || (claims.data.projectId !== undefined && claims.data.projectId !== found.projectKey)) return null;
+  const { sub, role } = claims.data;
+  const principal: Principal =
+    role === "admin" ? { kind: "admin", projectKey: found.projectKey, userId: sub, root: false } : { kind: "user", projectKey: found.projectKey, userId: sub };
+  return { principal, expiresAtMs: expiresAtMs(payload), kid };
+}
+
+async function verifyWithIdentityProvider(token: string, provider: IdentityProviderConfig, config: JwtConfig): Promise<Verified | null> {
+  const payload = await verify(token, remoteKeySet(provider.jwksUrl), {
+    algorithms: ASYMMETRIC_ALGORITHMS,
+    issuer: provider.issuer,
+    audience: provider.audience,
+    maxTtlSeconds: config.maxTtlSeconds,
+  });
+  if (!payload) return null;
+  const userId = UserIdSchema.safeParse(payload[provider.userIdClaim]);
+  if (!userId.success) return null;
+  return { principal: { kind: "user", projectKey: provider.projectKey, userId: userId.data }, expiresAtMs: expiresAtMs(payload) };
+}
+
+async function verifyWithRoot(token: string, config: JwtConfig): Promise<Verified | null> {
+  const jwks = config.jwksUrl ? remoteKeySet(config.jwksUrl) : undefined;
+  const payload = await verify(
+    token,
+    async (header, input) => {
+      if (header.alg === "HS256") return hmacKey(config.secret);
+      if (!jwks) throw new Error("no JWKS configured");
+      return jwks(header, input);
+    },
+    { algorithms: jwks ? ["HS256", ...ASYMMETRIC_ALGORITHMS] : ["HS256"], issuer: config.issuer, audience: config.audience, maxTtlSeconds: config.maxTtlSeconds },
+  );
+  if (!payload) return null;
+  const claims = RootClaimsSchema.safeParse(payload);
+  if (!claims.success) return null;
+  const { sub, projectId, role } = claims.data;
+  const principal: Principal =
+    role === "admin" ? { kind: "admin", projectKey: projectId, userId: sub, root: true } : { kind: "user", projectKey: projectId, userId: sub };
+  return { principal, expiresAtMs: expiresAtMs(payload) };
 }

@@ -16,7 +16,11 @@ export const projects = sqliteTable("projects", {
   createdAt: nowTimestamp("created_at"),
 });
 
-/** Server keys. Only the SHA-256 of the key is stored; `keyPrefix` lets people recognise a key in listings. */
+/**
+ * Server keys. Only the SHA-256 of the key is stored; `keyPrefix` lets people recognise a key in listings.
+ * `scopes` are what the key may do (src/domain/scopes.ts): keys made before scopes existed hold `admin`.
+ * `allowedOrigins`, when not empty, binds a browser key to its sites. `lastUsedAt` is kept to the minute.
+ */
 export const apiKeys = sqliteTable(
   "api_keys",
   {
@@ -27,8 +31,47 @@ export const apiKeys = sqliteTable(
     keyPrefix: text("key_prefix").notNull(),
     createdAt: nowTimestamp("created_at"),
     revokedAt: text("revoked_at"),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull().default(sql`'["admin"]'`),
+    allowedOrigins: text("allowed_origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    expiresAt: text("expires_at"),
+    lastUsedAt: text("last_used_at"),
   },
   (t) => [index("api_keys_project").on(t.projectKey)],
+);
+
+/**
+ * A project's HS256 signing keys; `id` is the `kid` tokens name in their header. The secret is stored
+ * encrypted (AES-GCM, key derived from JWT_SECRET by HKDF): `secretCiphertext` is base64 of IV + ciphertext.
+ */
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    id: text("id").primaryKey(),
+    projectKey: text("project_key").notNull(),
+    name: text("name").notNull(),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    createdAt: nowTimestamp("created_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("signing_keys_project").on(t.projectKey)],
+);
+
+/**
+ * A project's own identity provider: tokens whose `iss` (and `aud`, where set) match are verified against
+ * `jwksUrl` and act in this project as user tokens. `audience` is "" when any audience is accepted; an
+ * (issuer, audience) pair belongs to one project.
+ */
+export const projectIdentityProviders = sqliteTable(
+  "project_identity_providers",
+  {
+    projectKey: text("project_key").primaryKey(),
+    jwksUrl: text("jwks_url").notNull(),
+    issuer: text("issuer").notNull(),
+    audience: text("audience").notNull().default(""),
+    userIdClaim: text("user_id_claim").notNull().default("sub"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("project_identity_providers_issuer_audience").on(t.issuer, t.audience)],
 );
 
 /**

@@ -22,6 +22,7 @@ export type DeadLetterBody = z.infer<typeof DeadLetterSchema>;
 const listRoute = adminRoute({
   method: "get",
   path: "/admin/dead-letters",
+  scope: "admin",
   summary: "Events and messages that could not be processed, newest first",
   request: {
     query: z.object({
@@ -36,6 +37,7 @@ const listRoute = adminRoute({
 const replayRoute = adminRoute({
   method: "post",
   path: "/admin/dead-letters/{id}/replay",
+  scope: "admin",
   summary: "Write a dead-lettered event to the event log and the stats (idempotent)",
   request: { params: z.object({ id: z.coerce.number().int().positive() }) },
   responses: {

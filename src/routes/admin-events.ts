@@ -16,6 +16,7 @@ const putParams = z.object({
 const putEvent = adminRoute({
   method: "put",
   path: "/admin/events/{eventId}",
+  scope: "definitions:write",
   summary: "Create or replace an event definition",
   request: { params: putParams, body: jsonBody(EventDefinitionBodySchema) },
   responses: {
@@ -28,6 +29,7 @@ const putEvent = adminRoute({
 const deleteEvent = adminRoute({
   method: "delete",
   path: "/admin/events/{eventId}",
+  scope: "definitions:write",
   summary: "Deactivate an event definition (history stays valid)",
   request: { params },
   responses: { 200: jsonResponse(EventDefinitionSchema, "Now INACTIVE"), ...errorResponses(401, 403, 404) },

@@ -45,23 +45,26 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   const put = adminRoute({
     method: "put",
     path: one,
+    scope: "definitions:write",
     summary: `Create or replace a ${label}`,
     request: { params, body: jsonBody(resource.body) },
     responses: {
       200: jsonResponse(resource.document, "Replaced"),
       201: jsonResponse(resource.document, "Created"),
-      ...errorResponses(400, 401, 403),
+      ...errorResponses(400, 401, 403, 413),
     },
   });
   const list = adminRoute({
     method: "get",
     path: `/admin/${collection}` as const,
+    scope: "events:read",
     summary: `List the project's ${label}s`,
     responses: { 200: jsonResponse(z.array(resource.document), `All ${label}s, by id`), ...errorResponses(401, 403) },
   });
   const get = adminRoute({
     method: "get",
     path: one,
+    scope: "events:read",
     summary: `Get a ${label}`,
     request: { params },
     responses: { 200: jsonResponse(resource.document, `The ${label}`), ...errorResponses(401, 403, 404) },
@@ -69,6 +72,7 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   const remove = adminRoute({
     method: "delete",
     path: one,
+    scope: "definitions:write",
     summary: `Deactivate a ${label} (its history stays)`,
     request: { params },
     responses: { 200: jsonResponse(resource.document, "Now INACTIVE"), ...errorResponses(401, 403, 404) },

@@ -33,6 +33,7 @@ const params = z.object({ userId: UserIdSchema });
 const putUser = adminRoute({
   method: "put",
   path: "/admin/users/{userId}",
+  scope: "users:write",
   summary: "Register or update a user",
   request: { params, body: jsonBody(UserBodySchema) },
   responses: {
@@ -45,6 +46,7 @@ const putUser = adminRoute({
 const getUser = adminRoute({
   method: "get",
   path: "/admin/users/{userId}",
+  scope: "users:read",
   summary: "Get a registered user",
   request: { params },
   responses: { 200: jsonResponse(UserSchema, "The user"), ...errorResponses(401, 403, 404) },

@@ -42,6 +42,7 @@ const idempotencyHeader = z.object({
 const logEventRoute = principalRoute({
   method: "post",
   path: "/event",
+  scope: "events:log",
   summary: "Log an event for a user",
   tags: ["Events"],
   request: { headers: idempotencyHeader, body: jsonBody(LogEventBodySchema) },
@@ -54,6 +55,7 @@ const logEventRoute = principalRoute({
 const logBatchRoute = serverRoute({
   method: "post",
   path: "/events/batch",
+  scope: "events:log",
   summary: "Log up to 1000 events in one call (admin or API key)",
   tags: ["Events"],
   maxBodyBytes: MAX_BATCH_BODY_BYTES,

@@ -11,6 +11,7 @@ const toDocument = ({ version: _version, ...document }: VersionedDefinition) => 
 const listEvents = principalRoute({
   method: "get",
   path: "/event",
+  scope: "events:read",
   summary: "List event definitions",
   tags: ["Events"],
   request: {
@@ -28,6 +29,7 @@ const listEvents = principalRoute({
 const getEvent = principalRoute({
   method: "get",
   path: "/event/{eventId}",
+  scope: "events:read",
   summary: "Get one event definition",
   tags: ["Events"],
   request: { params: z.object({ eventId: EventIdSchema }) },

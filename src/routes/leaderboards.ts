@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { DefinitionIdSchema } from "../domain/game-definitions";
+import { PeriodStartSchema } from "../domain/leaderboards";
 import { MAX_LEADERBOARD_OFFSET } from "../domain/limits";
 import { ApiError, errorResponses } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
@@ -28,15 +29,14 @@ const UserEntrySchema = z
   .openapi("LeaderboardUserEntry");
 export type UserEntryBody = z.infer<typeof UserEntrySchema>;
 
-const periodStart = z
-  .string()
-  .optional()
+const periodStart = PeriodStartSchema.optional()
   .openapi({ example: "2026-11-23", description: "First day of a past period (a Monday for weekly boards); default: the current period" });
 const params = z.object({ leaderboardId: DefinitionIdSchema });
 
 const getStandings = principalRoute({
   method: "get",
   path: "/leaderboards/{leaderboardId}",
+  scope: "stats:read",
   summary: "A leaderboard's standings for a period",
   tags: ["Leaderboards"],
   request: {
@@ -53,6 +53,7 @@ const getStandings = principalRoute({
 const getUserEntry = principalRoute({
   method: "get",
   path: "/leaderboards/{leaderboardId}/users/{userId}",
+  scope: "stats:read",
   summary: "One user's rank and score (a user token reads only its own)",
   tags: ["Leaderboards"],
   request: { params: params.extend({ userId: UserIdSchema }), query: z.object({ periodStart }) },

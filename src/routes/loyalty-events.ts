@@ -64,6 +64,7 @@ const listRoute = principalRoute(
   {
     method: "get",
     path: "/loyalty-events",
+    scope: "ledger:read",
     summary: "Loyalty events with filters, paging and sorting (totals in X-Total-Count, pages in Link)",
     tags: ["Ledger"],
     request: { query: ListQuerySchema },
@@ -76,6 +77,7 @@ const itemRoute = principalRoute(
   {
     method: "get",
     path: "/loyalty-events/{id}",
+    scope: "ledger:read",
     summary: "One loyalty event",
     tags: ["Ledger"],
     request: { params: idParams },
@@ -87,6 +89,7 @@ const itemRoute = principalRoute(
 const adjustRoute = serverRoute({
   method: "post",
   path: "/loyalty-events/{id}/adjustments",
+  scope: "ledger:adjust",
   summary: "Set the reward of a loyalty event (a refund or a correction); the balance moves by the difference once",
   tags: ["Ledger"],
   request: {
@@ -118,11 +121,12 @@ export const loyaltyEventsRoutes = createRouter()
       size: query.size,
       sort: query.sort,
     });
+    // Relative links (path and query): never built from the request's Host, which the client controls.
     const url = new URL(c.req.url);
     const link = (page: number) => {
       url.searchParams.set("page", String(page));
       url.searchParams.set("size", String(query.size));
-      return url.toString();
+      return `${url.pathname}${url.search}`;
     };
     c.header("X-Total-Count", String(total));
     c.header("Link", pageLinks(query.page, query.size, total).map(({ rel, page }) => `<${link(page)}>; rel="${rel}"`).join(", "));

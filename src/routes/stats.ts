@@ -54,6 +54,7 @@ export type EventStatsBody = { period: string; eventId: string; startDate: strin
 const getStats = serverRoute({
   method: "get",
   path: "/stats/event",
+  scope: "stats:read",
   summary: "Global or per-event statistics for a UTC window ending today",
   tags: ["Analytics"],
   request: {

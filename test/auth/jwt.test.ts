@@ -15,7 +15,7 @@ describe("JWT verification", () => {
 
   it("accepts a valid HS256 token and maps its claims", async () => {
     const principal = await verifyJwt(await token({ sub: "u1", projectId: "demo", role: "admin" }), config);
-    expect(principal).toEqual({ kind: "admin", projectKey: "demo", userId: "u1" });
+    expect(principal).toEqual({ kind: "admin", projectKey: "demo", userId: "u1", root: true });
   });
 
   it.each([

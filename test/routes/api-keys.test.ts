@@ -5,7 +5,7 @@ import { api, setupProject } from "../helpers";
 describe("API keys", () => {
   it("creates a key shown once, lists it without secrets, uses it with server rights, and revokes it", async () => {
     const { admin } = await setupProject({ users: { alice: [], bob: [] } });
-    const created = await api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: admin, body: { name: "pos backend" } });
+    const created = await api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: admin, body: { name: "pos backend", scopes: ["admin"] } });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ id: expect.any(String), name: "pos backend", key: expect.stringMatching(/^lek_/), createdAt: expect.any(String) });
     const key = created.json.key;
@@ -37,7 +37,7 @@ describe("API keys", () => {
   it("scopes keys to their project", async () => {
     const a = await setupProject();
     const b = await setupProject();
-    const key = (await api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: a.admin, body: { name: "a" } })).json;
+    const key = (await api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: a.admin, body: { name: "a", scopes: ["admin"] } })).json;
     expect((await api("DELETE", `/v1/admin/api-keys/${key.id}`, { auth: b.admin })).status).toBe(404);
     expect((await api<ApiKeyBody[]>("GET", "/v1/admin/api-keys", { auth: b.admin })).json).toEqual([]);
     // A's key cannot see B's definitions or users.

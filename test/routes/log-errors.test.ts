@@ -59,7 +59,7 @@ describe("POST /v1/event: errors", () => {
     const body = { eventId: "card_displayed", userId: "alice" };
     expect((await api("POST", "/v1/event", { auth: admin, body })).status).toBe(403);
     expect((await api("POST", "/v1/event", { auth: { bearer: await userToken(projectId, "alice") }, body })).status).toBe(403);
-    const key = (await api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: admin, body: { name: "pos" } })).json.key;
+    const key = (await api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: admin, body: { name: "pos", scopes: ["events:log"] } })).json.key;
     expect((await api("POST", "/v1/event", { auth: { apiKey: key }, body })).status).toBe(200);
   });
 
