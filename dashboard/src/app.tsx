@@ -5,6 +5,7 @@ import { Link } from "./components/link";
 import { clearCredential, describeCredential, loadCredential, saveCredential } from "./lib/session";
 import { matchPath, navigate, usePath } from "./lib/router";
 import { AnalyticsPage } from "./pages/analytics-page";
+import { ApiKeysPage } from "./pages/api-keys-page";
 import { ChallengesPage } from "./pages/challenges-page";
 import { EventEditPage } from "./pages/event-edit-page";
 import { EventsPage } from "./pages/events-page";
@@ -23,6 +24,7 @@ const NAVIGATION = [
   { to: "/leaderboards", label: "Leaderboards" },
   { to: "/ledger", label: "Ledger" },
   { to: "/users", label: "Users" },
+  { to: "/api-keys", label: "API keys" },
 ];
 
 /** The page for an app path (`/events/purchase_completed`). */
@@ -41,6 +43,7 @@ function Page({ path }: { path: string }) {
   if (path === "/users") return <UsersPage userId={null} />;
   const user = matchPath("/users/:userId", path);
   if (user) return <UsersPage userId={user.userId!} />;
+  if (path === "/api-keys") return <ApiKeysPage />;
   return <NotFoundPage path={path} />;
 }
 

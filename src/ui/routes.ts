@@ -19,6 +19,18 @@ const NOT_BUILT = "The dashboard is not built: run `npm run dashboard:build` (np
 /** Hostnames of a local dev server; the demo token is never handed out to any other. */
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
+/**
+ * False when a browser says the request comes from another site or origin: an `Origin` header other than the
+ * request's own origin, or `Sec-Fetch-Site` other than `same-origin` (the dashboard's fetch) or `none` (typed into
+ * the address bar). Requests without either header (curl, a test) are not a browser's cross-origin request.
+ */
+function isSameOrigin(headers: Headers, ownOrigin: string): boolean {
+  const origin = headers.get("origin");
+  if (origin !== null && origin !== ownOrigin) return false;
+  const site = headers.get("sec-fetch-site");
+  return site === null || site === "same-origin" || site === "none";
+}
+
 /** A file of the build, or null when there is no such file (or no build at all). */
 async function assetAt(c: Context<AppEnv>, path: string, conditional: boolean): Promise<Response | null> {
   const assets = c.env.ASSETS as Fetcher | undefined;
@@ -49,10 +61,12 @@ async function serveDashboard(c: Context<AppEnv>): Promise<Response> {
 export const uiRoutes = new Hono<AppEnv>()
   .get(DASHBOARD_PATH, (c) => c.redirect(`${DASHBOARD_PATH}/`, 302))
   // Local dev only: the admin token `npm run dev` printed (it passes it as the DASHBOARD_DEMO_TOKEN var), on a
-  // loopback host only; otherwise `{"token": null}` (a 200, so the sign-in page's check logs no error).
+  // loopback host and to the dashboard's own pages only; otherwise `{"token": null}` (a 200, so the sign-in page's
+  // check logs no error). /dashboard/* never carries CORS headers either (see the CORS middleware in app.ts).
   .get(`${DASHBOARD_PATH}/demo-token`, (c) => {
     const configured = c.env.DASHBOARD_DEMO_TOKEN;
-    const token = configured && LOOPBACK_HOSTS.has(new URL(c.req.url).hostname) ? configured : null;
+    const url = new URL(c.req.url);
+    const token = configured && LOOPBACK_HOSTS.has(url.hostname) && isSameOrigin(c.req.raw.headers, url.origin) ? configured : null;
     return c.json({ token }, 200, { "cache-control": "no-store" });
   })
   .get(`${DASHBOARD_PATH}/*`, serveDashboard)

@@ -67,6 +67,53 @@ describe("the dashboard under /dashboard", () => {
     expect(env.DASHBOARD_DEMO_TOKEN).toBe("");
     expect(await (await request("/dashboard/demo-token")).json()).toEqual({ token: null });
   });
+
+  it("hands the demo token to the dashboard's own origin only, and never answers /dashboard or /docs with CORS headers", async () => {
+    const configured = { DASHBOARD_DEMO_TOKEN: "demo-token-value", CORS_ORIGINS: "*", ASSETS: fakeAssets(BUILD) };
+    const crossOrigin: Record<string, string>[] = [
+      { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+      { origin: "http://localhost:5173", "sec-fetch-site": "same-site" },
+      { origin: "http://127.0.0.1:9999" },
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+    ];
+    for (const headers of crossOrigin) {
+      const res = await request("/dashboard/demo-token", configured, { headers });
+      expect(res.status, JSON.stringify(headers)).toBe(200);
+      expect(res.headers.get("access-control-allow-origin"), JSON.stringify(headers)).toBeNull();
+      expect(await res.json(), JSON.stringify(headers)).toEqual({ token: null });
+    }
+    // A preflight gets no CORS answer either, so a browser never sends the real request.
+    const preflight = await request("/dashboard/demo-token", configured, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    expect(preflight.headers.get("access-control-allow-methods")).toBeNull();
+    for (const path of ["/dashboard/", "/dashboard/assets/app.js", "/docs", "/docs/scalar-api-reference.js"]) {
+      const res = await request(path, configured, { headers: { origin: "https://evil.example" } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("access-control-allow-origin"), path).toBeNull();
+    }
+
+    // The dashboard's own fetch (Chromium sends Sec-Fetch-Site: same-origin, and an Origin equal to its own when any),
+    // the address bar (none), and a request without browser headers get the token.
+    const sameOrigin: Record<string, string>[] = [
+      { "sec-fetch-site": "same-origin" },
+      { origin: "http://127.0.0.1", "sec-fetch-site": "same-origin" },
+      { "sec-fetch-site": "none" },
+      {},
+    ];
+    for (const headers of sameOrigin) {
+      const res = await request("/dashboard/demo-token", configured, { headers });
+      expect(res.headers.get("access-control-allow-origin"), JSON.stringify(headers)).toBeNull();
+      expect(await res.json(), JSON.stringify(headers)).toEqual({ token: "demo-token-value" });
+    }
+
+    // The API itself keeps its CORS headers.
+    const api = await request("/health", configured, { headers: { origin: "https://evil.example" } });
+    expect(api.headers.get("access-control-allow-origin")).toBe("*");
+  });
 });
 
 describe("the API reference at /docs", () => {

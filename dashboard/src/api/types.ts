@@ -36,6 +36,10 @@ export type LoyaltyEvent = InferResponseType<V1["loyalty-events"][":id"]["$get"]
 export type LedgerQuery = InferRequestType<V1["loyalty-events"]["$get"]>["query"];
 export type PointsProfile = InferResponseType<V1["users"][":userId"]["$get"], 200>;
 export type RegisteredUser = InferResponseType<V1["admin"]["users"][":userId"]["$get"], 200>;
+/** A listed key (no secret); the create's answer, the only one with the key itself; the create's body. */
+export type ApiKey = InferResponseType<V1["admin"]["api-keys"]["$get"], 200>[number];
+export type CreatedApiKey = InferResponseType<V1["admin"]["api-keys"]["$post"], 201>;
+export type ApiKeyInput = InferRequestType<V1["admin"]["api-keys"]["$post"]>["json"];
 
 export type MetadataField = EventDefinition["metadataFields"][number];
 
