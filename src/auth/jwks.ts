@@ -22,7 +22,8 @@ type Entry = { current: KeySet | null; loading: Promise<KeySet | null> | null; l
 const keySets = new TtlCache<string, Entry>(1_000, STALE_LIMIT_MS);
 
 async function fetchKeySet(url: string): Promise<KeySet> {
-  const response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
+  // No redirects: the configured https URL is the only place keys come from.
+  const response = await fetch(url, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
   if (!response.ok) throw new Error(`JWKS ${url} answered ${response.status}`);
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > JWKS_MAX_BYTES) throw new Error(`JWKS ${url} is larger than ${JWKS_MAX_BYTES} bytes`);

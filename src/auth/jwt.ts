@@ -23,6 +23,9 @@ export type ProjectKeyLookup = {
   identityProvider(issuer: string, audiences: readonly string[]): Promise<IdentityProviderConfig | null>;
 };
 
+/** Longer tokens are refused before any parsing: real ones are a few hundred bytes to a few KiB. */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
+
 /** Fixed by configuration, never by the token: HS256 always verifies against a secret, never a JWKS key. */
 const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
 const CLOCK_TOLERANCE_SECONDS = 60;
@@ -54,27 +57,43 @@ export function hmacKey(secret: string): Promise<CryptoKey> {
 
 /**
  * Tokens this isolate verified, for at most a minute and never past their expiry: a backend sends the same
- * token with every call, and verifying it once per minute is enough. A token of a project signing key is
- * re-checked against the (cached) key on every hit, so revoking the key ends it as soon as the key cache does.
+ * token with every call, and verifying it once per minute is enough. Keyed by a hash of the token and the root
+ * configuration (bounded in bytes as well as count). A token of a project credential (a signing key, an
+ * identity provider) is re-checked against that credential's (cached) lookup on every hit, so revoking or
+ * changing it ends the token as soon as that cache does.
  */
-const verified = new TtlCache<string, { principal: Principal; kid?: string }>(10_000, 60_000);
+const verified = new TtlCache<string, { principal: Principal; credential?: ProjectCredential }>(10_000, 60_000);
 const VERIFIED_TTL_MS = 60_000;
 
-type Verified = { principal: Principal; expiresAtMs: number; kid?: string };
+/** Which project credential verified a token: re-checked whenever the cached verification is used. */
+type ProjectCredential = { kind: "signingKey"; kid: string } | { kind: "identityProvider"; issuer: string; audiences: string[] };
+type Verified = { principal: Principal; expiresAtMs: number; credential?: ProjectCredential };
+
+async function cacheKeyOf(token: string, config: JwtConfig): Promise<string> {
+  const text = `${token}\n${config.secret}\n${config.jwksUrl ?? ""}\n${config.issuer ?? ""}\n${config.audience ?? ""}\n${config.maxTtlSeconds ?? ""}`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
+
+/** Whether the credential that verified a cached token still verifies it, for the same project. */
+async function stillValid(credential: ProjectCredential, projectKey: string, project: ProjectKeyLookup | undefined): Promise<boolean> {
+  if (!project) return false;
+  if (credential.kind === "signingKey") return (await project.signingKey(credential.kid))?.projectKey === projectKey;
+  return (await project.identityProvider(credential.issuer, credential.audiences))?.projectKey === projectKey;
+}
 
 /** Verifies a bearer token; returns the principal or null for anything invalid (signature, alg, exp, claims). */
 export async function verifyJwt(token: string, config: JwtConfig, project?: ProjectKeyLookup): Promise<Principal | null> {
-  if (!config.secret) return null;
-  const cacheKey = `${token}\n${config.secret}\n${config.jwksUrl ?? ""}\n${config.issuer ?? ""}\n${config.audience ?? ""}\n${config.maxTtlSeconds ?? ""}`;
+  if (!config.secret || token.length > MAX_TOKEN_LENGTH) return null;
+  const cacheKey = await cacheKeyOf(token, config);
   const known = verified.get(cacheKey);
   if (known) {
-    if (known.kid === undefined) return known.principal;
-    if ((await project?.signingKey(known.kid))?.projectKey === known.principal.projectKey) return known.principal;
+    if (known.credential === undefined || (await stillValid(known.credential, known.principal.projectKey, project))) return known.principal;
     verified.delete(cacheKey);
     return null;
   }
   const result = await verifyUncached(token, config, project);
-  if (result) verified.set(cacheKey, { principal: result.principal, kid: result.kid }, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
+  if (result) verified.set(cacheKey, { principal: result.principal, credential: result.credential }, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
   return result?.principal ?? null;
 }
 
@@ -87,13 +106,14 @@ async function verifyUncached(token: string, config: JwtConfig, project: Project
   } catch {
     return null;
   }
-  if (project && typeof header.kid === "string" && header.kid.startsWith(SIGNING_KEY_ID_PREFIX)) {
+  if (project && header.alg === "HS256" && typeof header.kid === "string" && header.kid.startsWith(SIGNING_KEY_ID_PREFIX)) {
     return verifyWithSigningKey(token, header.kid, config, project);
   }
-  if (project && typeof unverified.iss === "string" && header.alg !== "HS256") {
-    const audiences = typeof unverified.aud === "string" ? [unverified.aud] : Array.isArray(unverified.aud) ? unverified.aud : [];
+  // The deployment's own issuer is never a project's: its tokens go to the root check.
+  if (project && typeof unverified.iss === "string" && header.alg !== "HS256" && unverified.iss !== config.issuer) {
+    const audiences = typeof unverified.aud === "string" ? [unverified.aud] : Array.isArray(unverified.aud) ? unverified.aud.filter((a) => typeof a === "string") : [];
     const provider = await project.identityProvider(unverified.iss, audiences);
-    if (provider) return verifyWithIdentityProvider(token, provider, config);
+    if (provider) return verifyWithIdentityProvider(token, provider, audiences, config);
   }
   return verifyWithRoot(token, config);
 }
@@ -136,10 +156,15 @@ async function verifyWithSigningKey(token: string, kid: string, config: JwtConfi
   const { sub, role } = claims.data;
   const principal: Principal =
     role === "admin" ? { kind: "admin", projectKey: found.projectKey, userId: sub, root: false } : { kind: "user", projectKey: found.projectKey, userId: sub };
-  return { principal, expiresAtMs: expiresAtMs(payload), kid };
+  return { principal, expiresAtMs: expiresAtMs(payload), credential: { kind: "signingKey", kid } };
 }
 
-async function verifyWithIdentityProvider(token: string, provider: IdentityProviderConfig, config: JwtConfig): Promise<Verified | null> {
+async function verifyWithIdentityProvider(
+  token: string,
+  provider: IdentityProviderConfig,
+  audiences: string[],
+  config: JwtConfig,
+): Promise<Verified | null> {
   const payload = await verify(token, remoteKeySet(provider.jwksUrl), {
     algorithms: ASYMMETRIC_ALGORITHMS,
     issuer: provider.issuer,
@@ -149,7 +174,11 @@ async function verifyWithIdentityProvider(token: string, provider: IdentityProvi
   if (!payload) return null;
   const userId = UserIdSchema.safeParse(payload[provider.userIdClaim]);
   if (!userId.success) return null;
-  return { principal: { kind: "user", projectKey: provider.projectKey, userId: userId.data }, expiresAtMs: expiresAtMs(payload) };
+  return {
+    principal: { kind: "user", projectKey: provider.projectKey, userId: userId.data },
+    expiresAtMs: expiresAtMs(payload),
+    credential: { kind: "identityProvider", issuer: provider.issuer, audiences },
+  };
 }
 
 async function verifyWithRoot(token: string, config: JwtConfig): Promise<Verified | null> {

@@ -33,9 +33,19 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     const minute = `${new Date().toISOString().slice(0, 16)}:00.000Z`;
     const recording = recordApiKeyUse(getDb(c.env.DB), key.id, minute).catch((error: unknown) => console.warn("last use not recorded", String(error)));
     waitUntil(c, recording);
-    c.set("principal", { kind: "apiKey", projectKey: key.projectKey, apiKeyId: key.id, scopes: key.scopes });
+    c.set("principal", {
+      kind: "apiKey",
+      projectKey: key.projectKey,
+      apiKeyId: key.id,
+      scopes: key.scopes,
+      expiresAt: key.expiresAt,
+      allowedOrigins: key.allowedOrigins,
+    });
   } else {
-    const principal = await span(c.env, "worker: authentication", () => resolveBearer(c.req.header("authorization"), c.env, failed));
+    // A lookup of a project credential this isolate has not cached counts against the IP's failure limit
+    // first, as unknown API keys do: made-up key ids or issuers cannot buy a D1 query each.
+    const mayQuery = async () => ip === undefined || withinLimit(c.env.AUTH_FAILURE_RATE_LIMITER, ip);
+    const principal = await span(c.env, "worker: authentication", () => resolveBearer(c.req.header("authorization"), c.env, failed, mayQuery));
     c.set("principal", principal);
   }
   await next();
@@ -85,11 +95,24 @@ function checkOrigin(key: ActiveApiKey, request: Request): void {
   }
 }
 
-async function resolveBearer(authorization: string | undefined, env: Env, failed: (message: string) => Promise<never>): Promise<Principal> {
+async function resolveBearer(
+  authorization: string | undefined,
+  env: Env,
+  failed: (message: string) => Promise<never>,
+  mayQuery: () => Promise<boolean>,
+): Promise<Principal> {
   if (authorization === undefined) return failed("Missing credentials: send 'Authorization: Bearer <JWT>' or 'X-API-Key'");
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match?.[1]) return failed("Authorization header must be 'Bearer <token>'");
-  const principal = await verifyJwt(match[1], rootAuthConfig(env), projectKeyLookup(env));
+  const root = rootAuthConfig(env);
+  let limited = false;
+  const lookup = projectKeyLookup(env, root, async () => {
+    const allowed = await mayQuery();
+    limited ||= !allowed;
+    return allowed;
+  });
+  const principal = await verifyJwt(match[1], root, lookup);
+  if (limited) throw tooManyRequests("with failed authentication");
   return principal ?? failed("Invalid or expired token");
 }
 

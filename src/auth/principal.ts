@@ -8,7 +8,15 @@ import { grants, type Scope } from "../domain/scopes";
 export type Principal =
   | { kind: "user"; projectKey: string; userId: string }
   | { kind: "admin"; projectKey: string; userId: string; root: boolean }
-  | { kind: "apiKey"; projectKey: string; apiKeyId: string; scopes: readonly Scope[] };
+  | {
+      kind: "apiKey";
+      projectKey: string;
+      apiKeyId: string;
+      scopes: readonly Scope[];
+      /** The key's own bounds: credentials it creates may not outlive them. */
+      expiresAt: string | null;
+      allowedOrigins: readonly string[];
+    };
 
 export const hasServerRights = (p: Principal): boolean => p.kind !== "user";
 

@@ -23,24 +23,23 @@ const columns = {
 };
 
 /**
- * Sets the project's provider; "taken" when another project already has the same issuer and audience (the
- * project a token belongs to must follow from its `iss` and `aud` alone).
+ * Sets the project's provider; "taken" when another project already accepts this issuer. Checked and written
+ * in one statement, so two projects racing for one issuer cannot both get it.
  */
 export async function putIdentityProvider(db: Db, config: Omit<IdentityProviderConfig, "updatedAt">): Promise<IdentityProviderConfig | "taken"> {
   await ensureProject(db, config.projectKey);
-  const values = { ...config, updatedAt: new Date().toISOString() };
-  try {
-    const [row] = await db
-      .insert(projectIdentityProviders)
-      .values(values)
-      .onConflictDoUpdate({ target: projectIdentityProviders.projectKey, set: values })
-      .returning(columns);
-    if (!row) throw new Error("identity provider upsert returned no row");
-    return row;
-  } catch (error) {
-    if (/UNIQUE constraint failed/i.test(String((error as { cause?: unknown }).cause ?? error))) return "taken";
-    throw error;
-  }
+  const row = await db.$client
+    .prepare(
+      `INSERT INTO project_identity_providers (project_key, jwks_url, issuer, audience, user_id_claim, updated_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6
+       WHERE NOT EXISTS (SELECT 1 FROM project_identity_providers WHERE issuer = ?3 AND project_key <> ?1)
+       ON CONFLICT (project_key) DO UPDATE SET jwks_url = excluded.jwks_url, issuer = excluded.issuer,
+         audience = excluded.audience, user_id_claim = excluded.user_id_claim, updated_at = excluded.updated_at
+       RETURNING project_key AS projectKey, jwks_url AS jwksUrl, issuer, audience, user_id_claim AS userIdClaim, updated_at AS updatedAt`,
+    )
+    .bind(config.projectKey, config.jwksUrl, config.issuer, config.audience, config.userIdClaim, new Date().toISOString())
+    .first<IdentityProviderConfig>();
+  return row ?? "taken";
 }
 
 export async function findIdentityProvider(db: Db, projectKey: string): Promise<IdentityProviderConfig | null> {

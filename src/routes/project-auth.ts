@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { isHttpsUrl } from "../auth/config";
+import { isHttpsUrl, rootAuthConfig } from "../auth/config";
 import { getDb } from "../db/client";
 import { ApiError, errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
-import { identityProviderOf, removeIdentityProvider, setIdentityProvider } from "../services/credentials";
+import { identityProviderOf, mustBeUnboundCredential, removeIdentityProvider, setIdentityProvider } from "../services/credentials";
 
 const IdentityProviderInputSchema = z
   .strictObject({
@@ -30,7 +30,7 @@ const putAuth = adminRoute({
   scope: "admin",
   summary: "Accept the tokens of the project's own identity provider",
   description:
-    "Tokens (RS256/ES256) whose `iss` is `issuer` (and whose `aud` names `audience`, when set) are verified against `jwksUrl` and act in this project as user tokens for the user in `userIdClaim`. The key set is fetched with a 5 s timeout and a 64 KiB bound and cached for 10 minutes. An issuer and audience identify one project. Changes reach every isolate within 30 seconds.",
+    "Tokens (RS256/ES256) whose `iss` is `issuer` (and whose `aud` names `audience`, when set) are verified against `jwksUrl` and act in this project as user tokens for the user in `userIdClaim`. The key set is fetched with a 5 s timeout and a 64 KiB bound and cached for 10 minutes. An issuer belongs to one project, and never the deployment's own (JWT_ISSUER, JWKS_URL). Changes reach every isolate within 30 seconds.",
   request: { body: jsonBody(IdentityProviderInputSchema) },
   responses: { 200: jsonResponse(IdentityProviderSchema, "Saved"), ...errorResponses(400, 401, 403, 409) },
 });
@@ -59,7 +59,9 @@ const asBody = ({ projectKey: _p, audience, ...rest }: { projectKey: string; aud
 export const projectAuthRoutes = createRouter()
   .openapi(putAuth, async (c) => {
     const { jwksUrl, issuer, audience = "", userIdClaim = "sub" } = c.req.valid("json");
-    const saved = await setIdentityProvider(getDb(c.env.DB), { projectKey: c.get("principal").projectKey, jwksUrl, issuer, audience, userIdClaim });
+    const principal = c.get("principal");
+    mustBeUnboundCredential(principal);
+    const saved = await setIdentityProvider(getDb(c.env.DB), rootAuthConfig(c.env), { projectKey: principal.projectKey, jwksUrl, issuer, audience, userIdClaim });
     return c.json(asBody(saved), 200);
   })
   .openapi(getAuth, async (c) => {

@@ -3,7 +3,7 @@ import { getDb } from "../db/client";
 import { errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
-import { createSigningKey, revokeProjectSigningKey, signingKeysOf } from "../services/credentials";
+import { createSigningKey, mustBeUnboundCredential, revokeProjectSigningKey, signingKeysOf } from "../services/credentials";
 
 const SigningKeySchema = z
   .object({ kid: z.string().describe("Put this in the token's header as `kid`"), name: z.string(), createdAt: z.string() })
@@ -44,7 +44,11 @@ const revokeKey = adminRoute({
 });
 
 export const signingKeysRoutes = createRouter()
-  .openapi(createKey, async (c) => c.json(await createSigningKey(c.env, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("json").name), 201))
+  .openapi(createKey, async (c) => {
+    const principal = c.get("principal");
+    mustBeUnboundCredential(principal);
+    return c.json(await createSigningKey(c.env, getDb(c.env.DB), principal.projectKey, c.req.valid("json").name), 201);
+  })
   .openapi(listKeys, async (c) => c.json(await signingKeysOf(getDb(c.env.DB), c.get("principal").projectKey), 200))
   .openapi(revokeKey, async (c) => {
     await revokeProjectSigningKey(getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("param").kid);

@@ -14,7 +14,7 @@ import {
 } from "../db/identity-providers";
 import { findActiveSigningKey, insertSigningKey, listSigningKeys, revokeSigningKey, type SigningKeyInfo } from "../db/signing-keys";
 import type { Scope } from "../domain/scopes";
-import { ApiError } from "../http/errors";
+import { ApiError, invalidFields } from "../http/errors";
 import { TtlCache } from "../lib/ttl-cache";
 
 /**
@@ -49,10 +49,11 @@ export async function revokeProjectSigningKey(db: Db, projectKey: string, kid: s
   signingKeys.delete(kid);
 }
 
-async function activeSigningKey(env: Env, kid: string): Promise<{ projectKey: string; key: CryptoKey } | null> {
+async function activeSigningKey(env: Env, kid: string, mayQuery: () => Promise<boolean>): Promise<{ projectKey: string; key: CryptoKey } | null> {
   if (!SIGNING_KEY_ID_PATTERN.test(kid)) return null;
   const cached = signingKeys.get(kid);
   if (cached !== undefined) return cached;
+  if (!(await mayQuery())) return null;
   const row = await findActiveSigningKey(getDb(env.DB), kid);
   const secret = row ? await open(env.JWT_SECRET, row.secretCiphertext, boundTo(row.kid, row.projectKey)) : null;
   if (row && secret === null) console.error(`signing key ${kid} cannot be decrypted: was JWT_SECRET rotated?`);
@@ -66,12 +67,27 @@ async function activeSigningKey(env: Env, kid: string): Promise<{ projectKey: st
 /** Providers by issuer, as read from D1. */
 const providersByIssuer = new TtlCache<string, IdentityProviderConfig[]>(1_000, CREDENTIAL_CACHE_MS);
 
-export async function setIdentityProvider(db: Db, config: Omit<IdentityProviderConfig, "updatedAt">): Promise<IdentityProviderConfig> {
+/**
+ * Sets the project's provider. An issuer belongs to one project (409 for any other: tokens of one issuer
+ * cannot be told apart by project otherwise, and a tenant could claim another's users), and the deployment's
+ * own issuer and key set (JWT_ISSUER, JWKS_URL) belong to no project.
+ */
+export async function setIdentityProvider(
+  db: Db,
+  root: RootAuthConfig,
+  config: Omit<IdentityProviderConfig, "updatedAt">,
+): Promise<IdentityProviderConfig> {
+  if (root.issuer !== undefined && config.issuer === root.issuer) {
+    throw invalidFields("body", [{ path: "issuer", message: "is the deployment's own issuer (JWT_ISSUER)" }]);
+  }
+  if (root.jwksUrl !== undefined && config.jwksUrl === root.jwksUrl) {
+    throw invalidFields("body", [{ path: "jwksUrl", message: "is the deployment's own key set (JWKS_URL)" }]);
+  }
   const previous = await findIdentityProvider(db, config.projectKey);
   const saved = await putIdentityProvider(db, config);
   if (saved === "taken") {
-    throw new ApiError(409, "Another project already uses this issuer with this audience; set an audience of your own", [
-      { path: "audience", message: "issuer and audience must identify one project" },
+    throw new ApiError(409, "Another project already accepts tokens of this issuer", [
+      { path: "issuer", message: "an issuer's tokens may act in one project only; ask the operator if you share an identity provider" },
     ]);
   }
   if (previous) providersByIssuer.delete(previous.issuer);
@@ -87,21 +103,35 @@ export async function removeIdentityProvider(db: Db, projectKey: string): Promis
   providersByIssuer.delete(previous.issuer);
 }
 
-/** The provider a token belongs to: the one naming one of its audiences, else the one accepting any audience. */
-async function matchingProvider(env: Env, issuer: string, audiences: readonly string[]): Promise<IdentityProviderConfig | null> {
+/**
+ * The provider a token belongs to: its issuer's, when that provider accepts one of the token's audiences (or
+ * any). Should rows of several projects ever match (they cannot be written so), the token is refused.
+ */
+async function matchingProvider(
+  env: Env,
+  issuer: string,
+  audiences: readonly string[],
+  mayQuery: () => Promise<boolean>,
+): Promise<IdentityProviderConfig | null> {
   if (issuer.length > 1_000) return null;
   let providers = providersByIssuer.get(issuer);
   if (!providers) {
+    if (!(await mayQuery())) return null;
     providers = await identityProvidersByIssuer(getDb(env.DB), issuer);
     providersByIssuer.set(issuer, providers);
   }
-  return providers.find((p) => p.audience !== "" && audiences.includes(p.audience)) ?? providers.find((p) => p.audience === "") ?? null;
+  const matching = providers.filter((p) => p.audience === "" || audiences.includes(p.audience));
+  if (new Set(matching.map((p) => p.projectKey)).size !== 1) return null;
+  return matching[0]!;
 }
 
-/** What the authentication middleware asks about project credentials. */
-export const projectKeyLookup = (env: Env): ProjectKeyLookup => ({
-  signingKey: (kid) => activeSigningKey(env, kid),
-  identityProvider: (issuer, audiences) => matchingProvider(env, issuer, audiences),
+/**
+ * What the authentication middleware asks about project credentials. `mayQuery` is asked before a lookup that
+ * misses the isolate's caches reaches D1 (the middleware counts it against the client IP's failure limit).
+ */
+export const projectKeyLookup = (env: Env, root: RootAuthConfig, mayQuery: () => Promise<boolean> = async () => true): ProjectKeyLookup => ({
+  signingKey: (kid) => activeSigningKey({ ...env, JWT_SECRET: root.secret }, kid, mayQuery),
+  identityProvider: (issuer, audiences) => matchingProvider(env, issuer, audiences, mayQuery),
 });
 
 // ---- Token exchange ---------------------------------------------------------------------------------------
@@ -144,9 +174,38 @@ function mustHoldAll(principal: Principal, scopes: readonly Scope[], doing: stri
   }
 }
 
+/**
+ * A key creates keys within its own bounds: scopes it holds, an expiry no later than its own (its own when none
+ * is given), and origins among its own (its own when none are given).
+ */
 export async function createProjectApiKey(db: Db, principal: Principal, input: NewApiKey): Promise<ApiKeyInfo & { key: string }> {
   mustHoldAll(principal, input.scopes, "create");
-  return createApiKey(db, principal.projectKey, input);
+  if (principal.kind !== "apiKey") return createApiKey(db, principal.projectKey, input);
+  let { expiresAt, allowedOrigins } = input;
+  if (principal.expiresAt !== null) {
+    if (expiresAt !== null && expiresAt > principal.expiresAt) {
+      throw new ApiError(403, "This API key cannot create a key that outlives it", [{ path: "expiresAt", message: `must be no later than ${principal.expiresAt}` }]);
+    }
+    expiresAt ??= principal.expiresAt;
+  }
+  if (principal.allowedOrigins.length > 0) {
+    const foreign = allowedOrigins.filter((origin) => !principal.allowedOrigins.includes(origin));
+    if (foreign.length > 0) {
+      throw new ApiError(403, "This API key cannot create a key for origins it is not bound to", [{ path: "allowedOrigins", message: `not allowed: ${foreign.join(", ")}` }]);
+    }
+    if (allowedOrigins.length === 0) allowedOrigins = [...principal.allowedOrigins];
+  }
+  return createApiKey(db, principal.projectKey, { ...input, expiresAt, allowedOrigins });
+}
+
+/**
+ * Signing keys and identity providers never expire and are bound to no origin: an API key that does either may
+ * not create them (it would hand on more than it holds).
+ */
+export function mustBeUnboundCredential(principal: Principal): void {
+  if (principal.kind === "apiKey" && (principal.expiresAt !== null || principal.allowedOrigins.length > 0)) {
+    throw new ApiError(403, "An API key that expires or is bound to origins cannot create lasting credentials; use an admin token or an unbound admin key");
+  }
 }
 
 export async function revokeProjectApiKey(db: Db, principal: Principal, id: string): Promise<void> {

@@ -5,6 +5,7 @@ import { createApp } from "../../src/app";
 import type { CreatedSigningKeyBody, SigningKeyBody } from "../../src/routes/signing-keys";
 import type { UserTokenBody } from "../../src/routes/auth-tokens";
 import { api, apiKeyWith, setupProject, token, type Credential } from "../helpers";
+import { TEST_JWT_SECRET } from "../secret";
 
 /** A token signed with a project signing key: `kid` in the header, the secret's UTF-8 bytes as the HMAC key. */
 function signedWith(key: { kid: string; secret: string }, claims: Record<string, unknown>, expiresIn: string | number = "1h") {
@@ -180,16 +181,22 @@ describe("the project's own identity provider", () => {
     expect((await api("GET", "/v1/users/alice", { auth: { bearer: await idp.sign({ sub: "alice" }) } })).status).toBe(401);
   });
 
-  it("gives an issuer and audience to one project only, and validates the configuration", async () => {
+  it("gives an issuer to one project only, whatever the audience, and validates the configuration", async () => {
     const a = await setupProject();
     const b = await setupProject();
     const idp = await provider();
     expect((await api("PUT", "/v1/admin/project/auth", { auth: a.admin, body: { jwksUrl: idp.jwksUrl, issuer: idp.issuer } })).status).toBe(200);
-    const taken = await api("PUT", "/v1/admin/project/auth", { auth: b.admin, body: { jwksUrl: idp.jwksUrl, issuer: idp.issuer } });
-    expect(taken.status).toBe(409);
-    expect(taken.json.errors?.[0]?.path).toBe("audience");
-    const withAudience = await api("PUT", "/v1/admin/project/auth", { auth: b.admin, body: { jwksUrl: idp.jwksUrl, issuer: idp.issuer, audience: "b-app" } });
-    expect(withAudience.status).toBe(200);
+    for (const body of [
+      { jwksUrl: idp.jwksUrl, issuer: idp.issuer },
+      { jwksUrl: idp.jwksUrl, issuer: idp.issuer, audience: "shop-api" },
+    ]) {
+      const taken = await api("PUT", "/v1/admin/project/auth", { auth: b.admin, body });
+      expect(taken.status).toBe(409);
+      expect(taken.json.errors?.[0]?.path).toBe("issuer");
+    }
+    // A's users' tokens, whatever audience they carry, act in A only.
+    const alice = { bearer: await idp.sign({ sub: "alice" }, { aud: "shop-api" }) };
+    expect((await api("GET", "/v1/users/alice", { auth: alice })).status).toBe(200);
 
     const insecure = await api("PUT", "/v1/admin/project/auth", { auth: a.admin, body: { jwksUrl: "http://idp.test/jwks", issuer: idp.issuer } });
     expect(insecure.status).toBe(400);
@@ -197,6 +204,39 @@ describe("the project's own identity provider", () => {
 
     expect((await api("DELETE", "/v1/admin/project/auth", { auth: a.admin })).status).toBe(204);
     expect((await api("GET", "/v1/admin/project/auth", { auth: a.admin })).status).toBe(404);
+    // Removing the provider ends its tokens at once in this isolate, though one was verified a moment ago.
+    expect((await api("GET", "/v1/users/alice", { auth: alice })).status).toBe(401);
+    // Now the issuer is free for B.
+    expect((await api("PUT", "/v1/admin/project/auth", { auth: b.admin, body: { jwksUrl: idp.jwksUrl, issuer: idp.issuer } })).status).toBe(200);
+  });
+
+  it("never lets a project take the deployment's own issuer or key set", async () => {
+    const { projectId } = await setupProject();
+    const idp = await provider();
+    const app = createApp();
+    const configured = { ...env, JWT_ISSUER: idp.issuer, JWKS_URL: idp.jwksUrl };
+    const put = (body: unknown) =>
+      app.fetch(
+        new Request("http://api.test/v1/admin/project/auth", {
+          method: "PUT",
+          headers: { authorization: `Bearer ${adminBearer}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+        configured,
+      );
+    const adminBearer = await new SignJWT({ projectId, role: "admin" }).setProtectedHeader({ alg: "HS256" }).setIssuer(idp.issuer).setSubject("ops").setExpirationTime("1h").sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const sameIssuer = await put({ jwksUrl: "https://evil.test/jwks.json", issuer: idp.issuer });
+    expect(sameIssuer.status).toBe(400);
+    expect(((await sameIssuer.json()) as { errors: Array<{ path: string }> }).errors[0]?.path).toBe("issuer");
+    const sameKeys = await put({ jwksUrl: idp.jwksUrl, issuer: "https://other.test/" });
+    expect(sameKeys.status).toBe(400);
+  });
+
+  it("refuses a token longer than 8 KiB before verifying it", async () => {
+    const { admin } = await setupProject();
+    const key = await newSigningKey(admin);
+    const huge = { bearer: await signedWith(key, { sub: "ops", role: "admin", padding: "x".repeat(9 * 1024) }) };
+    expect((await api("GET", "/v1/event", { auth: huge })).status).toBe(401);
   });
 });
 
@@ -253,5 +293,28 @@ describe("token exchange", () => {
     const body = (await minted.json()) as UserTokenBody;
     expect(Date.parse(body.expiresAt) - Date.now()).toBeLessThanOrEqual(600_000);
     expect((await call("/v1/users/alice", { headers: { authorization: `Bearer ${body.token}` } })).status).toBe(200);
+  });
+});
+
+describe("made-up project credentials", () => {
+  it("cost no D1 query once the client IP is over its failure limit", async () => {
+    const { instrumentedD1 } = await import("../helpers");
+    const d1 = instrumentedD1();
+    const app = createApp();
+    const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const kid = `sk_${crypto.randomUUID().replace(/-/g, "").slice(0, 22)}`;
+      const bearer = await signedWith({ kid, secret: "x".repeat(40) }, { sub: "ops", role: "admin" });
+      const response = await app.fetch(
+        new Request("http://api.test/v1/event", { headers: { authorization: `Bearer ${bearer}`, "cf-connecting-ip": ip } }),
+        { ...env, DB: d1.db },
+      );
+      statuses.push(response.status);
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    // Each unknown kid below the limit costs one lookup; past it, none.
+    expect(d1.calls()).toBeLessThanOrEqual(statuses.filter((s) => s === 401).length);
+    expect(d1.calls()).toBeLessThan(40);
   });
 });

@@ -98,6 +98,31 @@ describe("API key scopes", () => {
   });
 });
 
+describe("keys never hand on more than they hold", () => {
+  it("gives a key created by an expiring, origin-bound key no later expiry and no other origins", async () => {
+    const { admin } = await setupProject();
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const bounded = await apiKeyWith(admin, ["keys:manage", "events:log", "admin"], { allowedOrigins: ["https://shop.example"], expiresAt });
+    const fromShop = { origin: "https://shop.example" };
+    const create = (body: Record<string, unknown>) =>
+      api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: bounded, headers: fromShop, body: { name: "child", scopes: ["events:log"], ...body } });
+
+    const inherited = await create({});
+    expect(inherited.status).toBe(201);
+    expect(inherited.json).toMatchObject({ expiresAt, allowedOrigins: ["https://shop.example"] });
+    const later = await create({ expiresAt: new Date(Date.now() + 7_200_000).toISOString() });
+    expect(later.status).toBe(403);
+    expect(later.json.errors?.[0]?.path).toBe("expiresAt");
+    const elsewhere = await create({ allowedOrigins: ["https://evil.example"] });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.json.errors?.[0]?.path).toBe("allowedOrigins");
+    // Signing keys and identity providers never expire: a bounded key may not create them.
+    expect((await api("POST", "/v1/admin/signing-keys", { auth: bounded, headers: fromShop, body: { name: "k" } })).status).toBe(403);
+    // An admin token may create anything.
+    expect((await api("POST", "/v1/admin/api-keys", { auth: admin, body: { name: "free", scopes: ["events:log"] } })).status).toBe(201);
+  });
+});
+
 describe("API key origins, expiry and last use", () => {
   it("answers a browser key only from its allowed origins (Origin, else Referer)", async () => {
     const { admin } = await setupProject({ users: { alice: [] } });
