@@ -75,6 +75,31 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
   // now capped at MAX_CHALLENGE_PROGRESS (src/domain/limits.ts; written out here, as a shipped migration
   // never changes); rows above it are brought down to it.
   `UPDATE challenge_progress SET progress = 1e15 WHERE progress > 1e15;`,
+  // 8: the registration's version (D1 users.registration_version): a register carrying an older version than
+  // the one stored is ignored, so concurrent or retried registrations leave the newest in place. 0 for
+  // registrations from before versions, so any versioned register replaces them.
+  `ALTER TABLE profile ADD COLUMN registration_version INTEGER NOT NULL DEFAULT 0;`,
+  // 9: outbox rows back off one by one, and what the object acknowledged is kept for reconciliation.
+  // `failed_sends` counts every failed send of a row (its backoff grows with it); `attempts` keeps counting only
+  // the failures a row is to blame for (it failed alone while other sends went through), which set it aside.
+  // `next_attempt_at` 0: never tried; the partial index holds only rows that failed, so a healthy log's outbox
+  // row costs no index write. `acknowledged`: every message the object committed to its outbox (logged
+  // events, reward adjustments), with its body, kept ACKNOWLEDGED_RETENTION_MS (storage/acknowledged.ts); the
+  // trigger records it in the statement that writes the outbox row, so nothing can write one without the other.
+  // Rows already in an outbox start over (their old `attempts` also counted the sends that failed in outages)
+  // and count as acknowledged.
+  `ALTER TABLE outbox ADD COLUMN failed_sends INTEGER NOT NULL DEFAULT 0;
+   UPDATE outbox SET attempts = 0;
+   ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX outbox_backoff ON outbox (next_attempt_at, created_at) WHERE next_attempt_at > 0;
+   CREATE TABLE acknowledged (
+     acked_at INTEGER NOT NULL, event_uid TEXT NOT NULL, body TEXT NOT NULL,
+     PRIMARY KEY (acked_at, event_uid)
+   ) WITHOUT ROWID;
+   CREATE TRIGGER outbox_acknowledged AFTER INSERT ON outbox BEGIN
+     INSERT OR IGNORE INTO acknowledged (acked_at, event_uid, body) VALUES (NEW.created_at, NEW.event_uid, NEW.body);
+   END;
+   INSERT INTO acknowledged (acked_at, event_uid, body) SELECT created_at, event_uid, body FROM outbox;`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

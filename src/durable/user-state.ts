@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { count, countingQueue, countingSql, isTracing, span } from "../lib/bench-trace";
-import { insertDeadLetters, OUTBOX_QUEUE_NAME } from "../db/dead-letters";
+import { OUTBOX_QUEUE_NAME } from "../db/dead-letters";
+import { setAsideDeadLetters } from "../services/dead-letters";
 import { findUser } from "../db/users";
 import { unregisteredOutcome, type AdjustCommand, type AdjustOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
 import type { ChallengeDefinition, StreakDefinition } from "../domain/game-definitions";
@@ -11,6 +12,7 @@ import { applyAdjustment } from "./apply-adjustment";
 import { applyLog, LogRefused } from "./apply-log";
 import { currentChallenge } from "./challenge-progress";
 import { isPristine, migrateUserState } from "./migrations";
+import { acknowledgedBetween, MAX_ACKNOWLEDGED_PER_CALL, pruneAcknowledged, type AcknowledgedPage } from "./storage/acknowledged";
 import { expireIdempotencyRecords } from "./storage/idempotency";
 import { allCounters } from "./storage/limit-counters";
 import { Outbox } from "./storage/outbox";
@@ -59,9 +61,10 @@ export class UserState extends DurableObject<Env> {
     this.outbox = new Outbox(
       this.sql,
       () => (isTracing(this.env) ? countingQueue(this.env.EVENTS_QUEUE) : this.env.EVENTS_QUEUE),
+      // D1 first, R2 when D1 cannot take them: setting a row aside never depends on D1 alone.
       (rows) =>
-        insertDeadLetters(
-          this.env.DB,
+        setAsideDeadLetters(
+          this.env,
           OUTBOX_QUEUE_NAME,
           rows.map((row) => ({ messageId: row.eventUid, projectKey: row.projectKey, body: row.body, attempts: row.attempts, error: row.error })),
         ),
@@ -72,13 +75,16 @@ export class UserState extends DurableObject<Env> {
     });
   }
 
-  /** Registers the user (or updates its usergroups); the balance and counters are kept. Returns the balance. */
-  async register(registration: Registration): Promise<number> {
+  /**
+   * Registers the user (or updates its usergroups); the balance and counters are kept. A registration older
+   * than the one stored is ignored. Returns the balance and the registration version now stored.
+   */
+  async register(registration: Registration): Promise<{ balance: number; registrationVersion: number }> {
     this.unknownUntil = 0;
     this.migrate();
-    writeRegistration(this.sql, registration);
+    const registrationVersion = writeRegistration(this.sql, registration);
     this.profileRow = undefined;
-    return this.storedProfile()?.balance ?? 0;
+    return { balance: this.storedProfile()?.balance ?? 0, registrationVersion };
   }
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
@@ -96,6 +102,7 @@ export class UserState extends DurableObject<Env> {
     });
     if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
       expireIdempotencyRecords(this.sql, now);
+      pruneAcknowledged(this.sql, now);
       this.expiredAt = now;
     }
     if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) await this.sendSoon(now);
@@ -130,16 +137,48 @@ export class UserState extends DurableObject<Env> {
     return outcome;
   }
 
-  /** Re-sends anything left in the outbox; reschedules itself while sends keep failing. */
+  /**
+   * Re-sends what is due in the outbox; while rows are left, reschedules itself for when the earliest is due
+   * again (each row backs off on its own), never sooner than OUTBOX_RETRY_MS. Also prunes acknowledged
+   * messages past their retention.
+   */
   override async alarm(): Promise<void> {
     // The alarm that fired is no longer pending; a log arriving meanwhile arms the next one.
     this.alarmAt = null;
     if (!this.hasSchema) return;
     await this.outbox.flush();
-    if (this.outbox.size() > 0 && this.alarmAt === null) {
-      this.alarmAt = Date.now() + OUTBOX_RETRY_MS;
+    const now = Date.now();
+    pruneAcknowledged(this.sql, now);
+    const next = this.outbox.nextAttemptAt(now);
+    if (next !== null && this.alarmAt === null) {
+      this.alarmAt = Math.max(now + OUTBOX_RETRY_MS, next);
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
+  }
+
+  /**
+   * Reconciliation: the uids of the messages this object acknowledged (committed to its outbox) in [from, to]
+   * (epoch ms, both included), oldest first, at most `limit` (MAX_ACKNOWLEDGED_PER_CALL). An object that never
+   * stored anything answers none and stays without storage.
+   */
+  async acknowledgedBetween(from: number, to: number, limit: number = MAX_ACKNOWLEDGED_PER_CALL): Promise<AcknowledgedPage> {
+    if (!this.hasSchema) return { uids: [], complete: true };
+    pruneAcknowledged(this.sql, Date.now());
+    return acknowledgedBetween(this.sql, from, to, Math.max(1, Math.min(limit, MAX_ACKNOWLEDGED_PER_CALL)));
+  }
+
+  /**
+   * Reconciliation: sends again, through the outbox (same retries, backoff and alarm), the messages with these
+   * uids that this object acknowledged in [from, to] (at most MAX_ACKNOWLEDGED_PER_CALL). Consumers deduplicate
+   * on the uid, so re-sending one that arrived meanwhile changes nothing. `queued`: put back in the outbox;
+   * `waiting`: still in the outbox anyway; the rest are unknown here (or past retention).
+   */
+  async resendAcknowledged(uids: string[], from: number, to: number): Promise<{ queued: number; waiting: number }> {
+    if (!this.hasSchema || uids.length === 0) return { queued: 0, waiting: 0 };
+    const now = Date.now();
+    const result = this.inTransaction(() => this.outbox.requeue(uids.slice(0, MAX_ACKNOWLEDGED_PER_CALL), from, to));
+    if (result.queued > 0) await this.sendSoon(now);
+    return result;
   }
 
   /**

@@ -175,6 +175,33 @@ describe("user object migrations", () => {
     ]);
   });
 
+  it("starts an outbox's rows over and counts them as acknowledged (version 9)", async () => {
+    const projectKey = newProject();
+    const stub = userObject(projectKey, "autumn");
+    // An object at version 8 whose outbox row piled up attempts during an outage (the old counting).
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      expect(schemaVersion(sql)).toBe(0);
+      for (let version = 1; version <= 8; version++) {
+        sql.exec(USER_STATE_MIGRATIONS[version - 1]!);
+        sql.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", version, Date.now());
+      }
+      sql.exec(
+        "INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups, balance) VALUES (1, ?, 1, 'autumn', 1, '[]', 0)",
+        projectKey,
+      );
+      sql.exec("INSERT INTO outbox (event_uid, body, created_at, attempts, last_error) VALUES ('e-1', '{}', 1000, 7, 'queue down')");
+    });
+    await evictDurableObject(stub);
+    expect((await stub.snapshot()).registered).toBe(true);
+    const state = await runInDurableObject(stub, (_instance, state) => ({
+      outbox: state.storage.sql.exec("SELECT event_uid, attempts, failed_sends, next_attempt_at FROM outbox").toArray(),
+      acknowledged: state.storage.sql.exec("SELECT acked_at, event_uid, body FROM acknowledged").toArray(),
+    }));
+    expect(state.outbox).toEqual([{ event_uid: "e-1", attempts: 0, failed_sends: 0, next_attempt_at: 0 }]);
+    expect(state.acknowledged).toEqual([{ acked_at: 1000, event_uid: "e-1", body: "{}" }]);
+  });
+
   it("stores nothing for a user nobody registered", async () => {
     const projectKey = newProject();
     const stub = userObject(projectKey, "ghost");

@@ -7,12 +7,13 @@ type ProfileRow = {
   account_id: number;
   usergroups: string;
   balance: number;
+  registration_version: number;
 };
 
 /** The user's registration and points balance (one row). */
 export function readProfile(sql: SqlStorage): UserProfile | null {
   const row = sql
-    .exec<ProfileRow>("SELECT project_key, program_id, user_id, account_id, usergroups, balance FROM profile WHERE id = 1")
+    .exec<ProfileRow>("SELECT project_key, program_id, user_id, account_id, usergroups, balance, registration_version FROM profile WHERE id = 1")
     .toArray()[0];
   if (!row) return null;
   return {
@@ -21,22 +22,30 @@ export function readProfile(sql: SqlStorage): UserProfile | null {
     userId: row.user_id,
     accountId: row.account_id,
     usergroups: JSON.parse(row.usergroups) as string[],
+    registrationVersion: row.registration_version,
     balance: row.balance,
   };
 }
 
-/** Registers the user or updates its registration; the balance is kept. */
-export function writeRegistration(sql: SqlStorage, registration: Registration): void {
+/**
+ * Registers the user or updates its registration; the balance is kept. A registration older than the stored
+ * one (a delayed or retried call that lost a race) changes nothing. Returns the version now stored.
+ */
+export function writeRegistration(sql: SqlStorage, registration: Registration): number {
   sql.exec(
-    `INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups) VALUES (1, ?, ?, ?, ?, ?)
+    `INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups, registration_version) VALUES (1, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET project_key = excluded.project_key, program_id = excluded.program_id,
-       user_id = excluded.user_id, account_id = excluded.account_id, usergroups = excluded.usergroups`,
+       user_id = excluded.user_id, account_id = excluded.account_id, usergroups = excluded.usergroups,
+       registration_version = excluded.registration_version
+     WHERE excluded.registration_version >= profile.registration_version`,
     registration.projectKey,
     registration.programId,
     registration.userId,
     registration.accountId,
     JSON.stringify(registration.usergroups),
+    registration.registrationVersion,
   );
+  return sql.exec<{ v: number }>("SELECT registration_version AS v FROM profile WHERE id = 1").one().v;
 }
 
 /**
