@@ -4,11 +4,13 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { authenticate } from "./auth/middleware";
+import { limitProjectReads } from "./auth/rate-limits";
 import type { AppEnv } from "./http/context";
-import { ApiError, envelope } from "./http/errors";
+import { ApiError, envelope, isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from "./http/errors";
 import { benchSnapshot, isTracing } from "./lib/bench-trace";
 import { TtlCache } from "./lib/ttl-cache";
 import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
+import { adminReconciliationRoutes } from "./routes/admin-reconciliation";
 import { adminEventsRoutes } from "./routes/admin-events";
 import { adminChallengesRoutes, adminLeaderboardsRoutes, adminStreaksRoutes } from "./routes/admin-game-definitions";
 import { adminUsersRoutes } from "./routes/admin-users";
@@ -20,6 +22,7 @@ import { eventsRoutes } from "./routes/events";
 import { leaderboardsRoutes } from "./routes/leaderboards";
 import { loyaltyEventsRoutes } from "./routes/loyalty-events";
 import { projectAuthRoutes } from "./routes/project-auth";
+import { quotaRoutes } from "./routes/quotas";
 import { signingKeysRoutes } from "./routes/signing-keys";
 import { statsRoutes } from "./routes/stats";
 import { usersRoutes } from "./routes/users";
@@ -39,7 +42,7 @@ export function versionedPath(request: Request): string {
 
 /** Headers browsers may send and read; see CORS_ORIGINS in wrangler.toml. */
 const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"];
-const CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Total-Count", "Link"];
+const CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Total-Count", "X-Total-Count-Capped", "Link"];
 
 /** `CORS_ORIGINS`: "*" or a comma-separated list of origins. */
 function corsOrigin(configured: string): string | ((origin: string) => string | null) {
@@ -71,6 +74,10 @@ export function createApp() {
     if (error instanceof HTTPException) {
       const message = error.status === 400 && /json/i.test(error.message) ? "Invalid JSON body" : error.message;
       return c.json(envelope(error.status, message || "Request failed"), error.status);
+    }
+    if (isStorageOutage(error)) {
+      console.error("storage unavailable", error);
+      return c.json(envelope(503, "Storage is temporarily unavailable; retry later"), 503, { "Retry-After": String(STORAGE_RETRY_AFTER_SECONDS) });
     }
     console.error("unhandled error", error);
     return c.json(envelope(500, "Internal server error"), 500);
@@ -136,6 +143,7 @@ export function createApp() {
   app.route("/", uiRoutes);
 
   app.use("/v1/*", authenticate);
+  app.use("/v1/*", limitProjectReads);
   return app
     .route("/v1", eventsRoutes)
     .route("/v1", eventLogRoutes)
@@ -147,13 +155,15 @@ export function createApp() {
     .route("/v1", authTokensRoutes)
     .route("/v1", statsRoutes)
     .route("/v1", adminDeadLettersRoutes)
+    .route("/v1", adminReconciliationRoutes)
     .route("/v1", adminStreaksRoutes)
     .route("/v1", adminChallengesRoutes)
     .route("/v1", adminLeaderboardsRoutes)
     .route("/v1", analyticsRoutes)
     .route("/v1", usersRoutes)
     .route("/v1", leaderboardsRoutes)
-    .route("/v1", loyaltyEventsRoutes);
+    .route("/v1", loyaltyEventsRoutes)
+    .route("/v1", quotaRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

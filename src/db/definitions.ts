@@ -16,9 +16,16 @@ export async function definitionsVersion(db: Db, projectKey: string): Promise<nu
 /** A streak, challenge or leaderboard document as stored; the caller knows its shape by `kind`. */
 export type StoredGameDefinition = { kind: GameDefinitionKind; definitionId: string; version: number; document: unknown };
 
-/** Every definition of the project in one D1 round trip: event definitions by eventId, the others by kind and id. */
-export async function loadDefinitions(db: Db, projectKey: string): Promise<{ events: VersionedDefinition[]; games: StoredGameDefinition[] }> {
-  const [events, games] = await db.batch([
+/**
+ * Every definition of the project in one D1 round trip (one transaction): event definitions by eventId, the
+ * others by kind and id, and the definitions version they are the state of.
+ */
+export async function loadDefinitions(
+  db: Db,
+  projectKey: string,
+): Promise<{ version: number; events: VersionedDefinition[]; games: StoredGameDefinition[] }> {
+  const [versions, events, games] = await db.batch([
+    db.select({ version: projects.definitionsVersion }).from(projects).where(eq(projects.key, projectKey)),
     db
       .select({ eventId: eventDefinitions.eventId, version: eventDefinitions.version, ruleId: eventDefinitions.ruleId, document: eventDefinitions.document })
       .from(eventDefinitions)
@@ -31,6 +38,7 @@ export async function loadDefinitions(db: Db, projectKey: string): Promise<{ eve
       .orderBy(gameDefinitions.kind, gameDefinitions.definitionId),
   ]);
   return {
+    version: versions[0]?.version ?? 0,
     events: events.map((r) => ({ ...(r.document as EventDefinition), version: r.version, ruleId: r.ruleId })),
     games: games.map((r) => ({ ...r, kind: r.kind as GameDefinitionKind })),
   };

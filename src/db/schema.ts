@@ -102,10 +102,18 @@ export const users = sqliteTable(
     userId: text("user_id").notNull(),
     usergroups: text("usergroups", { mode: "json" }).$type<string[]>().notNull(),
     attributes: text("attributes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** Grows on every change of the registration; the user's object keeps the highest it was given. */
+    registrationVersion: integer("registration_version").notNull().default(1),
+    /** The registration version the user's object confirmed; below `registrationVersion` until it did. */
+    objectVersion: integer("object_version").notNull().default(0),
     createdAt: nowTimestamp("created_at"),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("users_project_user").on(t.projectKey, t.userId)],
+  (t) => [
+    uniqueIndex("users_project_user").on(t.projectKey, t.userId),
+    // Registrations the user's object has not confirmed: what the scheduled repair pushes again.
+    index("users_unconfirmed").on(t.accountId).where(sql`object_version < registration_version`),
+  ],
 );
 
 /**
@@ -426,3 +434,25 @@ export const ledgerAdjustments = sqliteTable(
   },
   (t) => [index("ledger_adjustments_batch").on(t.ingestBatch), index("ledger_adjustments_event").on(t.eventUid)],
 );
+
+/**
+ * A project's own quotas, set by the deployment's operator (PUT /v1/operator/projects/{projectKey}/quotas). A
+ * null column, or no row, means the deployment's default (PROJECT_EVENTS_PER_DAY, PROJECT_STORED_BYTES).
+ */
+export const projectQuotas = sqliteTable("project_quotas", {
+  projectKey: text("project_key").primaryKey(),
+  eventsPerDay: integer("events_per_day"),
+  storedBytes: integer("stored_bytes"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
+ * What a project stores in the event log: its rows and their estimated bytes (src/db/quotas.ts,
+ * `countStoredBytes`), added by the queue consumer from exactly the rows an ingest inserted (its batch token),
+ * so a redelivery counts once. Read by the storage quota and GET /v1/admin/usage.
+ */
+export const projectUsage = sqliteTable("project_usage", {
+  projectKey: text("project_key").primaryKey(),
+  storedBytes: integer("stored_bytes").notNull(),
+  events: integer("events").notNull(),
+});

@@ -10,8 +10,21 @@ export type RegisteredUser = {
   accountId: number;
   usergroups: string[];
   attributes: Record<string, unknown>;
+  /** Grows with every change; the user's object keeps the newest registration it was given. */
+  registrationVersion: number;
   createdAt: string;
   updatedAt: string;
+};
+
+const registeredColumns = {
+  projectKey: users.projectKey,
+  userId: users.userId,
+  accountId: users.accountId,
+  usergroups: users.usergroups,
+  attributes: users.attributes,
+  registrationVersion: users.registrationVersion,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
 };
 
 /** Registers or updates a user; fields left out of the update keep their values. `accountId` is assigned once. */
@@ -35,10 +48,11 @@ export async function upsertUser(
       set: {
         usergroups: changes.usergroups === undefined ? sql`${users.usergroups}` : sql`excluded.usergroups`,
         attributes: changes.attributes === undefined ? sql`${users.attributes}` : sql`excluded.attributes`,
+        registrationVersion: sql`${users.registrationVersion} + 1`,
         updatedAt: now,
       },
     })
-    .returning();
+    .returning(registeredColumns);
   if (!row) throw new Error("user upsert returned no row");
   return { created: !existing, user: { ...row, programId } };
 }
@@ -55,10 +69,30 @@ export async function registeredUserIds(db: Db, projectKey: string, userIds: rea
 
 export async function findUser(db: Db, projectKey: string, userId: string): Promise<RegisteredUser | null> {
   const [row] = await db
-    .select({ user: users, programId: projects.id })
+    .select({ user: registeredColumns, programId: projects.id })
     .from(users)
     .innerJoin(projects, eq(projects.key, users.projectKey))
     .where(and(eq(users.projectKey, projectKey), eq(users.userId, userId)))
     .limit(1);
   return row ? { ...row.user, programId: row.programId } : null;
+}
+
+/** Records that the user's object holds registration `version` (never moving the confirmation backwards). */
+export async function confirmObjectRegistration(db: Db, projectKey: string, userId: string, version: number): Promise<void> {
+  await db
+    .update(users)
+    .set({ objectVersion: sql`max(${users.objectVersion}, ${version})` })
+    .where(and(eq(users.projectKey, projectKey), eq(users.userId, userId)));
+}
+
+/** Registrations their objects have not confirmed (the partial index users_unconfirmed), oldest account first. */
+export async function unconfirmedRegistrations(db: Db, limit: number): Promise<RegisteredUser[]> {
+  const rows = await db
+    .select({ user: registeredColumns, programId: projects.id })
+    .from(users)
+    .innerJoin(projects, eq(projects.key, users.projectKey))
+    .where(sql`${users.objectVersion} < ${users.registrationVersion}`)
+    .orderBy(users.accountId)
+    .limit(limit);
+  return rows.map((row) => ({ ...row.user, programId: row.programId }));
 }

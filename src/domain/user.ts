@@ -9,6 +9,8 @@ export type Registration = {
   userId: string;
   accountId: number;
   usergroups: string[];
+  /** D1's `users.registration_version`: grows with every change, so the object keeps the newest registration. */
+  registrationVersion: number;
 };
 
 export type UserProfile = Registration & { balance: number };

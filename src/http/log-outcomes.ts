@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DispatchOutcome, Refusal } from "../domain/log-command";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { EventLoggedEnvelope } from "../domain/logged-event";
-import { ApiError, eventNotFound, UNAVAILABLE_RETRY_AFTER_SECONDS, userNotFound, type ErrorEnvelope } from "./errors";
+import { ApiError, eventNotFound, userNotFound, userObjectUnavailable, type ErrorEnvelope } from "./errors";
 
 export type LogResult =
   | { ok: true; replayed: boolean; body: EventLoggedEnvelope }
@@ -49,10 +49,6 @@ export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
         ]),
       );
     case "unavailable":
-      return failure(
-        new ApiError(503, "User state is temporarily unavailable; retry with an Idempotency-Key", undefined, {
-          "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS),
-        }),
-      );
+      return failure(userObjectUnavailable("retry with an Idempotency-Key"));
   }
 }

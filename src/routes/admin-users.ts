@@ -54,7 +54,7 @@ const getUser = adminRoute({
 
 /** The API's view of a user: the D1 row without internal keys, plus the balance its object holds. */
 function userBody({ user, balance }: UserWithBalance): z.infer<typeof UserSchema> {
-  const { projectKey: _p, programId: _id, ...rest } = user;
+  const { projectKey: _p, programId: _id, registrationVersion: _v, ...rest } = user;
   return { ...rest, balance };
 }
 

@@ -21,7 +21,7 @@ import {
   type StreakDefinition,
 } from "../domain/game-definitions";
 import { MAX_CATALOGUE_BYTES, MAX_EVENT_DEFINITIONS, MAX_GAME_DEFINITIONS_PER_KIND } from "../domain/limits";
-import { ApiError, invalidFields } from "../http/errors";
+import { ApiError, invalidFields, isStorageOutage } from "../http/errors";
 import { TtlCache } from "../lib/ttl-cache";
 
 /** Everything a project defines, as the write path needs it: read once per isolate and version-checked. */
@@ -81,20 +81,45 @@ function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefiniti
   };
 }
 
-/** The project's catalogue, served from the isolate cache when fresh. */
+/**
+ * Writes made through this isolate, per project. A catalogue load that began before a write finished may hold
+ * the state before it: it serves the request that asked, but is not cached (the isolate that wrote must see its
+ * write at once). Bounded like the cache.
+ */
+const writeCounts = new TtlCache<string, number>(1_000, 600_000);
+function noteWrite(projectKey: string): void {
+  writeCounts.set(projectKey, (writeCounts.get(projectKey) ?? 0) + 1);
+  cache.delete(projectKey);
+}
+
+/**
+ * The project's catalogue, served from the isolate cache when fresh. The cache never goes back to an older
+ * definitions version than it holds (a slow reader's result, or a lagging replica, is not cached over a newer one).
+ */
 export async function projectCatalogue(db: Db, projectKey: string): Promise<Catalogue> {
   const now = Date.now();
   const cached = cache.get(projectKey, now);
   if (cached && now - cached.checkedAt < CHECK_AFTER_MS) return cached.catalogue;
-  const version = await definitionsVersion(db, projectKey);
-  if (cached && cached.version === version) {
+  const writesBefore = writeCounts.get(projectKey) ?? 0;
+  let version: number;
+  try {
+    version = await definitionsVersion(db, projectKey);
+  } catch (error) {
+    // D1 unavailable: logging goes on with the catalogue this isolate holds (checked again in CHECK_AFTER_MS).
+    if (!cached || !isStorageOutage(error)) throw error;
+    cached.checkedAt = now;
+    return cached.catalogue;
+  }
+  if (cached && cached.version >= version) {
     cached.checkedAt = now;
     cache.set(projectKey, cached);
     return cached.catalogue;
   }
-  const { events, games } = await loadDefinitions(db, projectKey);
-  const catalogue = buildCatalogue(events, games);
-  cache.set(projectKey, { version, checkedAt: now, catalogue });
+  const loaded = await loadDefinitions(db, projectKey);
+  const catalogue = buildCatalogue(loaded.events, loaded.games);
+  const current = cache.get(projectKey);
+  const unchanged = (writeCounts.get(projectKey) ?? 0) === writesBefore;
+  if (unchanged && !(current && current.version > loaded.version)) cache.set(projectKey, { version: loaded.version, checkedAt: now, catalogue });
   return catalogue;
 }
 
@@ -134,14 +159,14 @@ export async function putDefinition(
   const definition: EventDefinition = { eventId, ...body };
   const write = await upsertDefinition(db, projectKey, definition, { maxDefinitions: MAX_EVENT_DEFINITIONS, maxCatalogueBytes: MAX_CATALOGUE_BYTES });
   if (write.outcome === "tooMany" || write.outcome === "tooLarge") throw refused(write, "eventId", MAX_EVENT_DEFINITIONS, "events");
-  cache.delete(projectKey);
+  noteWrite(projectKey);
   return { created: write.outcome === "created", definition };
 }
 
 /** Sets an event definition INACTIVE; null when it does not exist. */
 export async function deactivate(db: Db, projectKey: string, eventId: string): Promise<EventDefinition | null> {
   const definition = await deactivateDefinition(db, projectKey, eventId);
-  cache.delete(projectKey);
+  noteWrite(projectKey);
   return definition;
 }
 
@@ -157,13 +182,13 @@ export async function putGameDefinition(
   const bounds = { maxDefinitions: MAX_GAME_DEFINITIONS_PER_KIND, maxCatalogueBytes: MAX_CATALOGUE_BYTES };
   const write = await upsertGameDefinition(db, projectKey, kind, definitionId, document, bounds);
   if (write.outcome === "tooMany" || write.outcome === "tooLarge") throw refused(write, `${kind}Id`, MAX_GAME_DEFINITIONS_PER_KIND, `${kind}s`);
-  cache.delete(projectKey);
+  noteWrite(projectKey);
   return { created: write.outcome === "created" };
 }
 
 /** Sets a streak/challenge/leaderboard definition INACTIVE; returns its document, null when it does not exist. */
 export async function deactivateGame(db: Db, projectKey: string, kind: GameDefinitionKind, definitionId: string): Promise<unknown> {
   const document = await deactivateGameDefinition(db, projectKey, kind, definitionId);
-  cache.delete(projectKey);
+  noteWrite(projectKey);
   return document;
 }

@@ -1,14 +1,14 @@
 import type { Principal } from "../auth/principal";
 import type { Db } from "../db/client";
-import { countLedger, findLedgerEntry, readLedgerPage, type LedgerFilter } from "../db/event-log";
+import { countLedger, findLedgerEntry, ledgerPosition, readLedgerPage, type LedgerFilter, type LedgerPageStart } from "../db/event-log";
 import { findProjectId } from "../db/projects";
 import { findUser } from "../db/users";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
-import { adjustmentProblem, loyaltyEvent, type LedgerSort, type LoyaltyEvent } from "../domain/ledger";
+import { adjustmentProblem, encodeLedgerCursor, loyaltyEvent, type LedgerPosition, type LedgerSort, type LoyaltyEvent } from "../domain/ledger";
 import type { AdjustOutcome } from "../domain/log-command";
 import type { RewardType } from "../domain/definition-vocabulary";
 import { userStateStub } from "../durable/stub";
-import { ApiError, invalidFields, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../http/errors";
+import { ApiError, callUserObject, invalidFields } from "../http/errors";
 import { projectCatalogue } from "./definitions";
 
 export type LedgerQuery = {
@@ -21,6 +21,8 @@ export type LedgerQuery = {
   page: number;
   size: number;
   sort: LedgerSort;
+  /** Continue after this position (a cursor) instead of at `page`. */
+  after?: LedgerPosition;
 };
 
 /**
@@ -34,11 +36,19 @@ async function readableAccount(db: Db, principal: Principal, requested: number |
   return own;
 }
 
-/** A page of the project's ledger and the total of its filter. Another project's programid matches nothing. */
-export async function ledgerPage(d1: D1Database, db: Db, principal: Principal, query: LedgerQuery): Promise<{ items: LoyaltyEvent[]; total: number }> {
+/** A ledger page: its items, the total of its filter (exact, or a lower bound past the cap) and the cursor after it. */
+export type LedgerPage = { items: LoyaltyEvent[]; total: number; exact: boolean; next: string | null };
+
+/**
+ * A page of the project's ledger, the total of its filter and, when more items follow, the cursor continuing
+ * after it. Another project's programid matches nothing. Every part costs O(size + log n) plus, for numbered
+ * pages, their bounded offset (see readLedgerPage and countLedger).
+ */
+export async function ledgerPage(d1: D1Database, db: Db, principal: Principal, query: LedgerQuery): Promise<LedgerPage> {
+  const none: LedgerPage = { items: [], total: 0, exact: true, next: null };
   const accountId = await readableAccount(db, principal, query.accountId);
-  if (accountId === null) return { items: [], total: 0 };
-  if (query.programId !== undefined && query.programId !== (await findProjectId(db, principal.projectKey))) return { items: [], total: 0 };
+  if (accountId === null) return none;
+  if (query.programId !== undefined && query.programId !== (await findProjectId(db, principal.projectKey))) return none;
   const filter: LedgerFilter = {
     projectKey: principal.projectKey,
     accountId,
@@ -46,11 +56,12 @@ export async function ledgerPage(d1: D1Database, db: Db, principal: Principal, q
     from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
     to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
   };
-  const [rows, total] = await Promise.all([
-    readLedgerPage(d1, filter, query.sort, { limit: query.size, offset: query.page * query.size }),
-    countLedger(d1, filter),
-  ]);
-  return { items: rows.map(loyaltyEvent), total };
+  const start: LedgerPageStart = query.after === undefined ? { offset: query.page * query.size } : { after: query.after };
+  // One more than the page: whether a next page exists, without counting.
+  const [rows, { total, exact }] = await Promise.all([readLedgerPage(d1, filter, query.sort, query.size + 1, start), countLedger(d1, filter)]);
+  const items = rows.slice(0, query.size);
+  const last = rows.length > query.size ? items.at(-1) : undefined;
+  return { items: items.map(loyaltyEvent), total, exact, next: last ? encodeLedgerCursor(query.sort, ledgerPosition(last, query.sort)) : null };
 }
 
 const eventNotInLedger = (id: number) => new ApiError(404, `Loyalty event ${id} does not exist in this project`);
@@ -97,26 +108,23 @@ export async function adjustReward(
   if (problem !== null) throw invalidFields("body", [{ path: "rewardAmount", message: problem }]);
   const requestHash =
     idempotencyKey === null ? null : await sha256Hex(canonicalJson({ id, ...request, allowNegativeBalance: request.allowNegativeBalance ?? false }));
-  let outcome: AdjustOutcome;
-  try {
-    outcome = await userStateStub(env, principal.projectKey, row.userId).adjust({
-      idempotencyKey,
-      requestHash,
-      eventUid: row.eventUid,
-      occurredAt: row.occurredAt,
-      rewardType: row.rewardType as RewardType,
-      originalAmount: row.rewardAmount,
-      newAmount: request.rewardAmount,
-      reason: request.reason,
-      allowNegativeBalance: request.allowNegativeBalance ?? false,
-      pointsBoards: (await projectCatalogue(db, principal.projectKey)).activePointsBoards,
-    });
-  } catch (error) {
-    console.error("user state call failed", error);
-    throw new ApiError(503, "User state is temporarily unavailable; retry with an Idempotency-Key", undefined, {
-      "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS),
-    });
-  }
+  const pointsBoards = (await projectCatalogue(db, principal.projectKey)).activePointsBoards;
+  const outcome: AdjustOutcome = await callUserObject(
+    () =>
+      userStateStub(env, principal.projectKey, row.userId).adjust({
+        idempotencyKey,
+        requestHash,
+        eventUid: row.eventUid,
+        occurredAt: row.occurredAt,
+        rewardType: row.rewardType as RewardType,
+        originalAmount: row.rewardAmount,
+        newAmount: request.rewardAmount,
+        reason: request.reason,
+        allowNegativeBalance: request.allowNegativeBalance ?? false,
+        pointsBoards,
+      }),
+    "retry with an Idempotency-Key",
+  );
   if (outcome.kind !== "adjusted") throw adjustmentFailure(outcome);
   const { previousAmount, newAmount, adjustedAt } = outcome.result;
   const item = loyaltyEvent({ ...row, adjustedRewardAmount: newAmount, previousRewardAmount: previousAmount, updatedAt: adjustedAt });
