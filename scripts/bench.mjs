@@ -11,10 +11,11 @@ import { parseArgs } from "node:util";
 import { buildWorker, migrate, startWorker, workerdPeakMemoryMiB } from "./bench/server.mjs";
 import { client, fetchAgain, inParallel, MIX, setupProject, userIds } from "./bench/workload.mjs";
 import { seedEventDataset, seedParticipants } from "./bench/datasets.mjs";
+import { benchReconciliation, RECONCILE_EVENTS_PER_USER, RECONCILE_GAP, RECONCILE_USERS } from "./bench/reconciliation.mjs";
 import { signDevToken } from "./token.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-// --quick: smaller and shorter (under 2 minutes); --only=write|reads: one part; --fresh: rebuild the datasets.
+// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile: one part; --fresh: rebuild the datasets.
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, only: { type: "string" } },
 });
@@ -99,8 +100,11 @@ buildWorker(root);
 const secret = randomBytes(32).toString("hex");
 let peakMemory = 0;
 
+if (flags.only !== undefined && !["write", "reads", "reconcile"].includes(flags.only)) throw new Error(`--only=${flags.only}: write, reads or reconcile`);
+const runs = (part) => flags.only === undefined || flags.only === part;
+
 // Part 1: the write path, on a fresh in-memory Worker.
-if (flags.only !== "reads") {
+if (runs("write")) {
   const worker = await startWorker(root, { secret });
   try {
     await migrate(root, worker.db);
@@ -239,7 +243,7 @@ if (flags.only !== "reads") {
 
 // Part 2: reads at scale, on prepared datasets persisted under .bench/datasets (made through the batch route
 // and the real consumer; reused while the migrations are unchanged).
-if (flags.only !== "write") {
+if (runs("reads")) {
   const migrationsHash = createHash("sha256")
     .update(readdirSync(`${root}migrations`).filter((f) => f.endsWith(".sql")).sort().map((f) => readFileSync(`${root}migrations/${f}`, "utf8")).join("\n"))
     .digest("hex")
@@ -274,10 +278,15 @@ if (flags.only !== "write") {
           ["without accountid", ""],
           ["with accountid", `&accountid=${whale.id}`],
         ]) {
+          // Numbered pages reach offset 10,000 (page 499 of 20); further on, the cursor in Link: rel="next".
           const first = await timeReads(`${base}/v1/loyalty-events?page=0&size=20${query}`, headers);
-          const deep = await timeReads(`${base}/v1/loyalty-events?page=5000&size=20${query}`, headers);
-          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50 page 0 / page 5,000", `${round(first.p50)} / ${round(deep.p50)}`, "ms");
-          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(page 5,000) / p50(page 0)", deep.p50 / first.p50, "x", atMost(3, "<= 3"));
+          const deepUrl = `${base}/v1/loyalty-events?page=499&size=20${query}`;
+          const deep = await timeReads(deepUrl, headers);
+          const next = /<([^>]+)>;\s*rel="next"/.exec((await fetchAgain(deepUrl, { headers })).headers.get("link") ?? "")?.[1];
+          const cursor = next ? await timeReads(new URL(next, base).href, headers) : null;
+          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50 page 0 / page 499 / cursor past it", `${round(first.p50)} / ${round(deep.p50)} / ${cursor ? round(cursor.p50) : "-"}`, "ms");
+          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(page 499) / p50(page 0)", deep.p50 / first.p50, "x", atMost(3, "<= 3"));
+          if (cursor) report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(cursor page) / p50(page 0)", cursor.p50 / first.p50, "x", atMost(3, "<= 3"));
         }
       }
     }
@@ -333,6 +342,41 @@ if (flags.only !== "write") {
     const middle = `p${Math.floor(P.participants / 2)}`;
     const rank = await timeReads(`${base}/v1/leaderboards/weekly_points/users/${middle}`, boardHeaders);
     report(`one user's rank at ${P.participants} participants`, "p50 (one client)", rank.p50, "ms", atMost(50, "<= 50 ms"), vsHealth(rank.p50));
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    await worker.mf.dispose();
+  }
+}
+
+// Part 3: reconciliation (POST /v1/admin/reconciliation) over 1,000 users, on a fresh in-memory Worker.
+if (runs("reconcile")) {
+  const worker = await startWorker(root, { secret });
+  try {
+    await migrate(root, worker.db);
+    const { base, db } = worker;
+    const health = (await timeReads(`${base}/health`, {})).p50;
+    const scenario = "GET /health (baseline, one client, reconciliation's Worker)";
+    report(scenario, "p50", health, "ms");
+    const token = await signDevToken({ sub: "bench", project: "reconcile", role: "admin", ttl: "2h" }, secret);
+    const { total, clean, gaps } = await benchReconciliation({ base, db, token, trace: () => bench(base), log });
+    const median = (runs, pick) => runs.map(pick).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+    const label = `reconciliation of ${RECONCILE_USERS} users (${total} events in D1)`;
+    for (const [name, list] of [
+      ["nothing missing", clean],
+      [`${RECONCILE_GAP} events missing`, gaps],
+    ]) {
+      const time = median(list, (r) => r.ms);
+      report(`${label}, ${name}`, "time per 1,000 users (median of 3 calls)", time, "ms", undefined, time / health);
+      report(`${label}, ${name}`, "messages acknowledged / missing / re-sent", `${list[0].report.eventsAcknowledged} / ${list[0].report.missing} / ${list[0].report.resent}`, "");
+      report(`${label}, ${name}`, "user-object calls per 1,000 users", list[0].report.cost.objectCalls, "");
+      report(`${label}, ${name}`, "user-object SQLite statements per 1,000 users", list[0].counters.doStatements, "");
+      report(`${label}, ${name}`, "D1 statements per 1,000 users", list[0].counters.d1StatementsRequest, "");
+      report(`${label}, ${name}`, "D1 rows read per 1,000 users", list[0].report.cost.d1RowsRead, "");
+      report(`${label}, ${name}`, "queue messages per 1,000 users", list[0].counters.queueMessages, "");
+    }
+    const exact = gaps.every((g) => g.exact);
+    report(`${label}, ${RECONCILE_GAP} events missing`, "every missing event found, re-sent and back exactly once", exact ? "yes" : "no", "", { test: () => exact, text: "yes" });
+    log(`  (${RECONCILE_EVENTS_PER_USER} events per user logged through the batch route before the calls)`);
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
     await worker.mf.dispose();

@@ -14,6 +14,7 @@ import { LedgerPage } from "./pages/ledger-page";
 import { NotFoundPage } from "./pages/not-found-page";
 import { SignInPage } from "./pages/sign-in-page";
 import { StreaksPage } from "./pages/streaks-page";
+import { UsagePage } from "./pages/usage-page";
 import { UsersPage } from "./pages/users-page";
 
 const NAVIGATION = [
@@ -25,6 +26,7 @@ const NAVIGATION = [
   { to: "/ledger", label: "Ledger" },
   { to: "/users", label: "Users" },
   { to: "/api-keys", label: "API keys" },
+  { to: "/usage", label: "Usage" },
 ];
 
 /** The page for an app path (`/events/purchase_completed`). */
@@ -44,6 +46,7 @@ function Page({ path }: { path: string }) {
   const user = matchPath("/users/:userId", path);
   if (user) return <UsersPage userId={user.userId!} />;
   if (path === "/api-keys") return <ApiKeysPage />;
+  if (path === "/usage") return <UsagePage />;
   return <NotFoundPage path={path} />;
 }
 

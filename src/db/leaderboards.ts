@@ -80,28 +80,59 @@ export type BoardPeriod = { projectKey: string; leaderboardId: string; calendar:
 const ORDER = "ORDER BY score DESC, reached_at, user_id";
 const WHERE_BOARD = "project_key = ?1 AND leaderboard_id = ?2 AND calendar = ?3 AND period = ?4";
 
+/** An entry of a board in rank order, with what orders it among equal scores. */
+export type BoardEntry = { userId: string; score: number; reachedAt: number };
+
+/** Where a board page starts: `offset` entries in (bounded), or right after an entry (a cursor). */
+export type StandingsStart = { offset: number } | { after: { score: number; reachedAt: number; userId: string } };
+
+/** Board order for rows SQL already ordered within each part (a stable sort keeps its user id order for ties). */
+const byBoardOrder = (a: BoardEntry, b: BoardEntry) => b.score - a.score || a.reachedAt - b.reachedAt;
+
 /**
- * A page of a board in rank order, with the competition rank of its first entry and the participants, in one
- * D1 round trip. The page is an index range; the rank sums users over the distinct scores above.
+ * A page of a board in rank order and the participants, in one D1 round trip. By offset, the page walks the
+ * offset's index entries once (bounded by MAX_LEADERBOARD_OFFSET) and `firstRank` is the competition rank of its
+ * first entry (1 + the users over the distinct scores above it). After an entry (keyset paging), two index
+ * ranges of `limit` entries in all: the rest of that entry's score, then the scores below it, O(limit + log n)
+ * however deep, as much as a first page; the caller knows the ranks from its cursor (`firstRank` is null).
  */
 export async function readStandingsPage(
   d1: D1Database,
   board: BoardPeriod,
-  page: { limit: number; offset: number },
-): Promise<{ entries: Array<{ userId: string; score: number }>; firstRank: number; participants: number }> {
+  limit: number,
+  start: StandingsStart,
+): Promise<{ entries: BoardEntry[]; firstRank: number | null; participants: number }> {
   const bind = (sql: string, ...extra: unknown[]) => d1.prepare(sql).bind(board.projectKey, board.leaderboardId, board.calendar, board.period, ...extra);
-  const [entries, rank, participants] = await d1.batch([
-    bind(`SELECT user_id AS userId, score FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ?5 OFFSET ?6`, page.limit, page.offset),
-    bind(
-      `SELECT 1 + COALESCE(SUM(users), 0) AS rank FROM leaderboard_score_counts WHERE ${WHERE_BOARD}
-         AND score > (SELECT score FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT 1 OFFSET ?5)`,
-      page.offset,
-    ),
-    bind(`SELECT participants FROM leaderboard_periods WHERE ${WHERE_BOARD}`),
-  ]);
+  const COLUMNS = "user_id AS userId, score, reached_at AS reachedAt";
+  const page =
+    "offset" in start
+      ? bind(
+          `WITH page AS MATERIALIZED (SELECT ${COLUMNS} FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ?5 OFFSET ?6)
+           SELECT userId, score, reachedAt,
+                  (SELECT 1 + COALESCE(SUM(users), 0) FROM leaderboard_score_counts
+                    WHERE ${WHERE_BOARD} AND score > (SELECT MAX(score) FROM page)) AS firstRank
+           FROM page`,
+          limit,
+          start.offset,
+        )
+      : bind(
+          // The rest of that score, then the scores below: SQLite runs a UNION ALL's parts in order and stops at
+          // the LIMIT, so the second range reads only what the first left room for.
+          `SELECT * FROM (SELECT ${COLUMNS} FROM leaderboard_entries WHERE ${WHERE_BOARD} AND score = ?5 AND (reached_at, user_id) > (?6, ?7)
+                          ORDER BY reached_at, user_id LIMIT ?8)
+           UNION ALL
+           SELECT * FROM (SELECT ${COLUMNS} FROM leaderboard_entries WHERE ${WHERE_BOARD} AND score < ?5 ${ORDER} LIMIT ?8)
+           LIMIT ?8`,
+          start.after.score,
+          start.after.reachedAt,
+          start.after.userId,
+          limit,
+        );
+  const [entries, participants] = await d1.batch([page, bind(`SELECT participants FROM leaderboard_periods WHERE ${WHERE_BOARD}`)]);
+  const rows = (entries?.results ?? []) as Array<BoardEntry & { firstRank?: number }>;
   return {
-    entries: (entries?.results ?? []) as Array<{ userId: string; score: number }>,
-    firstRank: (rank?.results[0] as { rank: number } | undefined)?.rank ?? 1,
+    entries: rows.map(({ userId, score, reachedAt }) => ({ userId, score, reachedAt })).sort(byBoardOrder).slice(0, limit),
+    firstRank: "offset" in start ? (rows[0]?.firstRank ?? 1) : null,
     participants: (participants?.results[0] as { participants: number } | undefined)?.participants ?? 0,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { LOYALTY_EVENT_TYPES, REWARD_TYPES, type RewardType } from "./definition-vocabulary";
 import { UserUpdatesSchema } from "./logged-event";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 
 /**
  * The loyalty-events ledger (../shared/spec/loyalty-events-api.md): every logged event is one loyalty event,
@@ -114,13 +115,43 @@ export function acceptsJson(accept: string | undefined): boolean {
   });
 }
 
-/** RFC 8288 `Link` relations of a page: first, last, and prev/next where they exist. */
-export function pageLinks(page: number, size: number, total: number): Array<{ rel: string; page: number }> {
-  const last = Math.max(0, Math.ceil(total / size) - 1);
-  const links = [{ rel: "first", page: 0 }];
-  if (page > 0) links.push({ rel: "prev", page: Math.min(page - 1, last) });
-  if (page < last) links.push({ rel: "next", page: page + 1 });
-  links.push({ rel: "last", page: last });
+/** Where a ledger page ends: the last item's sort value and id, for the sort it was read in. */
+export type LedgerPosition = { value: string | number; id: number };
+
+const LedgerCursorSchema = z.strictObject({
+  s: z.string(),
+  v: z.union([z.string().max(64), z.number().int().positive()]),
+  i: z.number().int().positive(),
+});
+
+const sortText = (sort: LedgerSort) => `${sort.field},${sort.direction}`;
+
+/** The cursor continuing after `position` in `sort` order (the `cursor` of Link: rel="next"). */
+export const encodeLedgerCursor = (sort: LedgerSort, position: LedgerPosition): string =>
+  encodeCursor({ s: sortText(sort), v: position.value, i: position.id });
+
+/** The position a cursor names, or a problem to report (400 naming cursor): not a cursor, or one of another sort. */
+export function decodeLedgerCursor(text: string, sort: LedgerSort): LedgerPosition | string {
+  const cursor = decodeCursor(text, LedgerCursorSchema);
+  if (cursor === null) return "is not a cursor this API issued";
+  if (cursor.s !== sortText(sort)) return `belongs to sort=${cursor.s}; send the same sort as the request that returned it`;
+  if ((sort.field === "id") !== (typeof cursor.v === "number")) return "is not a cursor this API issued";
+  return { value: cursor.v, id: cursor.i };
+}
+
+/** One RFC 8288 `Link` of a ledger page: a page number, or (next) a cursor. */
+export type PageLink = { rel: "first" | "prev" | "last"; page: number } | { rel: "next"; cursor: string };
+
+/**
+ * The `Link` relations of a page: first; prev for a numbered page after the first; next (a cursor) when more
+ * items follow; last when the total is exact and its page within reach of page numbers (`maxOffset`).
+ */
+export function pageLinks(at: { page: number | null; size: number; total: number; exact: boolean; next: string | null; maxOffset: number }): PageLink[] {
+  const last = at.exact ? Math.max(0, Math.ceil(at.total / at.size) - 1) : null;
+  const links: PageLink[] = [{ rel: "first", page: 0 }];
+  if (at.page !== null && at.page > 0) links.push({ rel: "prev", page: last === null ? at.page - 1 : Math.min(at.page - 1, last) });
+  if (at.next !== null) links.push({ rel: "next", cursor: at.next });
+  if (last !== null && last * at.size <= at.maxOffset) links.push({ rel: "last", page: last });
   return links;
 }
 

@@ -44,8 +44,11 @@ export const MAX_METADATA_BYTES = 32 * 1024;
 export const EARLIEST_STATS_MONTH = "1970-01";
 export const MAX_WINDOW_DAYS = 4_000;
 
-/** Leaderboard pages: up to 100 entries, starting at most 100,000 entries deep (an index range either way). */
-export const MAX_LEADERBOARD_OFFSET = 100_000;
+/**
+ * Leaderboard pages: up to 100 entries, starting at most 10,000 entries deep by `offset` (the index walk an
+ * offset costs is bounded); deeper with the cursor of Link: rel="next", which costs the page alone.
+ */
+export const MAX_LEADERBOARD_OFFSET = 10_000;
 /** Definitions per project: event definitions, and streaks, challenges and leaderboards each (every log reads the lists). */
 export const MAX_EVENT_DEFINITIONS = 1_000;
 export const MAX_GAME_DEFINITIONS_PER_KIND = 100;
@@ -57,5 +60,13 @@ export const MAX_GAME_DEFINITIONS_PER_KIND = 100;
 export const MAX_CATALOGUE_BYTES = 1024 * 1024;
 /** Usergroups in an event definition's `reward` map. */
 export const MAX_REWARD_GROUPS = 100;
-/** Ledger pages: up to 100 items, starting at most 1,000,000 items deep. */
-export const MAX_LEDGER_OFFSET = 1_000_000;
+/**
+ * Ledger pages: up to 100 items, starting at most 10,000 items deep by page number (page * size); deeper with
+ * the cursor of Link: rel="next", which costs the page alone.
+ */
+export const MAX_LEDGER_OFFSET = 10_000;
+/**
+ * Ledger totals (X-Total-Count) that no aggregate answers are counted from the log up to this many; past it
+ * the header says this number and X-Total-Count-Capped: true (at least this many).
+ */
+export const LEDGER_TOTAL_CAP = 10_000;

@@ -38,13 +38,28 @@ const getStandings = principalRoute({
   path: "/leaderboards/{leaderboardId}",
   scope: "stats:read",
   summary: "A leaderboard's standings for a period",
+  description: `Pages by limit and offset (at most ${MAX_LEADERBOARD_OFFSET}); while more entries follow, Link: rel="next" carries a cursor that continues at any depth for the cost of one page.`,
   tags: ["Leaderboards"],
   request: {
     params,
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(10),
-      offset: z.coerce.number().int().min(0).max(MAX_LEADERBOARD_OFFSET).default(0),
+      offset: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_LEADERBOARD_OFFSET)
+        .optional()
+        .openapi({ type: "integer", default: 0, description: `At most ${MAX_LEADERBOARD_OFFSET}; further with the cursor of Link: rel="next"` }),
       periodStart,
+      cursor: z
+        .string()
+        .optional()
+        .openapi({ description: 'Continue after the page that returned it in Link: rel="next" (instead of offset), at any depth' }),
+    }).superRefine((query, ctx) => {
+      if (query.cursor !== undefined && query.offset !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["offset"], message: "must not be sent with cursor (the cursor says where the page starts)" });
+      }
     }),
   },
   responses: { 200: jsonResponse(StandingsSchema, "The standings"), ...errorResponses(400, 401, 404) },
@@ -62,8 +77,21 @@ const getUserEntry = principalRoute({
 
 export const leaderboardsRoutes = createRouter()
   .openapi(getStandings, async (c) => {
-    const page = await leaderboardPage(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("param").leaderboardId, c.req.valid("query"));
-    return c.json(page, 200);
+    const query = c.req.valid("query");
+    const { standings, nextCursor } = await leaderboardPage(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("param").leaderboardId, {
+      ...query,
+      offset: query.offset ?? 0,
+    });
+    if (nextCursor !== null) {
+      // Relative (path and query, never the request's Host), naming the period so the walk stays on it.
+      const url = new URL(c.req.url);
+      url.searchParams.delete("offset");
+      url.searchParams.set("limit", String(query.limit));
+      if (standings.periodStart !== null) url.searchParams.set("periodStart", standings.periodStart);
+      url.searchParams.set("cursor", nextCursor);
+      c.header("Link", `<${url.pathname}${url.search}>; rel="next"`);
+    }
+    return c.json(standings, 200);
   })
   .openapi(getUserEntry, async (c) => {
     const { leaderboardId, userId } = c.req.valid("param");

@@ -2,10 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { getDb } from "../db/client";
 import { LOYALTY_EVENT_TYPES } from "../domain/definition-vocabulary";
-import { acceptsJson, LoyaltyEventSchema, pageLinks, parseLedgerSort } from "../domain/ledger";
-import { MAX_LEDGER_OFFSET } from "../domain/limits";
+import { acceptsJson, decodeLedgerCursor, LoyaltyEventSchema, pageLinks, parseLedgerSort } from "../domain/ledger";
+import { LEDGER_TOTAL_CAP, MAX_LEDGER_OFFSET } from "../domain/limits";
 import type { AppEnv } from "../http/context";
-import { ApiError, errorResponses } from "../http/errors";
+import { ApiError, errorResponses, invalidFields } from "../http/errors";
 import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { adjustReward, ledgerItem, ledgerPage } from "../services/ledger";
@@ -34,7 +34,12 @@ const ListQuerySchema = z
     eventtype: z.enum(LOYALTY_EVENT_TYPES).optional(),
     timestampfrom: z.iso.datetime({ offset: true }).optional().openapi({ description: "Events at or after this moment" }),
     timestampto: z.iso.datetime({ offset: true }).optional().openapi({ description: "Events at or before this moment" }),
-    page: z.coerce.number().int().min(0).default(0).openapi({ description: "Zero-based page" }),
+    page: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ type: "integer", default: 0, description: `Zero-based page; page * size at most ${MAX_LEDGER_OFFSET} (further: the cursor in Link: rel="next")` }),
     size: z.coerce.number().int().min(1).max(100).default(20),
     sort: z
       .string()
@@ -48,13 +53,24 @@ const ListQuerySchema = z
         return sort;
       })
       .openapi({ type: "string", example: "timestamp,desc", description: "field,asc|desc over timestamp, id, createdAt; id breaks ties" }),
+    cursor: z
+      .string()
+      .optional()
+      .openapi({ description: 'Continue after the page that returned it in Link: rel="next" (same sort; instead of page), at any depth' }),
   })
   .superRefine((query, ctx) => {
     if (query.timestampfrom && query.timestampto && Date.parse(query.timestampfrom) > Date.parse(query.timestampto)) {
       ctx.addIssue({ code: "custom", path: ["timestampfrom"], message: "must not be after timestampto" });
     }
-    if (query.page * query.size > MAX_LEDGER_OFFSET) {
-      ctx.addIssue({ code: "custom", path: ["page"], message: `page * size must be at most ${MAX_LEDGER_OFFSET}` });
+    if ((query.page ?? 0) * query.size > MAX_LEDGER_OFFSET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["page"],
+        message: `page * size must be at most ${MAX_LEDGER_OFFSET}; walk further with the cursor of Link: rel="next"`,
+      });
+    }
+    if (query.cursor !== undefined && query.page !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["page"], message: "must not be sent with cursor (the cursor says where the page starts)" });
     }
   });
 
@@ -66,6 +82,10 @@ const listRoute = principalRoute(
     path: "/loyalty-events",
     scope: "ledger:read",
     summary: "Loyalty events with filters, paging and sorting (totals in X-Total-Count, pages in Link)",
+    description: [
+      `Numbered pages reach ${MAX_LEDGER_OFFSET} items deep; Link: rel="next" carries a cursor that continues at any depth for the cost of one page.`,
+      `X-Total-Count is exact unless X-Total-Count-Capped: true, when it is a lower bound (totals no aggregate answers are counted up to ${LEDGER_TOTAL_CAP}).`,
+    ].join(" "),
     tags: ["Ledger"],
     request: { query: ListQuerySchema },
     responses: { 200: jsonResponse(z.array(LoyaltyEventSchema), "One page, [] past the end"), ...errorResponses(400, 401, 403, 406) },
@@ -111,26 +131,38 @@ const adjustRoute = serverRoute({
 export const loyaltyEventsRoutes = createRouter()
   .openapi(listRoute, async (c) => {
     const query = c.req.valid("query");
-    const { items, total } = await ledgerPage(c.env.DB, getDb(c.env.DB), c.get("principal"), {
+    const after = query.cursor === undefined ? undefined : decodeLedgerCursor(query.cursor, query.sort);
+    if (typeof after === "string") throw invalidFields("query", [{ path: "cursor", message: after }]);
+    const page = query.cursor === undefined ? (query.page ?? 0) : null;
+    const result = await ledgerPage(c.env.DB, getDb(c.env.DB), c.get("principal"), {
       accountId: query.accountid,
       programId: query.programid,
       eventType: query.eventtype,
       from: query.timestampfrom,
       to: query.timestampto,
-      page: query.page,
+      page: page ?? 0,
       size: query.size,
       sort: query.sort,
+      after,
     });
     // Relative links (path and query): never built from the request's Host, which the client controls.
-    const url = new URL(c.req.url);
-    const link = (page: number) => {
-      url.searchParams.set("page", String(page));
+    const link = (to: { page: number } | { cursor: string }) => {
+      const url = new URL(c.req.url);
+      if ("page" in to) {
+        url.searchParams.delete("cursor");
+        url.searchParams.set("page", String(to.page));
+      } else {
+        url.searchParams.delete("page");
+        url.searchParams.set("cursor", to.cursor);
+      }
       url.searchParams.set("size", String(query.size));
       return `${url.pathname}${url.search}`;
     };
-    c.header("X-Total-Count", String(total));
-    c.header("Link", pageLinks(query.page, query.size, total).map(({ rel, page }) => `<${link(page)}>; rel="${rel}"`).join(", "));
-    return c.json(items, 200);
+    const links = pageLinks({ page, size: query.size, total: result.total, exact: result.exact, next: result.next, maxOffset: MAX_LEDGER_OFFSET });
+    c.header("X-Total-Count", String(result.total));
+    if (!result.exact) c.header("X-Total-Count-Capped", "true");
+    c.header("Link", links.map((l) => `<${link(l)}>; rel="${l.rel}"`).join(", "));
+    return c.json(result.items, 200);
   })
   .openapi(itemRoute, async (c) => c.json(await ledgerItem(c.env.DB, c.get("principal"), c.req.valid("param").id), 200))
   .openapi(adjustRoute, async (c) => {

@@ -1,5 +1,6 @@
 import { hasServerRights, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
+import { EVENT_ROW_OVERHEAD_BYTES } from "../db/quotas";
 import { registeredUserIds } from "../db/users";
 import { challengeValueErrors } from "../domain/challenges";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
@@ -13,6 +14,7 @@ import { ApiError, invalidFields } from "../http/errors";
 import { span } from "../lib/bench-trace";
 import { refusalError } from "../http/log-outcomes";
 import { projectCatalogue } from "./definitions";
+import { checkLogQuotas, countLogged, type QuotaItem } from "./quotas";
 
 /** One log request as the routes validated it. */
 export type LogRequest = { eventId: string; userId: string; metadata?: Record<string, unknown>; timestamp?: string };
@@ -42,9 +44,49 @@ export async function logEvent(
   idempotencyKey: string | null,
 ): Promise<DispatchOutcome> {
   const prepared = await span(env, "worker: checks and definitions", () => prepareLog(db, principal, request, idempotencyKey));
+  const quotaItem = quotaItemOf(prepared);
+  if (quotaItem !== null) {
+    const [refusal] = await checkLogQuotas(env, principal.projectKey, [quotaItem]);
+    if (refusal) throw refusal;
+  }
   const [outcome] = await span(env, "worker: user object call", () => dispatchLogs(env, principal.projectKey, [prepared]));
   if (!outcome) throw new Error("no outcome for a dispatched log");
+  if (quotaItem !== null && isNewLog(outcome)) countLogged(principal.projectKey, [quotaItem]);
   return outcome;
+}
+
+/** What a prepared log counts against the project's quotas: its day and estimated bytes; null for a refusal. */
+function quotaItemOf(prepared: PreparedLog): QuotaItem | null {
+  const { command } = prepared;
+  if (command.kind !== "log") return null;
+  return { day: command.occurredAt.slice(0, 10), bytes: EVENT_ROW_OVERHEAD_BYTES + utf8Bytes(JSON.stringify(command.metadata)) };
+}
+
+const isNewLog = (outcome: DispatchOutcome): boolean => outcome.kind === "logged" && !outcome.replayed;
+
+/**
+ * The project's quotas over a batch's items about to be dispatched (indexes into `prepared`), in order: items
+ * past a quota get its error (429 or 507) as their outcome and are dropped. When none may be logged because a
+ * quota was already reached, the whole call is refused with that error (so the answer carries its Retry-After).
+ */
+async function admitByQuota(
+  env: Env,
+  projectKey: string,
+  prepared: PreparedLog[],
+  candidates: number[],
+  refuse: (k: number, error: ApiError) => void,
+): Promise<number[]> {
+  const counted = candidates.filter((k) => quotaItemOf(prepared[k]!) !== null);
+  const refusals = await checkLogQuotas(env, projectKey, counted.map((k) => quotaItemOf(prepared[k]!)!));
+  if (refusals.every((r) => r === null)) return candidates;
+  if (refusals.every((r) => r !== null)) throw refusals[0]!;
+  const refused = new Set<number>();
+  refusals.forEach((refusal, j) => {
+    if (refusal === null) return;
+    refused.add(counted[j]!);
+    refuse(counted[j]!, refusal);
+  });
+  return candidates.filter((k) => !refused.has(k));
 }
 
 /**
@@ -71,17 +113,27 @@ export async function logBatch(env: Env, db: Db, principal: Principal, items: Ba
   // One D1 query for the whole batch, so items for unregistered users cost no call to (and leave nothing in)
   // a user's object: a batch of 1,000 unknown users stays cheap.
   const registered = await registeredUserIds(db, principal.projectKey, [...new Set(prepared.map((p) => p.userId))]);
-  const known = prepared.flatMap((item, k) => (registered.has(item.userId) ? [k] : []));
   for (const [k, item] of prepared.entries()) {
     if (!registered.has(item.userId)) {
       outcomes[preparedIndexes[k]!] = { kind: "dispatched", userId: item.userId, outcome: unregisteredOutcome(item.command) };
     }
   }
+  const known = await admitByQuota(
+    env,
+    principal.projectKey,
+    prepared,
+    prepared.flatMap((item, k) => (registered.has(item.userId) ? [k] : [])),
+    (k, error) => (outcomes[preparedIndexes[k]!] = { kind: "invalid", error }),
+  );
   const dispatched = await dispatchLogs(env, principal.projectKey, known.map((k) => prepared[k]!));
+  const logged: QuotaItem[] = [];
   dispatched.forEach((outcome, j) => {
     const k = known[j]!;
     outcomes[preparedIndexes[k]!] = { kind: "dispatched", userId: prepared[k]!.userId, outcome };
+    const item = quotaItemOf(prepared[k]!);
+    if (item !== null && isNewLog(outcome)) logged.push(item);
   });
+  countLogged(principal.projectKey, logged);
   return outcomes;
 }
 

@@ -1,4 +1,5 @@
 import { countLedgerEntries, insertEvents, recordAdjustments } from "../db/event-log";
+import { countStoredBytes } from "../db/quotas";
 import { recordStandings, type StandingRow } from "../db/leaderboards";
 import { aggregateIngested, moveAdjustedPoints } from "../db/stats";
 import { recordStreakStates, type StreakStateRow } from "../db/streak-analytics";
@@ -39,7 +40,7 @@ export async function ingest(d1: D1Database, messages: readonly QueueMessage[]):
   const states = carriedStates(messages);
   count("eventsIngested", events.length);
   await d1.batch([
-    ...(events.length > 0 ? [insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken), countLedgerEntries(d1, batchToken)] : []),
+    ...(events.length > 0 ? [insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken), countLedgerEntries(d1, batchToken), countStoredBytes(d1, batchToken)] : []),
     ...(adjustments.length > 0 ? [...recordAdjustments(d1, adjustments, batchToken), ...moveAdjustedPoints(d1, batchToken)] : []),
     ...recordStreakStates(d1, states.streaks),
     ...recordStandings(d1, states.standings),

@@ -1,8 +1,10 @@
+import { z } from "@hono/zod-openapi";
 import type { Db } from "../db/client";
 import { readStanding, readStandingsPage, type BoardPeriod } from "../db/leaderboards";
 import { calendarKey, periodCalendar, type LeaderboardDefinition } from "../domain/game-definitions";
 import { boardWindow, competitionRanks, type BoardWindow } from "../domain/leaderboards";
 import { ApiError, invalidFields } from "../http/errors";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { projectCatalogue } from "./definitions";
 
 async function boardOf(db: Db, projectKey: string, leaderboardId: string): Promise<LeaderboardDefinition> {
@@ -27,22 +29,59 @@ const windowOf = (board: LeaderboardDefinition, window: BoardWindow) => ({
   periodStart: window.periodStart,
 });
 
-/** A page of a board's standings in rank order (competition ranking; equal scores by who reached them first). */
+const BoardCursorSchema = z.strictObject({
+  c: z.string().max(200),
+  p: z.number().int(),
+  s: z.number().int(),
+  r: z.number().int(),
+  u: z.string().max(255),
+  n: z.number().int().min(0),
+  k: z.number().int().min(1),
+});
+type BoardCursor = z.infer<typeof BoardCursorSchema>;
+
+/**
+ * A page of a board's standings in rank order (competition ranking; equal scores by who reached them first),
+ * and the cursor continuing after it when more entries follow. A cursor carries the board period, its last
+ * entry and that entry's rank and position, so the next page needs no rank query: O(limit + log n) at any depth.
+ */
 export async function leaderboardPage(
   d1: D1Database,
   db: Db,
   projectKey: string,
   leaderboardId: string,
-  query: { limit: number; offset: number; periodStart?: string },
+  query: { limit: number; offset: number; periodStart?: string; cursor?: string },
 ) {
   const { board, window, key } = await boardPeriod(db, projectKey, leaderboardId, query.periodStart);
-  const page = await readStandingsPage(d1, key, query);
+  let after: BoardCursor | null = null;
+  if (query.cursor !== undefined) {
+    after = decodeCursor(query.cursor, BoardCursorSchema);
+    if (after === null) throw invalidFields("query", [{ path: "cursor", message: "is not a cursor this API issued" }]);
+    if (after.c !== key.calendar || after.p !== key.period) {
+      const message = "belongs to another period of this board; send the periodStart of the link that carried it";
+      throw invalidFields("query", [{ path: "cursor", message }]);
+    }
+  }
+  // One more than the page: whether a next page exists.
+  const start = after ? { after: { score: after.s, reachedAt: after.r, userId: after.u } } : { offset: query.offset };
+  const page = await readStandingsPage(d1, key, query.limit + 1, start);
+  const entries = page.entries.slice(0, query.limit);
+  const position = after ? after.n : query.offset;
+  const firstRank = after ? (entries[0]?.score === after.s ? after.k : position + 1) : page.firstRank!;
+  const ranked = competitionRanks(entries, firstRank, position);
+  const last = page.entries.length > query.limit ? ranked.at(-1) : undefined;
+  const next: BoardCursor | null = last
+    ? { c: key.calendar, p: key.period, s: last.score, r: last.reachedAt, u: last.userId, n: position + entries.length, k: last.rank }
+    : null;
   return {
-    ...windowOf(board, window),
-    title: board.title,
-    periodEnd: window.periodEnd,
-    totalParticipants: page.participants,
-    entries: competitionRanks(page.entries, page.firstRank, query.offset).map(({ rank, userId, score }) => ({ rank, userId, score })),
+    standings: {
+      ...windowOf(board, window),
+      title: board.title,
+      periodEnd: window.periodEnd,
+      totalParticipants: page.participants,
+      entries: ranked.map(({ rank, userId, score }) => ({ rank, userId, score })),
+    },
+    nextCursor: next === null ? null : encodeCursor(next),
   };
 }
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ApiKeyBody, CreatedApiKeyBody } from "../../src/routes/api-keys";
 import { sha256Hex } from "../../src/domain/hashing";
+import type { ErrorEnvelope } from "../../src/http/errors";
 import { api, apiKeyWith, setupProject, token } from "../helpers";
 
 type OpenApiDocument = { paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>> };
@@ -105,7 +106,7 @@ describe("keys never hand on more than they hold", () => {
     const bounded = await apiKeyWith(admin, ["keys:manage", "events:log", "admin"], { allowedOrigins: ["https://shop.example"], expiresAt });
     const fromShop = { origin: "https://shop.example" };
     const create = (body: Record<string, unknown>) =>
-      api<CreatedApiKeyBody>("POST", "/v1/admin/api-keys", { auth: bounded, headers: fromShop, body: { name: "child", scopes: ["events:log"], ...body } });
+      api<CreatedApiKeyBody & ErrorEnvelope>("POST", "/v1/admin/api-keys", { auth: bounded, headers: fromShop, body: { name: "child", scopes: ["events:log"], ...body } });
 
     const inherited = await create({});
     expect(inherited.status).toBe(201);

@@ -1,11 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { getDb } from "../../src/db/client";
+import { recordStandings, type StandingRow } from "../../src/db/leaderboards";
 import { periodAt } from "../../src/domain/calendar";
 import type { LeaderboardDefinition } from "../../src/domain/game-definitions";
 import type { LoggedEventMessage } from "../../src/domain/logged-event";
 import type { StandingsBody, UserEntryBody } from "../../src/routes/leaderboards";
+import { leaderboardPage } from "../../src/services/leaderboards";
 import { deliver as deliverToConsumer, loggedEvent } from "../fixtures";
 import { api, newProject, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
+import { rowsReadD1 } from "../rows-read";
 
 const weeklyPoints = { title: "Weekly points", metric: "points", period: "week" };
 const users = { alice: [], bob: [], carol: [], dave: [], erin: [] };
@@ -159,5 +163,82 @@ describe("standings", () => {
     await deliver([...messages].reverse());
     await deliver(messages.slice(0, 2));
     expect(await read()).toEqual(once);
+  });
+});
+
+describe("deep standings", () => {
+  /** A weekly board of `count` users straight into the standings: scores with ties of `tie` users each. */
+  async function filledBoard(count: number, scoreOf: (i: number) => number) {
+    const project = await boardProject();
+    const period = periodAt(Date.now(), "week", "UTC");
+    const rows: StandingRow[] = Array.from({ length: count }, (_, i) => ({
+      projectKey: project.projectId,
+      leaderboardId: "board",
+      calendar: "week|UTC",
+      period,
+      userId: `user-${String(i).padStart(5, "0")}`,
+      score: scoreOf(i),
+      reachedAt: 1_000 + (i % 7),
+      seq: 1,
+    }));
+    await env.DB.batch(recordStandings(env.DB, rows));
+    return { ...project, period };
+  }
+
+  /** An answer that is an error envelope. */
+  const refused = (auth: Credential, query: string) => api("GET", `/v1/leaderboards/board${query}`, { auth });
+  const nextLink = (res: { headers: Headers }) => /^<([^>]+)>; rel="next"$/.exec(res.headers.get("link") ?? "")?.[1];
+
+  it("walks every entry once by the cursor in Link: rel=next, with the ranks numbered pages give", async () => {
+    const { admin } = await filledBoard(57, (i) => 100 - Math.floor(i / 6)); // ties of 6 straddle the pages
+    const everything = await standings(admin, "?limit=100");
+    expect(everything.json.entries).toHaveLength(57);
+    expect(nextLink(everything)).toBeUndefined();
+    for (const limit of [1, 4, 10]) {
+      let res = await standings(admin, `?limit=${limit}`);
+      const walked = [...res.json.entries];
+      let link = nextLink(res);
+      while (link !== undefined) {
+        expect(link).toMatch(new RegExp(`^/v1/leaderboards/board\\?limit=${limit}&periodStart=\\d{4}-\\d\\d-\\d\\d&cursor=[\\w-]+$`));
+        res = await api<StandingsBody>("GET", link, { auth: admin });
+        expect(res.status, res.text).toBe(200);
+        walked.push(...res.json.entries);
+        link = nextLink(res);
+      }
+      expect(walked, `limit ${limit}`).toEqual(everything.json.entries);
+    }
+  });
+
+  it("reads as many rows for a page 2,500 entries deep by cursor as for the first page", async () => {
+    const { projectId, admin } = await filledBoard(3_000, (i) => (i < 1_200 ? 5_000 - i : 10)); // 1,800 users tied at 10
+    const meter = rowsReadD1(env.DB);
+    const page = async (query: { offset?: number; cursor?: string }) => {
+      meter.reset();
+      const result = await leaderboardPage(meter.db, getDb(meter.db), projectId, "board", { limit: 20, offset: 0, ...query });
+      return { result, rows: meter.rowsRead() };
+    };
+    await page({}); // the definitions, cached from here on
+    const near = await page({});
+    const byOffset = await page({ offset: 2_480 });
+    const deep = await page({ cursor: byOffset.result.nextCursor! });
+    expect(deep.result.standings.entries).toHaveLength(20);
+    expect(deep.result.standings.entries).toEqual((await page({ offset: 2_500 })).result.standings.entries);
+    expect(deep.result.standings.entries.every((e) => e.rank === 1_201 && e.score === 10)).toBe(true);
+    expect(byOffset.rows).toBeGreaterThan(near.rows + 2_000); // the meter sees an offset's walk...
+    expect(deep.rows).toBeLessThanOrEqual(near.rows + 2); // ...and a cursor page costs what the first page costs
+    // The same through the route: a deep offset is refused, the cursor is not.
+    expect((await refused(admin, "?offset=10001")).json.errors?.[0]?.path).toBe("offset");
+    expect((await standings(admin, `?limit=20&cursor=${byOffset.result.nextCursor}`)).json.entries).toEqual(deep.result.standings.entries);
+  });
+
+  it("400s a cursor with an offset, a cursor it did not issue, and one of another period", async () => {
+    const { admin } = await filledBoard(30, (i) => 100 - i);
+    const cursor = nextLink(await standings(admin, "?limit=5"))!.split("cursor=")[1]!;
+    expect((await refused(admin, `?offset=5&cursor=${cursor}`)).json.errors?.[0]?.path).toBe("offset");
+    expect((await refused(admin, "?cursor=bm90LWEtY3Vyc29y")).json.errors?.[0]?.path).toBe("cursor");
+    const lastWeek = new Date(Date.now() - 7 * 86_400_000);
+    lastWeek.setUTCDate(lastWeek.getUTCDate() - ((lastWeek.getUTCDay() + 6) % 7));
+    const other = await refused(admin, `?periodStart=${lastWeek.toISOString().slice(0, 10)}&cursor=${cursor}`);
+    expect([other.status, other.json.errors?.[0]?.path]).toEqual([400, "cursor"]);
   });
 });

@@ -1,12 +1,15 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { LoyaltyEvent } from "../../src/domain/ledger";
+import { getDb } from "../../src/db/client";
+import { decodeLedgerCursor, encodeLedgerCursor, type LedgerSort, type LoyaltyEvent } from "../../src/domain/ledger";
 import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
 import type { EventStatsBody } from "../../src/routes/stats";
 import type { UserBody } from "../../src/routes/admin-users";
-import { deliver } from "../fixtures";
-import { api, POLL, setupProject, userObject, userToken, type Credential } from "../helpers";
+import { ledgerPage, type LedgerQuery } from "../../src/services/ledger";
+import { deliver, loggedEvent } from "../fixtures";
+import { adminToken, api, newProject, POLL, setupProject, userObject, userToken, type Credential } from "../helpers";
+import { rowsReadD1 } from "../rows-read";
 
 const definitions = {
   purchase: {
@@ -174,8 +177,12 @@ describe("GET /v1/loyalty-events: filters, sorting, paging", () => {
     const pages = await Promise.all([0, 1, 2].map((page) => ledger(admin, `size=3&page=${page}`)));
     expect(pages.flatMap((p) => p.items.map((i) => i.id))).toEqual(everything);
     expect(pages.map((p) => p.total)).toEqual([8, 8, 8]);
-    expect(pages[0]!.links).toEqual({ first: "?size=3&page=0", next: "?size=3&page=1", last: "?size=3&page=2" });
-    expect(pages[1]!.links).toEqual({ first: "?size=3&page=0", prev: "?size=3&page=0", next: "?size=3&page=2", last: "?size=3&page=2" });
+    // next carries a cursor (it continues exactly after the page, at any depth); first, prev and last are page numbers.
+    const cursorLink = expect.stringMatching(/^\?size=3&cursor=[\w-]+$/);
+    expect(pages[0]!.links).toEqual({ first: "?size=3&page=0", next: cursorLink, last: "?size=3&page=2" });
+    expect(pages[1]!.links).toEqual({ first: "?size=3&page=0", prev: "?size=3&page=0", next: cursorLink, last: "?size=3&page=2" });
+    expect(pages[2]!.links).toEqual({ first: "?size=3&page=0", prev: "?size=3&page=1", last: "?size=3&page=2" });
+    expect((await ledger(admin, pages[0]!.links.next!.slice(1))).items).toEqual(pages[1]!.items);
     const past = await ledger(admin, "size=3&page=9&eventtype=CARD_ASSIGNMENT");
     expect([past.status, past.items, past.total]).toEqual([200, [], 1]);
     expect(past.links).toEqual({ first: "?size=3&page=0&eventtype=CARD_ASSIGNMENT", prev: "?size=3&page=0&eventtype=CARD_ASSIGNMENT", last: "?size=3&page=0&eventtype=CARD_ASSIGNMENT" });
@@ -185,10 +192,42 @@ describe("GET /v1/loyalty-events: filters, sorting, paging", () => {
     const { admin } = await seeded();
     const res = await api<LoyaltyEvent[]>("GET", "/v3/loyalty-events?page=1&size=3", { auth: admin, headers: { host: "attacker.example" } });
     expect(res.status).toBe(200);
-    expect(res.headers.get("link")).toBe(
-      '</v3/loyalty-events?page=0&size=3>; rel="first", </v3/loyalty-events?page=0&size=3>; rel="prev", ' +
-        '</v3/loyalty-events?page=2&size=3>; rel="next", </v3/loyalty-events?page=2&size=3>; rel="last"',
+    expect(res.headers.get("link")).toMatch(
+      new RegExp(
+        '^</v3/loyalty-events\\?page=0&size=3>; rel="first", </v3/loyalty-events\\?page=0&size=3>; rel="prev", ' +
+          '</v3/loyalty-events\\?size=3&cursor=[\\w-]+>; rel="next", </v3/loyalty-events\\?page=2&size=3>; rel="last"$',
+      ),
     );
+  });
+
+  it("walks every entry exactly once by following the cursor in Link: rel=next, in every sort and under filters", async () => {
+    const { admin, accounts } = await seeded();
+    const queries = [
+      "sort=timestamp,desc",
+      "sort=timestamp,asc",
+      "sort=id,desc",
+      "sort=id,asc",
+      "sort=createdAt,asc",
+      "sort=createdAt,desc",
+      `accountid=${accounts.bob}&sort=timestamp,asc`,
+      "eventtype=TRANSACTION_ASSESSMENT&timestampfrom=2026-11-10T09:00:00Z",
+    ];
+    for (const query of queries) {
+      const everything = (await ledger(admin, `${query}&size=100`)).items.map((i) => i.id);
+      expect(everything.length, query).toBeGreaterThan(2);
+      for (const size of [1, 2, 3]) {
+        let page = await ledger(admin, `${query}&size=${size}`);
+        const walked = page.items.map((i) => i.id);
+        while (page.links.next !== undefined) {
+          page = await ledger(admin, page.links.next.slice(1));
+          expect(page.status).toBe(200);
+          expect(page.total, query).toBe(everything.length);
+          expect(page.links.prev, "a cursor page has no prev").toBeUndefined();
+          walked.push(...page.items.map((i) => i.id));
+        }
+        expect(walked, `${query}, size ${size}`).toEqual(everything);
+      }
+    }
   });
 
   it.each([
@@ -203,6 +242,11 @@ describe("GET /v1/loyalty-events: filters, sorting, paging", () => {
     ["accountid=abc", "accountid"],
     ["programid=-4", "programid"],
     ["page=20000&size=100", "page"],
+    ["page=501&size=20", "page"],
+    ["cursor=not*a*cursor", "cursor"],
+    ["cursor=eyJ4IjoxfQ", "cursor"],
+    [`sort=timestamp,desc&cursor=${encodeLedgerCursor({ field: "id", direction: "desc" }, { value: 5, id: 5 })}`, "cursor"],
+    [`page=1&cursor=${encodeLedgerCursor({ field: "timestamp", direction: "desc" }, { value: "2026-11-12T10:00:00.000Z", id: 5 })}`, "page"],
   ])("400 for %s naming %s", async (query, path) => {
     const { admin } = await setupProject();
     const res = await api("GET", `/v1/loyalty-events?${query}`, { auth: admin });
@@ -374,5 +418,85 @@ describe("POST /v1/loyalty-events/{id}/adjustments", () => {
     expect((await deliver([first, second, second])).retryMessages).toEqual([]); // redelivered
     expect(await item(admin, purchase.id)).toMatchObject({ reward: { rewardAmount: 20, previousRewardAmount: 30 } });
     expect(await points()).toBe(20);
+  });
+});
+
+describe("GET /v1/loyalty-events: what a page costs", () => {
+  const admin = (projectKey: string) => ({ kind: "admin", projectKey, userId: "ops", root: true }) as const;
+
+  /** `count` events of a new project through the consumer: 40 per minute (ties), two accounts, ledger types by `typeOf`. */
+  async function bigLedger(count: number, typeOf = (i: number): string | null => (i % 3 === 0 ? "CARD_ASSIGNMENT" : null)) {
+    const projectKey = newProject();
+    const start = Date.UTC(2026, 0, 1);
+    const events = Array.from({ length: count }, (_, i) =>
+      loggedEvent(projectKey, {
+        accountId: 1 + (i % 2),
+        userId: `u${i % 2}`,
+        loyaltyEventType: typeOf(i),
+        occurredAt: new Date(start + Math.floor(i / 40) * 60_000).toISOString(),
+        recordedAt: new Date(start + Math.floor(i / 40) * 1_000).toISOString(),
+      }),
+    );
+    for (let i = 0; i < events.length; i += 1000) expect((await deliver(events.slice(i, i + 1000))).retryMessages).toEqual([]);
+    return { projectKey, events };
+  }
+
+  /** One page through the service, with the rows D1 read for it (page, cursor page and total together). */
+  async function measured(projectKey: string, query: Partial<LedgerQuery> & { sort: LedgerSort }) {
+    const meter = rowsReadD1(env.DB);
+    const page = await ledgerPage(meter.db, getDb(meter.db), admin(projectKey), { page: 0, size: 20, ...query });
+    return { page, rows: meter.rowsRead() };
+  }
+
+  it("reads as many rows for a page 900 entries deep by cursor as for the first page, in every sort and filter", async () => {
+    const { projectKey } = await bigLedger(3000);
+    const sorts: LedgerSort[] = [
+      { field: "timestamp", direction: "desc" },
+      { field: "timestamp", direction: "asc" },
+      { field: "createdAt", direction: "desc" },
+      { field: "id", direction: "asc" },
+    ];
+    const filters: Array<Partial<LedgerQuery>> = [{}, { accountId: 1 }, { eventType: "CARD_ASSIGNMENT" }, { accountId: 2, from: "2026-01-01T00:10:00.000Z" }];
+    for (const sort of sorts) {
+      for (const filter of filters) {
+        const label = `${sort.field},${sort.direction} ${JSON.stringify(filter)}`;
+        const near = await measured(projectKey, { ...filter, sort });
+        const byOffset = await measured(projectKey, { ...filter, sort, page: 45 });
+        const position = decodeLedgerCursor(byOffset.page.next!, sort);
+        if (typeof position === "string") throw new Error(position);
+        const deep = await measured(projectKey, { ...filter, sort, after: position });
+        expect(deep.page.items, label).toHaveLength(20);
+        expect(deep.page.total, label).toBe(near.page.total);
+        // The meter sees an offset's walk (900 index entries)...
+        expect(byOffset.rows, label).toBeGreaterThan(near.rows + 800);
+        // ...and a cursor page costs what the first page costs.
+        expect(deep.rows, label).toBeLessThanOrEqual(near.rows + 2);
+      }
+    }
+  });
+
+  it("counts totals exactly from aggregates, or up to 10,000 from the log and says so, never reading more", async () => {
+    const { projectKey, events } = await bigLedger(10_400, (i) => (i % 100 === 0 ? "CARD_ASSIGNMENT" : i % 100 === 1 ? "TRANSACTION_ASSESSMENT" : null));
+    const auth = { bearer: await adminToken(projectKey) };
+    const total = async (query: string) => {
+      const res = await api<LoyaltyEvent[]>("GET", `/v1/loyalty-events?size=5&${query}`, { auth });
+      expect(res.status, res.text).toBe(200);
+      return { total: Number(res.headers.get("x-total-count")), capped: res.headers.get("x-total-count-capped") };
+    };
+    const matching = (test: (e: (typeof events)[number]) => boolean) => events.filter(test).length;
+    const cards = matching((e) => e.loyaltyEventType === null);
+    expect(cards).toBeGreaterThan(10_000);
+    // The whole project, an account, a project-wide time range (whole hours from the stats, partial ones from the log): exact.
+    expect(await total("")).toEqual({ total: 10_400, capped: null });
+    expect(await total("accountid=1")).toEqual({ total: 5_200, capped: null });
+    const [from, to] = ["2026-01-01T00:30:30.000Z", "2026-01-01T03:15:00.000Z"];
+    expect(await total(`timestampfrom=${from}&timestampto=${to}`)).toEqual({ total: matching((e) => e.occurredAt >= from && e.occurredAt <= to), capped: null });
+    // A filter no aggregate answers: exact below the cap, the cap and X-Total-Count-Capped past it.
+    expect(await total("eventtype=TRANSACTION_ASSESSMENT")).toEqual({ total: matching((e) => e.loyaltyEventType === "TRANSACTION_ASSESSMENT"), capped: null });
+    expect(await total("eventtype=CUSTOMER_CARD_DISPLAYED")).toEqual({ total: 10_000, capped: "true" });
+    const capped = await measured(projectKey, { eventType: "CUSTOMER_CARD_DISPLAYED", sort: { field: "timestamp", direction: "desc" } });
+    expect(capped.rows).toBeLessThan(10_001 + 50);
+    const whole = await measured(projectKey, { sort: { field: "timestamp", direction: "desc" }, from, to });
+    expect(whole.rows).toBeLessThan(2 * 40 * 60 + 200); // two partial hours at most, not the 6,600 events between
   });
 });

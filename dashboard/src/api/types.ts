@@ -34,6 +34,7 @@ export type StatsAnswer = InferResponseType<V1["stats"]["event"]["$get"], 200>;
 export type StatsQuery = InferRequestType<V1["stats"]["event"]["$get"]>["query"];
 export type LoyaltyEvent = InferResponseType<V1["loyalty-events"][":id"]["$get"], 200>;
 export type LedgerQuery = InferRequestType<V1["loyalty-events"]["$get"]>["query"];
+export type Usage = InferResponseType<V1["admin"]["usage"]["$get"], 200>;
 export type PointsProfile = InferResponseType<V1["users"][":userId"]["$get"], 200>;
 export type RegisteredUser = InferResponseType<V1["admin"]["users"][":userId"]["$get"], 200>;
 /** A listed key (no secret); the create's answer, the only one with the key itself; the create's body. */
