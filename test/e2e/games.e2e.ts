@@ -114,7 +114,7 @@ describe("leaderboards, streaks, challenges and users", () => {
     await form.getByLabel("purchase_completed").check();
     await form.getByLabel("Time zone").fill("Mars/Olympus_Mons");
     await form.getByRole("button", { name: "Create" }).click();
-    await expect.poll(() => form.locator("#streak-timezone-error").textContent()).toBe("must be an IANA time zone name such as Europe/Berlin");
+    await expect.poll(() => form.locator("#streak-timezone-error").textContent()).toMatch(/^must be an IANA time zone name such as Europe\/Berlin/);
 
     await form.getByLabel("Time zone").fill("Europe/Berlin");
     await form.getByRole("button", { name: "Create" }).click();
