@@ -12,10 +12,11 @@ import { buildWorker, migrate, startWorker, workerdPeakMemoryMiB } from "./bench
 import { client, fetchAgain, inParallel, MIX, setupProject, userIds } from "./bench/workload.mjs";
 import { seedEventDataset, seedParticipants } from "./bench/datasets.mjs";
 import { benchReconciliation, RECONCILE_EVENTS_PER_USER, RECONCILE_GAP, RECONCILE_USERS } from "./bench/reconciliation.mjs";
+import { benchArchive } from "./bench/archive.mjs";
 import { signDevToken } from "./token.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile: one part; --fresh: rebuild the datasets.
+// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile|archive|ledger: one part; --fresh: rebuild the datasets.
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, only: { type: "string" } },
 });
@@ -100,7 +101,9 @@ buildWorker(root);
 const secret = randomBytes(32).toString("hex");
 let peakMemory = 0;
 
-if (flags.only !== undefined && !["write", "reads", "reconcile"].includes(flags.only)) throw new Error(`--only=${flags.only}: write, reads or reconcile`);
+if (flags.only !== undefined && !["write", "reads", "reconcile", "archive", "ledger"].includes(flags.only)) {
+  throw new Error(`--only=${flags.only}: write, reads, reconcile, archive or ledger`);
+}
 const runs = (part) => flags.only === undefined || flags.only === part;
 
 // Part 1: the write path, on a fresh in-memory Worker.
@@ -377,6 +380,77 @@ if (runs("reconcile")) {
     const exact = gaps.every((g) => g.exact);
     report(`${label}, ${RECONCILE_GAP} events missing`, "every missing event found, re-sent and back exactly once", exact ? "yes" : "no", "", { test: () => exact, text: "yes" });
     log(`  (${RECONCILE_EVENTS_PER_USER} events per user logged through the batch route before the calls)`);
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    await worker.mf.dispose();
+  }
+}
+
+// Part 4: the R2 archive of the raw log, on a fresh in-memory Worker: events over 90 days through the batch route
+// and the real consumer, then the cron's scheduled work until every one is archived.
+if (runs("archive")) {
+  const worker = await startWorker(root, { secret });
+  try {
+    await migrate(root, worker.db);
+    const { base, db } = worker;
+    const size = P.eventSizes[0];
+    const project = "archive";
+    const token = await signDevToken({ sub: "bench", project, role: "admin", ttl: "2h" }, secret);
+    log(`archive: seeding ${size} events (3,000 users over 90 days) through the batch route`);
+    await seedEventDataset({ base, token, db, project, size, have: 0 });
+    const a = await benchArchive({ mf: worker.mf, db, base, token, project, root, log });
+    const scenario = `archive: ${a.events} events over 90 days in R2 (gzip NDJSON, ${a.files} files over ${a.days} days)`;
+    report(scenario, "bytes per event in R2", a.bytesPerEvent, "B");
+    report(scenario, "events archived per second (scheduled runs)", a.events / a.seconds, "events/s");
+    const once = a.exactlyOnce && a.manifestsMatch;
+    report(scenario, "exactly one copy of each event; manifests count them all", once ? "yes" : "no", "", { test: () => once, text: "yes" });
+    report(scenario, `stats of ${a.month} recounted from the archive = GET /v1/stats/event`, a.statsMatch ? "yes" : `no (${JSON.stringify({ archive: a.recount, stats: a.served })})`, "", {
+      test: () => a.statsMatch,
+      text: "yes",
+    });
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    await worker.mf.dispose();
+  }
+}
+
+// Part 5: one account's ledger from its user's object (10,000 events of one user), on a fresh in-memory Worker.
+if (runs("ledger")) {
+  const worker = await startWorker(root, { secret });
+  try {
+    await migrate(root, worker.db);
+    const { base, db } = worker;
+    const health = (await timeReads(`${base}/health`, {})).p50;
+    report("GET /health (baseline, one client, the ledger's Worker)", "p50", health, "ms");
+    const token = await signDevToken({ sub: "bench", project: "ledger", role: "admin", ttl: "2h" }, secret);
+    const call = client(base, token);
+    await setupProject(call, ["solo"]);
+    const EVENTS = 10_000;
+    log(`ledger: ${EVENTS} events of one user through the batch route`);
+    const now = Date.now();
+    for (let b = 0; b < EVENTS / 1000; b++) {
+      await call("POST", "/v1/events/batch", {
+        events: Array.from({ length: 1000 }, (_, k) => {
+          const entry = MIX[k % MIX.length];
+          const timestamp = new Date(now - 60_000 - Math.floor(Math.random() * 89 * 86_400_000)).toISOString();
+          return { eventId: entry.eventId, userId: "solo", metadata: entry.metadata, timestamp };
+        }),
+      });
+    }
+    const { id: account } = await db.prepare("SELECT account_id AS id FROM users WHERE project_key = 'ledger' AND user_id = 'solo'").first();
+    const headers = { authorization: `Bearer ${token}` };
+    const label = `GET /v1/loyalty-events?accountid=… at ${EVENTS} events of one account (its object)`;
+    const first = await timeReads(`${base}/v1/loyalty-events?accountid=${account}&page=0&size=20`, headers);
+    // The deepest numbered page (offset 9,980), and the page after it by its cursor.
+    const deepUrl = `${base}/v1/loyalty-events?accountid=${account}&page=499&size=20`;
+    const deep = await timeReads(deepUrl, headers);
+    const next = /<([^>]+)>;\s*rel="next"/.exec((await fetchAgain(deepUrl, { headers })).headers.get("link") ?? "")?.[1];
+    const cursor = await timeReads(new URL(next, base).href, headers);
+    report(label, "p50 page 0", first.p50, "ms", atMost(20, "<= 20 ms"), first.p50 / health);
+    report(label, "p50 page 499 (offset 9,980)", deep.p50, "ms", atMost(20, "<= 20 ms"), deep.p50 / health);
+    report(label, "p50 cursor page past it", cursor.p50, "ms", atMost(20, "<= 20 ms"), cursor.p50 / health);
+    report(label, "p50(page 499) / p50(page 0)", deep.p50 / first.p50, "x", atMost(3, "<= 3"));
+    report(label, "p50(cursor page) / p50(page 0)", cursor.p50 / first.p50, "x", atMost(3, "<= 3"));
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
     await worker.mf.dispose();

@@ -15,6 +15,7 @@ import { adminEventsRoutes } from "./routes/admin-events";
 import { adminChallengesRoutes, adminLeaderboardsRoutes, adminStreaksRoutes } from "./routes/admin-game-definitions";
 import { adminUsersRoutes } from "./routes/admin-users";
 import { analyticsRoutes } from "./routes/analytics";
+import { archiveRoutes } from "./routes/archive";
 import { apiKeysRoutes } from "./routes/api-keys";
 import { authTokensRoutes } from "./routes/auth-tokens";
 import { eventLogRoutes } from "./routes/event-log";
@@ -163,7 +164,8 @@ export function createApp() {
     .route("/v1", usersRoutes)
     .route("/v1", leaderboardsRoutes)
     .route("/v1", loyaltyEventsRoutes)
-    .route("/v1", quotaRoutes);
+    .route("/v1", quotaRoutes)
+    .route("/v1", archiveRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

@@ -39,8 +39,8 @@ export async function seedEventDataset({ base, token, db, project, size, have })
  * `participants` users on an all-time points leaderboard (and the first `streakParticipants` of them in a
  * streak), each with one logged event. Registering and logging a million users through the API would take
  * longer than a benchmark may, so the queue gets the messages the users' objects send for such a log (the
- * event, the user's score and streak state with its sequence number), bundled as objects bundle them, and
- * the real consumer writes them.
+ * event with its stats flags, the user's score and streak state with its sequence number), bundled as objects
+ * bundle them, and the real consumer writes them.
  */
 export async function seedParticipants({ base, token, db, queue, project, participants, streakParticipants, log }) {
   const call = client(base, token);
@@ -83,11 +83,13 @@ export async function seedParticipants({ base, token, db, queue, project, partic
       rewardAmount: score,
       rewardCurrency: null,
       customerMessage: null,
+      // The user's first event: first of its day and month, no earlier active day, a new streak participant.
+      activity: { firstOfDay: true, firstOfMonth: true, firstOfEventDay: true, firstOfEventMonth: true, previousLastDay: null, previousEventLastDay: null },
       updates: {
         seq: 1,
         streaks:
           i < streakParticipants
-            ? [{ streakId: "login_streak", current: 1 + (i % 30), longest: 1 + (i % 45), aliveUntil: now + ((i % 3) - 1) * DAY_MS }]
+            ? [{ streakId: "login_streak", current: 1 + (i % 30), longest: 1 + (i % 45), aliveUntil: now + ((i % 3) - 1) * DAY_MS, previous: null }]
             : [],
         standings: [{ leaderboardId: "weekly_points", calendar: "all|UTC", period: 0, score, reachedAt: now + i }],
       },

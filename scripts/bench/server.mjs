@@ -26,6 +26,7 @@ export async function startWorker(root, { secret, persistPath, consumerBatchTime
         compatibilityDate: "2026-11-01",
         bindings: { JWT_SECRET: secret, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "", JWT_MAX_TTL_SECONDS: "", CORS_ORIGINS: "*", BENCH_TRACE: "1" },
         d1Databases: { DB: "bench-db" },
+        r2Buckets: { ARCHIVE: "bench-archive" },
         durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
         queueProducers: { EVENTS_QUEUE: { queueName: "loyalty-events" } },
         queueConsumers: {

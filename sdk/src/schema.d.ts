@@ -2956,7 +2956,7 @@ export interface paths {
         };
         /**
          * A leaderboard's standings for a period
-         * @description Pages by limit and offset (at most 10000); while more entries follow, Link: rel="next" carries a cursor that continues at any depth for the cost of one page.
+         * @description Pages by limit and offset (at most 10000); while more entries follow, Link: rel="next" carries a cursor that continues at any depth for the cost of one page. A closed period (ended more than 7 days ago) lists its top 1000 entries only; pages past them are empty.
          *
          *     Credentials: user tokens (for their own data), admin tokens, or API keys with the scope `stats:read`.
          */
@@ -3052,7 +3052,9 @@ export interface paths {
         };
         /**
          * One user's rank and score (a user token reads only its own)
-         * @description Credentials: user tokens (for their own data), admin tokens, or API keys with the scope `stats:read`.
+         * @description On a closed period, a user below its top 1000 still gets a rank (1 + the users with a higher score) with listed: false.
+         *
+         *     Credentials: user tokens (for their own data), admin tokens, or API keys with the scope `stats:read`.
          */
         get: {
             parameters: {
@@ -3625,6 +3627,343 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ProjectQuotas"];
+                    };
+                };
+                /** @description Invalid input; `errors` names the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Authenticated but not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Content-Type is missing or not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit exceeded (with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's files in the R2 archive of the raw log (gzip NDJSON per UTC day, and a manifest per day), with download links
+         * @description Every logged event and reward adjustment is archived once, as gzip-compressed NDJSON partitioned by project and UTC day, within about 10 minutes of reaching the log. Members appear by a pseudonymous key, never their userId. See README "The archive" for the format and a DuckDB query.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `ledger:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First UTC day (inclusive); default: the first archived */
+                    from?: string;
+                    /** @description Last UTC day (inclusive); default: the last archived */
+                    to?: string;
+                    /** @description The previous page's `next` */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Files of the range, by day */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArchiveList"];
+                    };
+                };
+                /** @description Invalid input; `errors` names the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Authenticated but not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit exceeded (with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/archive/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download one file of the project's archive (as listed by GET /v1/admin/archive)
+         * @description Credentials: admin tokens, or API keys with the scope `ledger:read`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The file's key, as listed */
+                    key: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file: application/gzip (NDJSON, one JSON object per line, once decompressed) or application/json (a manifest) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/gzip": string;
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Invalid input; `errors` names the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Authenticated but not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit exceeded (with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/projects/{projectKey}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's settings: the days of raw log D1 keeps (root credentials only)
+         * @description Only the deployment's root credentials: an admin token signed with JWT_SECRET (or from JWKS_URL), for any project. A project's own admin tokens and API keys get 403, whatever their scopes.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `admin`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectKey: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The settings in force */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectSettings"];
+                    };
+                };
+                /** @description Invalid input; `errors` names the fields */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Authenticated but not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit exceeded (with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set a project's settings (root credentials only)
+         * @description Only the deployment's root credentials: an admin token signed with JWT_SECRET (or from JWKS_URL), for any project. A project's own admin tokens and API keys get 403, whatever their scopes. The ledger applies a new window at once in the isolate that set it and within a minute everywhere; the scheduled job deletes what falls out of it (once archived).
+         *
+         *     Credentials: admin tokens, or API keys with the scope `admin`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectKey: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProjectSettingsInput"];
+                };
+            };
+            responses: {
+                /** @description The settings in force */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProjectSettings"];
                     };
                 };
                 /** @description Invalid input; `errors` names the fields */
@@ -4336,7 +4675,11 @@ export interface components {
             /** @description Last local day of the period; null for period all */
             periodEnd: string | null;
             totalParticipants: number;
-            /** @description Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first */
+            /** @description True once the period ended more than 7 days ago and was closed: its standings are final and it keeps listing its top entries only */
+            closed: boolean;
+            /** @description How many top entries a closed period lists (1000); null while the period is open */
+            keptEntries: number | null;
+            /** @description Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first. A closed period lists its top keptEntries only: pages past them are empty */
             entries: components["schemas"]["LeaderboardEntry"][];
         };
         LeaderboardEntry: {
@@ -4348,8 +4691,19 @@ export interface components {
             leaderboardId: string;
             period: string;
             periodStart: string | null;
-            entry: components["schemas"]["LeaderboardEntry"] & (Record<string, never> | null);
+            /** @description True once the period ended more than 7 days ago and was closed: its standings are final and it keeps listing its top entries only */
+            closed: boolean;
+            /** @description How many top entries a closed period lists (1000); null while the period is open */
+            keptEntries: number | null;
+            entry: components["schemas"]["LeaderboardUserRank"];
         };
+        LeaderboardUserRank: {
+            rank: number;
+            userId: string;
+            score: number;
+            /** @description False when the user is not among a closed period's listed entries: the rank is then 1 + the users with a higher score (from the period's score histogram), and the user's place among equal scores is not kept */
+            listed: boolean;
+        } | null;
         LoyaltyEvent: {
             id: number;
             loyaltyAccountId: number;
@@ -4433,6 +4787,51 @@ export interface components {
         ProjectQuotasInput: {
             eventsPerDay?: number | null;
             storedBytes?: number | null;
+        };
+        ArchiveList: {
+            /** @description The project's numeric id (the archive's project= folder); null before its first admin write */
+            programId: number | null;
+            from: string | null;
+            to: string | null;
+            window: components["schemas"]["LogWindow"];
+            files: components["schemas"]["ArchiveFile"][];
+            /** @description Pass as `cursor` for the next page; null after the last one */
+            next: string | null;
+        };
+        LogWindow: {
+            /** @description Days of raw log D1 keeps for the ledger across accounts */
+            days: number;
+            /** @description Where the window starts now (UTC midnight): the earliest timestampfrom the ledger takes without accountid */
+            from: string;
+        };
+        ArchiveFile: {
+            /** @description The object's key: archive/project=<programId>/day=<YYYY-MM-DD>/<file> */
+            key: string;
+            /** @description The UTC day: of the events' time (events), of the adjustments (adjustments) */
+            day: string;
+            /** @enum {string} */
+            kind: "events" | "adjustments" | "manifest";
+            /** @description Lines in the file; null for a manifest */
+            rows: number | null;
+            /** @description Size of the object (gzip-compressed for .ndjson.gz) */
+            bytes: number;
+            uploadedAt: string;
+            /** @description Download with the same credentials: GET of this path */
+            url: string;
+        };
+        ProjectSettings: {
+            projectKey: string;
+            /** @description Days of raw log D1 keeps for the ledger across accounts; older rows are deleted once archived */
+            logWindowDays: {
+                days: number;
+                /** @enum {string} */
+                source: "default" | "project";
+            };
+            updatedAt: string | null;
+        };
+        ProjectSettingsInput: {
+            /** @description Days of raw log D1 keeps (1 to 36500); null or left out: the default, 90 */
+            logWindowDays?: number | null;
         };
     };
     responses: never;

@@ -1,6 +1,6 @@
 import { getTableColumns } from "drizzle-orm";
 import { chunkBySize } from "../domain/json";
-import type { AdjustmentMessage, LedgerPosition, LedgerRow, LedgerSort } from "../domain/ledger";
+import { LEDGER_ID_SPAN, type AdjustmentMessage, type LedgerPosition, type LedgerRow, type LedgerSort } from "../domain/ledger";
 import { LEDGER_TOTAL_CAP } from "../domain/limits";
 import { LoggedEventSchema, type LoggedEvent } from "../domain/logged-event";
 import { eventLog } from "./schema";
@@ -12,10 +12,18 @@ import { eventLog } from "./schema";
  */
 const columns = getTableColumns(eventLog);
 const fields = Object.keys(LoggedEventSchema.shape) as Array<keyof LoggedEvent>;
-/** JSON columns keep the value as JSON text (`->`); the others take the SQL value (`->>`). */
+/**
+ * JSON columns keep the value as JSON text (`->`); the others take the SQL value (`->>`). A message from before
+ * the users' objects assigned loyalty ids (it has no `ledgerId`) is numbered after every id from before
+ * (`ledger_legacy_ids`, which the migration 0012 trigger extends with it), below 2^24, as D1 numbered them.
+ */
+const valueOf = (f: keyof LoggedEvent): string =>
+  f === "ledgerId"
+    ? "COALESCE(value ->> '$.ledgerId', (SELECT COALESCE(MAX(id), 0) FROM ledger_legacy_ids) + ROW_NUMBER() OVER ())"
+    : `value ${columns[f].dataType === "json" ? "->" : "->>"} '$.${f}'`;
 const INSERT_EVENTS = `
 INSERT INTO event_log (${fields.map((f) => columns[f].name).join(", ")}, ingest_batch)
-SELECT ${fields.map((f) => `value ${columns[f].dataType === "json" ? "->" : "->>"} '$.${f}'`).join(", ")}, ?2
+SELECT ${fields.map(valueOf).join(", ")}, ?2
 FROM json_each(?1) WHERE true
 ON CONFLICT (event_uid) DO NOTHING`;
 
@@ -49,7 +57,7 @@ export type LedgerFilter = {
   to?: string;
 };
 
-const SORT_COLUMNS: Record<LedgerSort["field"], string> = { timestamp: "occurred_at", id: "id", createdAt: "recorded_at" };
+const SORT_COLUMNS: Record<LedgerSort["field"], string> = { timestamp: "occurred_at", id: "ledger_id", createdAt: "recorded_at" };
 
 /** The WHERE clause and its bindings; every filter combination reads an index range (see the indexes in schema.ts). */
 function ledgerWhere(filter: LedgerFilter): { where: string; params: unknown[] } {
@@ -68,17 +76,19 @@ function ledgerWhere(filter: LedgerFilter): { where: string; params: unknown[] }
 
 /**
  * The index that serves a filter in a sort's order (schema.ts), named so the planner cannot pick one that
- * reads other accounts' rows to filter them; null where none does (a type filter sorted by createdAt or id).
+ * reads other accounts' rows to filter them, or sorts the whole range. A type filter sorted by createdAt or id
+ * has no index of its own: it walks the project's index in that order and skips the other types.
  */
-function ledgerIndex(filter: LedgerFilter, sort: LedgerSort): string | null {
+function ledgerIndex(filter: LedgerFilter, sort: LedgerSort): string {
   if (filter.accountId !== undefined) {
     return { timestamp: "event_log_project_account_time", createdAt: "event_log_project_account_created", id: "event_log_project_account" }[sort.field];
   }
-  if (filter.ledgerType !== undefined) return sort.field === "timestamp" ? "event_log_project_type_time" : null;
+  if (filter.ledgerType !== undefined && sort.field === "timestamp") return "event_log_project_type_time";
   return { timestamp: "event_log_project_time", createdAt: "event_log_project_created", id: "event_log_project_id" }[sort.field];
 }
 
-const LEDGER_COLUMNS = `id, account_id AS accountId, program_id AS programId, event_id AS eventId, ledger_type AS ledgerType,
+/** `id` is the loyalty id (`ledger_id`), not the log's own sequence. */
+const LEDGER_COLUMNS = `ledger_id AS id, account_id AS accountId, program_id AS programId, event_id AS eventId, ledger_type AS ledgerType,
   metadata, occurred_at AS occurredAt, recorded_at AS recordedAt, rule_id AS ruleId, reward_type AS rewardType,
   reward_amount AS rewardAmount, reward_currency AS rewardCurrency, customer_message AS customerMessage,
   adjusted_reward_amount AS adjustedRewardAmount, previous_reward_amount AS previousRewardAmount, updated_at AS updatedAt`;
@@ -90,7 +100,7 @@ const toLedgerRow = (row: StoredLedgerRow): LedgerRow => ({ ...row, metadata: JS
 export type LedgerPageStart = { offset: number } | { after: LedgerPosition };
 
 /**
- * A page of the ledger, in `sort` order with `id` breaking ties in the same direction: an index range in that
+ * A page of the ledger, in `sort` order with the loyalty id breaking ties in the same direction: an index range in that
  * order (see the indexes in schema.ts). After a position (keyset paging) two index ranges are read,
  * the rest of the position's sort value (by id) and what lies beyond it, `limit` entries in all: the page
  * costs what a first page costs, O(limit + log n), however deep it is. By offset, the walk costs the offset too
@@ -100,16 +110,16 @@ export async function readLedgerPage(d1: D1Database, filter: LedgerFilter, sort:
   const { where, params } = ledgerWhere(filter);
   const column = SORT_COLUMNS[sort.field];
   const dir = sort.direction;
-  const order = `${column} ${dir}${sort.field === "id" ? "" : `, id ${dir}`}`;
+  const order = `${column} ${dir}${sort.field === "id" ? "" : `, ledger_id ${dir}`}`;
   const index = ledgerIndex(filter, sort);
-  const log = index === null ? "event_log" : `event_log INDEXED BY ${index}`;
+  const log = `event_log INDEXED BY ${index}`;
   let sql: string;
   let bindings: unknown[];
   if ("offset" in start) {
     sql = `SELECT ${LEDGER_COLUMNS} FROM ${log} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
     bindings = [...params, limit, start.offset];
   } else if (sort.field === "id") {
-    sql = `SELECT ${LEDGER_COLUMNS} FROM ${log} WHERE ${where} AND id ${dir === "desc" ? "<" : ">"} ? ORDER BY ${order} LIMIT ?`;
+    sql = `SELECT ${LEDGER_COLUMNS} FROM ${log} WHERE ${where} AND ledger_id ${dir === "desc" ? "<" : ">"} ? ORDER BY ${order} LIMIT ?`;
     bindings = [...params, start.after.id, limit];
   } else {
     // Row values over (column, id) would read every entry sharing the position's value: two ranges instead, the
@@ -124,7 +134,7 @@ export async function readLedgerPage(d1: D1Database, filter: LedgerFilter, sort:
       ...(timed && dir === "asc" && filter.from !== undefined && value >= filter.from ? { from: undefined } : {}),
       ...(timed && dir === "desc" && filter.to !== undefined && value <= filter.to ? { to: undefined } : {}),
     });
-    sql = `SELECT * FROM (SELECT ${LEDGER_COLUMNS} FROM ${log} WHERE ${where} AND ${column} = ? AND id ${beyond} ? ORDER BY id ${dir} LIMIT ?)
+    sql = `SELECT * FROM (SELECT ${LEDGER_COLUMNS} FROM ${log} WHERE ${where} AND ${column} = ? AND ledger_id ${beyond} ? ORDER BY ledger_id ${dir} LIMIT ?)
            UNION ALL
            SELECT * FROM (SELECT ${LEDGER_COLUMNS} FROM ${log} WHERE ${rest.where} AND ${column} ${beyond} ? ORDER BY ${order} LIMIT ?)
            LIMIT ?`;
@@ -251,13 +261,38 @@ async function countProjectRange(d1: D1Database, projectKey: string, from: strin
   return { total, exact: counted.every((n) => n <= LEDGER_TOTAL_CAP) };
 }
 
-/** One entry of the project's ledger by its numeric id; null when another project's or not in the log yet. */
+/** One entry of the project's ledger by its loyalty id; null when another project's or not in the log (yet, or any more). */
 export async function findLedgerEntry(d1: D1Database, projectKey: string, id: number): Promise<(LedgerRow & { eventUid: string; userId: string }) | null> {
   const row = await d1
-    .prepare(`SELECT ${LEDGER_COLUMNS}, event_uid AS eventUid, user_id AS userId FROM event_log WHERE id = ? AND project_key = ?`)
-    .bind(id, projectKey)
+    .prepare(`SELECT ${LEDGER_COLUMNS}, event_uid AS eventUid, user_id AS userId FROM event_log WHERE project_key = ? AND ledger_id = ?`)
+    .bind(projectKey, id)
     .first<StoredLedgerRow & { eventUid: string; userId: string }>();
   return row ? { ...toLedgerRow(row), eventUid: row.eventUid, userId: row.userId } : null;
+}
+
+/** An entry as a user's object copies it from here: the ledger's fields, the event's uid and its newest adjustment's sequence. */
+export type CopiedLedgerRow = LedgerRow & { eventUid: string; adjustmentSeq: number };
+
+/**
+ * An account's entries from before the users' objects kept the ledger (loyalty ids below LEDGER_ID_SPAN), after
+ * `afterId` in id order, at most `limit`: what the account's object copies into its own ledger. One range of
+ * the event_log_project_account index.
+ */
+export async function legacyLedgerRows(d1: D1Database, projectKey: string, accountId: number, afterId: number, limit: number): Promise<CopiedLedgerRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT ${LEDGER_COLUMNS}, event_uid AS eventUid, adjustment_seq AS adjustmentSeq FROM event_log
+       WHERE project_key = ? AND account_id = ? AND ledger_id > ? AND ledger_id < ? ORDER BY ledger_id LIMIT ?`,
+    )
+    .bind(projectKey, accountId, afterId, LEDGER_ID_SPAN, limit)
+    .all<StoredLedgerRow & { eventUid: string; adjustmentSeq: number }>();
+  return results.map((row) => ({ ...toLedgerRow(row), eventUid: row.eventUid, adjustmentSeq: row.adjustmentSeq }));
+}
+
+/** The account of a loyalty id from before the objects kept the ledger (below LEDGER_ID_SPAN); null when none has it. */
+export async function legacyLedgerAccount(d1: D1Database, id: number): Promise<number | null> {
+  const row = await d1.prepare("SELECT account_id AS accountId FROM ledger_legacy_ids WHERE id = ?").bind(id).first<{ accountId: number }>();
+  return row?.accountId ?? null;
 }
 
 /**

@@ -1,8 +1,10 @@
+import { periodEndsAt } from "../domain/leaderboards";
 import { moveBetweenGroups } from "./group-moves";
 
 /**
  * Leaderboard standings (leaderboard_entries) and the two tables the consumer keeps beside them: users per
- * score (ranks without counting entries) and participants per board period.
+ * score (ranks without counting entries) and participants per board period (with when it ends and whether it
+ * is closed: a closed period's standings are final and list only its kept top entries).
  */
 
 /** One user's score on one board period, as a consumer applies it. */
@@ -26,7 +28,7 @@ const CHANGES = `
 WITH incoming AS (
   SELECT value ->> '$.projectKey' AS project_key, value ->> '$.leaderboardId' AS leaderboard_id,
          value ->> '$.calendar' AS calendar, value ->> '$.period' AS period, value ->> '$.userId' AS user_id,
-         value ->> '$.score' AS score, value ->> '$.reachedAt' AS reached_at, value ->> '$.seq' AS seq,
+         value ->> '$.score' AS score, value ->> '$.reachedAt' AS reached_at, value ->> '$.seq' AS seq, value ->> '$.endsAt' AS ends_at,
          ROW_NUMBER() OVER (
            PARTITION BY value ->> '$.projectKey', value ->> '$.leaderboardId', value ->> '$.calendar', value ->> '$.period', value ->> '$.userId'
            ORDER BY value ->> '$.seq' DESC
@@ -34,12 +36,16 @@ WITH incoming AS (
   FROM json_each(?1)
 ),
 changes AS (
-  SELECT i.project_key, i.leaderboard_id, i.calendar, i.period, i.user_id, i.score, i.reached_at, i.seq, e.score AS old_score
+  SELECT i.project_key, i.leaderboard_id, i.calendar, i.period, i.user_id, i.score, i.reached_at, i.seq, i.ends_at, e.score AS old_score
   FROM incoming i
   LEFT JOIN leaderboard_entries e
     ON e.project_key = i.project_key AND e.leaderboard_id = i.leaderboard_id AND e.calendar = i.calendar
    AND e.period = i.period AND e.user_id = i.user_id
   WHERE i.newest = 1 AND (e.seq IS NULL OR i.seq > e.seq)
+    -- A closed period is final (its entries below the kept ones are gone, so a move could not be counted right).
+    AND NOT EXISTS (SELECT 1 FROM leaderboard_periods p
+                    WHERE p.project_key = i.project_key AND p.leaderboard_id = i.leaderboard_id AND p.calendar = i.calendar
+                      AND p.period = i.period AND p.closed_at IS NOT NULL)
 )`;
 
 const BOARD = "project_key, leaderboard_id, calendar, period";
@@ -53,8 +59,8 @@ const MOVE_SCORE_COUNTS = moveBetweenGroups({
 });
 
 const COUNT_NEW_PARTICIPANTS = `${CHANGES}
-INSERT INTO leaderboard_periods (${BOARD}, participants)
-SELECT ${BOARD}, COUNT(*) FROM changes WHERE old_score IS NULL GROUP BY ${BOARD}
+INSERT INTO leaderboard_periods (${BOARD}, participants, ends_at)
+SELECT ${BOARD}, COUNT(*), MAX(ends_at) FROM changes WHERE old_score IS NULL GROUP BY ${BOARD}
 ON CONFLICT (${BOARD}) DO UPDATE SET participants = participants + excluded.participants`;
 
 /** Scores nobody holds any more are dropped, so ranks sum only over scores someone has. */
@@ -67,10 +73,19 @@ INSERT INTO leaderboard_entries (${BOARD}, user_id, score, reached_at, seq)
 SELECT ${BOARD}, user_id, score, reached_at, seq FROM changes WHERE true
 ON CONFLICT (${BOARD}, user_id) DO UPDATE SET score = excluded.score, reached_at = excluded.reached_at, seq = excluded.seq`;
 
-/** The statements applying standings (4, whatever their number); run them in the ingest's D1 batch. */
+/**
+ * The statements applying standings (4, whatever their number); run them in the ingest's D1 batch. Standings
+ * of a closed period change nothing. Each row carries when its period ends (for the period's row).
+ */
 export function recordStandings(d1: D1Database, standings: readonly StandingRow[]): D1PreparedStatement[] {
   if (standings.length === 0) return [];
-  const json = JSON.stringify(standings);
+  const ends = new Map<string, number | null>();
+  const endsAt = (row: StandingRow) => {
+    const key = `${row.calendar}#${row.period}`;
+    if (!ends.has(key)) ends.set(key, periodEndsAt(row.calendar, row.period));
+    return ends.get(key)!;
+  };
+  const json = JSON.stringify(standings.map((row) => ({ ...row, endsAt: endsAt(row) })));
   return [MOVE_SCORE_COUNTS, COUNT_NEW_PARTICIPANTS, DROP_EMPTY_SCORES, UPSERT_ENTRIES].map((sql) => d1.prepare(sql).bind(json));
 }
 
@@ -83,8 +98,24 @@ const WHERE_BOARD = "project_key = ?1 AND leaderboard_id = ?2 AND calendar = ?3 
 /** An entry of a board in rank order, with what orders it among equal scores. */
 export type BoardEntry = { userId: string; score: number; reachedAt: number };
 
-/** Where a board page starts: `offset` entries in (bounded), or right after an entry (a cursor). */
-export type StandingsStart = { offset: number } | { after: { score: number; reachedAt: number; userId: string } };
+/**
+ * Where a board page starts: `offset` entries in (bounded), or right after an entry (a cursor) that is
+ * `position` entries in.
+ */
+export type StandingsStart = { offset: number } | { after: { score: number; reachedAt: number; userId: string }; position: number };
+
+/** A closed board period: when the job closed it and how many top entries it keeps listing. */
+export type Closure = { closedAt: number; keptEntries: number };
+
+/**
+ * A page's LIMIT: `limit`, but on a closed period never past its kept entries (the ones below may still be
+ * there while the job deletes them, and must not show): `limit` and `position` are the parameters' names.
+ */
+const keptLimit = (limit: string, position: string) =>
+  `MIN(${limit}, MAX(0, COALESCE((SELECT kept_entries FROM leaderboard_periods WHERE ${WHERE_BOARD}), ${limit} + ${position}) - ${position}))`;
+
+const closureOf = (row: { closedAt: number | null; keptEntries: number | null } | undefined): Closure | null =>
+  row?.closedAt != null && row.keptEntries != null ? { closedAt: row.closedAt, keptEntries: row.keptEntries } : null;
 
 /** Board order for rows SQL already ordered within each part (a stable sort keeps its user id order for ties). */
 const byBoardOrder = (a: BoardEntry, b: BoardEntry) => b.score - a.score || a.reachedAt - b.reachedAt;
@@ -95,19 +126,20 @@ const byBoardOrder = (a: BoardEntry, b: BoardEntry) => b.score - a.score || a.re
  * first entry (1 + the users over the distinct scores above it). After an entry (keyset paging), two index
  * ranges of `limit` entries in all: the rest of that entry's score, then the scores below it, O(limit + log n)
  * however deep, as much as a first page; the caller knows the ranks from its cursor (`firstRank` is null).
+ * A closed period's pages end at its kept entries (`closure`).
  */
 export async function readStandingsPage(
   d1: D1Database,
   board: BoardPeriod,
   limit: number,
   start: StandingsStart,
-): Promise<{ entries: BoardEntry[]; firstRank: number | null; participants: number }> {
+): Promise<{ entries: BoardEntry[]; firstRank: number | null; participants: number; closure: Closure | null }> {
   const bind = (sql: string, ...extra: unknown[]) => d1.prepare(sql).bind(board.projectKey, board.leaderboardId, board.calendar, board.period, ...extra);
   const COLUMNS = "user_id AS userId, score, reached_at AS reachedAt";
   const page =
     "offset" in start
       ? bind(
-          `WITH page AS MATERIALIZED (SELECT ${COLUMNS} FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ?5 OFFSET ?6)
+          `WITH page AS MATERIALIZED (SELECT ${COLUMNS} FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ${keptLimit("?5", "?6")} OFFSET ?6)
            SELECT userId, score, reachedAt,
                   (SELECT 1 + COALESCE(SUM(users), 0) FROM leaderboard_score_counts
                     WHERE ${WHERE_BOARD} AND score > (SELECT MAX(score) FROM page)) AS firstRank
@@ -122,31 +154,123 @@ export async function readStandingsPage(
                           ORDER BY reached_at, user_id LIMIT ?8)
            UNION ALL
            SELECT * FROM (SELECT ${COLUMNS} FROM leaderboard_entries WHERE ${WHERE_BOARD} AND score < ?5 ${ORDER} LIMIT ?8)
-           LIMIT ?8`,
+           LIMIT ${keptLimit("?8", "?9")}`,
           start.after.score,
           start.after.reachedAt,
           start.after.userId,
           limit,
+          start.position,
         );
-  const [entries, participants] = await d1.batch([page, bind(`SELECT participants FROM leaderboard_periods WHERE ${WHERE_BOARD}`)]);
+  const [entries, period] = await d1.batch([
+    page,
+    bind(`SELECT participants, closed_at AS closedAt, kept_entries AS keptEntries FROM leaderboard_periods WHERE ${WHERE_BOARD}`),
+  ]);
   const rows = (entries?.results ?? []) as Array<BoardEntry & { firstRank?: number }>;
+  const state = period?.results[0] as { participants: number; closedAt: number | null; keptEntries: number | null } | undefined;
   return {
     entries: rows.map(({ userId, score, reachedAt }) => ({ userId, score, reachedAt })).sort(byBoardOrder).slice(0, limit),
     firstRank: "offset" in start ? (rows[0]?.firstRank ?? 1) : null,
-    participants: (participants?.results[0] as { participants: number } | undefined)?.participants ?? 0,
+    participants: state?.participants ?? 0,
+    closure: closureOf(state),
   };
 }
 
-/** One user's score and competition rank on a board period; null when the user has no score there. */
-export async function readStanding(d1: D1Database, board: BoardPeriod, userId: string): Promise<{ score: number; rank: number } | null> {
-  const row = await d1
-    .prepare(
-      `SELECT e.score AS score,
+/**
+ * One user's entry on a board period and the period's closure, in one D1 round trip: the score and competition
+ * rank (null without an entry) and whether it is `listed` (on a closed period: among the kept entries, found
+ * by comparing with the last kept one, a walk of at most the kept entries; the entries below may still be there
+ * while the job deletes them).
+ */
+export async function readStanding(
+  d1: D1Database,
+  board: BoardPeriod,
+  userId: string,
+): Promise<{ standing: { score: number; rank: number; listed: boolean } | null; closure: Closure | null }> {
+  const bind = (sql: string, ...extra: unknown[]) => d1.prepare(sql).bind(board.projectKey, board.leaderboardId, board.calendar, board.period, ...extra);
+  const KEPT = `(SELECT kept_entries FROM leaderboard_periods WHERE ${WHERE_BOARD})`;
+  const [entry, period, lastKept] = await d1.batch([
+    bind(
+      `SELECT e.score AS score, e.reached_at AS reachedAt, e.user_id AS userId,
               1 + (SELECT COALESCE(SUM(users), 0) FROM leaderboard_score_counts WHERE ${WHERE_BOARD} AND score > e.score) AS rank
        FROM leaderboard_entries e
        WHERE e.project_key = ?1 AND e.leaderboard_id = ?2 AND e.calendar = ?3 AND e.period = ?4 AND e.user_id = ?5`,
+      userId,
+    ),
+    bind(`SELECT closed_at AS closedAt, kept_entries AS keptEntries FROM leaderboard_periods WHERE ${WHERE_BOARD}`),
+    // Nothing unless the period is closed.
+    bind(
+      `SELECT score, reached_at AS reachedAt, user_id AS userId FROM leaderboard_entries
+       WHERE ${WHERE_BOARD} AND ${KEPT} > 0 ${ORDER} LIMIT 1 OFFSET COALESCE(${KEPT} - 1, 0)`,
+    ),
+  ]);
+  const row = entry?.results[0] as (BoardEntry & { rank: number }) | undefined;
+  const closure = closureOf(period?.results[0] as { closedAt: number | null; keptEntries: number | null } | undefined);
+  if (!row) return { standing: null, closure };
+  const last = lastKept?.results[0] as BoardEntry | undefined;
+  const listed =
+    closure === null ||
+    (closure.keptEntries > 0 &&
+      (last === undefined || byBoardOrder(row, last) < 0 || (byBoardOrder(row, last) === 0 && row.userId <= last.userId)));
+  return { standing: { score: row.score, rank: row.rank, listed }, closure };
+}
+
+/** The competition rank a score has on a board period: 1 + the users with a higher score (from the histogram). */
+export async function rankOfScore(d1: D1Database, board: BoardPeriod, score: number): Promise<number> {
+  const row = await d1
+    .prepare(`SELECT 1 + COALESCE(SUM(users), 0) AS rank FROM leaderboard_score_counts WHERE ${WHERE_BOARD} AND score > ?5`)
+    .bind(board.projectKey, board.leaderboardId, board.calendar, board.period, score)
+    .first<{ rank: number }>();
+  return row?.rank ?? 1;
+}
+
+/** A closed board period whose entries below the kept ones are still being deleted. */
+export type TrimmingPeriod = BoardPeriod & { keptEntries: number };
+
+/**
+ * Closes up to `limit` open board periods that ended at or before `endedBy`, oldest end first (an index range
+ * of the open periods): their standings become final, `keepEntries` of them stay listed. A period with no
+ * more participants than that has nothing to delete and is trimmed at once. Returns how many were closed.
+ */
+export async function closeEndedPeriods(d1: D1Database, endedBy: number, now: number, keepEntries: number, limit: number): Promise<number> {
+  const result = await d1
+    .prepare(
+      `UPDATE leaderboard_periods
+       SET closed_at = ?2, kept_entries = ?3, trimmed_at = CASE WHEN participants <= ?3 THEN ?2 END
+       WHERE rowid IN (SELECT rowid FROM leaderboard_periods INDEXED BY leaderboard_periods_open
+                       WHERE closed_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ?1 ORDER BY ends_at LIMIT ?4)`,
     )
-    .bind(board.projectKey, board.leaderboardId, board.calendar, board.period, userId)
-    .first<{ score: number; rank: number }>();
-  return row ?? null;
+    .bind(endedBy, now, keepEntries, limit)
+    .run();
+  return result.meta.changes;
+}
+
+/** Up to `limit` closed periods still being trimmed, those closed first first. */
+export async function periodsBeingTrimmed(d1: D1Database, limit: number): Promise<TrimmingPeriod[]> {
+  const rows = await d1
+    .prepare(
+      `SELECT project_key AS projectKey, leaderboard_id AS leaderboardId, calendar, period, kept_entries AS keptEntries
+       FROM leaderboard_periods INDEXED BY leaderboard_periods_trimming
+       WHERE closed_at IS NOT NULL AND trimmed_at IS NULL ORDER BY closed_at LIMIT ?1`,
+    )
+    .bind(limit)
+    .all<TrimmingPeriod>();
+  return rows.results;
+}
+
+/**
+ * Deletes up to `chunk` entries of a closed period below its kept ones (the board order's index: it walks
+ * the kept entries, then the chunk), and marks the period trimmed when fewer than `chunk` were left. The
+ * score histogram and the participant count stay as they are. Returns how many entries were deleted.
+ */
+export async function trimClosedPeriod(d1: D1Database, board: TrimmingPeriod, chunk: number, now: number): Promise<number> {
+  const bind = (sql: string, ...extra: unknown[]) => d1.prepare(sql).bind(board.projectKey, board.leaderboardId, board.calendar, board.period, ...extra);
+  const deleted = await bind(
+    `DELETE FROM leaderboard_entries WHERE rowid IN (
+       SELECT rowid FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ?5 OFFSET ?6)`,
+    chunk,
+    board.keptEntries,
+  ).run();
+  const changes = deleted.meta.changes;
+  if (changes < chunk) await bind(`UPDATE leaderboard_periods SET trimmed_at = ?5 WHERE ${WHERE_BOARD}`, now).run();
+  return changes;
 }

@@ -29,6 +29,23 @@ export function countStoredBytes(d1: D1Database, batchToken: string): D1Prepared
     .bind(batchToken);
 }
 
+/**
+ * For the raw log's window (src/services/log-window.ts), in the batch that deletes the rows: takes the rows
+ * about to be deleted (a JSON list of event-log ids) off their projects' stored bytes and events, by the same
+ * estimate that added them.
+ */
+export function uncountStoredBytes(d1: D1Database, idsJson: string): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE project_usage SET stored_bytes = stored_bytes - d.bytes, events = events - d.n FROM (
+         SELECT project_key, SUM(${STORED_BYTES_OF_ROW}) AS bytes, COUNT(*) AS n FROM event_log WHERE id IN (SELECT value FROM json_each(?1))
+         GROUP BY project_key
+       ) AS d
+       WHERE project_usage.project_key = d.project_key`,
+    )
+    .bind(idsJson);
+}
+
 /** A project's own quotas; null where the deployment's default applies. */
 export type QuotaOverrides = { eventsPerDay: number | null; storedBytes: number | null; updatedAt: string | null };
 

@@ -106,6 +106,11 @@ export const users = sqliteTable(
     registrationVersion: integer("registration_version").notNull().default(1),
     /** The registration version the user's object confirmed; below `registrationVersion` until it did. */
     objectVersion: integer("object_version").notNull().default(0),
+    /**
+     * The member's pseudonymous key in the R2 archive (src/services/archive.ts): 32 random hex digits, set when
+     * the member's first event is archived. The only link from archived rows to the userId (migration 0010).
+     */
+    memberKey: text("member_key"),
     createdAt: nowTimestamp("created_at"),
     updatedAt: text("updated_at").notNull(),
   },
@@ -118,8 +123,11 @@ export const users = sqliteTable(
 
 /**
  * The event log, written by the queue consumer. `eventUid` (assigned by the user's Durable Object) makes
- * inserts idempotent; `id` is the ledger's numeric loyalty event id. `ingestBatch` marks the consumer
- * batch that inserted the row, so aggregation counts exactly the rows that batch added.
+ * inserts idempotent; `ledgerId` is the loyalty event id (assigned by the user's object; `id`, the log's own
+ * sequence in the order rows arrived, for rows from before migration 0012). `ingestBatch` marks the consumer
+ * batch that inserted the row, so aggregation counts exactly the rows that batch added. A recent window: rows
+ * are copied to the R2 archive in id order (archive_batches) and, once archived, removed when older than the
+ * project's window (project_settings; src/services/log-window.ts).
  */
 export const eventLog = sqliteTable(
   "event_log",
@@ -157,6 +165,8 @@ export const eventLog = sqliteTable(
     previousRewardAmount: real("previous_reward_amount"),
     updatedAt: text("updated_at"),
     adjustmentSeq: integer("adjustment_seq").notNull().default(0),
+    /** The loyalty event id (src/domain/ledger.ts): from the user's object; the log's id for rows from before. */
+    ledgerId: integer("ledger_id"),
     /** The ledger's eventType: the definition's loyaltyEventType, else by the event's type. */
     ledgerType: text("ledger_type").generatedAlwaysAs(
       sql`COALESCE(loyalty_event_type, CASE WHEN event_type = 'TRANSACTION' THEN 'TRANSACTION_ASSESSMENT' ELSE 'CUSTOMER_CARD_DISPLAYED' END)`,
@@ -165,19 +175,31 @@ export const eventLog = sqliteTable(
     ingestBatch: text("ingest_batch").notNull(),
     ingestedAt: nowTimestamp("ingested_at"),
   },
-  // The ledger's filters and sorts each read an index range; rowid (id) is the last key of every index, so
-  // "id breaks ties" is free.
+  // The ledger's filters and sorts each read an index range; the loyalty id (ledgerId) is the last key of every
+  // index, so "id breaks ties" is free. The account ones serve the fallback while a user's object fills its
+  // ledger from here, and that fill (src/durable/storage/ledger.ts).
   (t) => [
-    index("event_log_project_time").on(t.projectKey, t.occurredAt),
-    index("event_log_project_account_time").on(t.projectKey, t.accountId, t.occurredAt),
-    index("event_log_project_type_time").on(t.projectKey, t.ledgerType, t.occurredAt),
-    index("event_log_project_created").on(t.projectKey, t.recordedAt),
-    index("event_log_project_account_created").on(t.projectKey, t.accountId, t.recordedAt),
-    index("event_log_project_id").on(t.projectKey),
-    index("event_log_project_account").on(t.projectKey, t.accountId),
+    index("event_log_project_time").on(t.projectKey, t.occurredAt, t.ledgerId),
+    index("event_log_project_account_time").on(t.projectKey, t.accountId, t.occurredAt, t.ledgerId),
+    index("event_log_project_type_time").on(t.projectKey, t.ledgerType, t.occurredAt, t.ledgerId),
+    index("event_log_project_created").on(t.projectKey, t.recordedAt, t.ledgerId),
+    index("event_log_project_account_created").on(t.projectKey, t.accountId, t.recordedAt, t.ledgerId),
+    uniqueIndex("event_log_project_id").on(t.projectKey, t.ledgerId),
+    index("event_log_project_account").on(t.projectKey, t.accountId, t.ledgerId),
     index("event_log_ingest_batch").on(t.ingestBatch),
   ],
 );
+
+/**
+ * The account of each loyalty id from before the ledger moved into the users' objects (ids below 2^24, which do
+ * not name their account): GET /v1/loyalty-events/{id} finds the user's object through it once the raw log's
+ * window no longer holds the row. Filled by migration 0012 and a trigger on event_log for rows that arrive
+ * without an id from an object; nothing logged since adds to it.
+ */
+export const ledgerLegacyIds = sqliteTable("ledger_legacy_ids", {
+  id: integer("id").primaryKey(),
+  accountId: integer("account_id").notNull(),
+});
 
 /**
  * One shape for the hourly, daily and monthly aggregates. `eventId` '*' holds the project-wide totals. `users`
@@ -206,51 +228,12 @@ export const statsDaily = statsTable("stats_daily");
 export const statsMonthly = statsTable("stats_monthly");
 
 /**
- * Who was active on which day, per event and ('*') overall: the consumer inserts a row for a user's first event
- * of the day and raises the day's `users` in stats_daily by the rows its batch (`ingestBatch`) added. Rows
- * from before the column existed have none.
+ * Users per last active day, per event and ('*') overall: every standard window ends today, so its unique
+ * users are the users last active on or after its first day, a sum over at most the window's days whatever
+ * the number of users. No row per user: each logged event's message says whether it moved its user's last
+ * active day forward, and from which day (decided by the user's object); the consumer moves the user between
+ * days by additions alone.
  */
-export const statsDailyUsers = sqliteTable(
-  "stats_daily_users",
-  {
-    projectKey: text("project_key").notNull(),
-    eventId: text("event_id").notNull(),
-    day: text("day").notNull(),
-    userId: text("user_id").notNull(),
-    ingestBatch: text("ingest_batch"),
-  },
-  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day, t.userId] }), index("stats_daily_users_batch").on(t.ingestBatch)],
-);
-
-/** Who was active in which month (YYYY-MM): like stats_daily_users, for stats_monthly's `users`. */
-export const statsMonthlyUsers = sqliteTable(
-  "stats_monthly_users",
-  {
-    projectKey: text("project_key").notNull(),
-    eventId: text("event_id").notNull(),
-    month: text("month").notNull(),
-    userId: text("user_id").notNull(),
-    ingestBatch: text("ingest_batch"),
-  },
-  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.month, t.userId] }), index("stats_monthly_users_batch").on(t.ingestBatch)],
-);
-
-/**
- * Each user's last active day per event and ('*') overall, and the users per last active day: every standard
- * window ends today, so its unique users are the users last active on or after its first day, a sum over at
- * most the window's days whatever the number of users. Kept by the consumer (a user only moves forward).
- */
-export const statsLastActive = sqliteTable(
-  "stats_last_active",
-  {
-    projectKey: text("project_key").notNull(),
-    eventId: text("event_id").notNull(),
-    userId: text("user_id").notNull(),
-    day: text("day").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.userId] })],
-);
-
 export const statsUsersByLastDay = sqliteTable(
   "stats_users_by_last_day",
   {
@@ -260,6 +243,23 @@ export const statsUsersByLastDay = sqliteTable(
     users: integer("users").notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectKey, t.eventId, t.day] })],
+);
+
+/**
+ * What the per-user stats rows held for each user when migration 0009 dropped them, waiting to move into the
+ * user's object: `active` = JSON `[[eventId, firstDay, lastDay], ...]` (ranges of consecutive active UTC days as
+ * day numbers since 1970-01-01, '*' for any event), `streaks` = JSON `[[streakId, seq, current, longest,
+ * aliveUntil], ...]`. Only shrinks: deleted once the object imported it (src/db/stats-seeds.ts).
+ */
+export const statsUserSeeds = sqliteTable(
+  "stats_user_seeds",
+  {
+    projectKey: text("project_key").notNull(),
+    userId: text("user_id").notNull(),
+    active: text("active").notNull().default("[]"),
+    streaks: text("streaks").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.userId] })],
 );
 
 /**
@@ -301,25 +301,6 @@ export const gameDefinitions = sqliteTable(
     updatedAt: text("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectKey, t.kind, t.definitionId] })],
-);
-
-/**
- * Each user's newest streak state, as the user's object reported it with its sequence number (`seq`): a
- * redelivered or reordered message with an older `seq` changes nothing. `aliveUntil` (epoch ms) is when the
- * streak breaks if the user logs nothing more.
- */
-export const streakParticipants = sqliteTable(
-  "streak_participants",
-  {
-    projectKey: text("project_key").notNull(),
-    streakId: text("streak_id").notNull(),
-    userId: text("user_id").notNull(),
-    seq: integer("seq").notNull(),
-    current: integer("current").notNull(),
-    longest: integer("longest").notNull(),
-    aliveUntil: integer("alive_until").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.projectKey, t.streakId, t.userId] })],
 );
 
 /**
@@ -389,7 +370,14 @@ export const leaderboardScoreCounts = sqliteTable(
   (t) => [primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period, t.score] })],
 );
 
-/** Participants per board period. */
+/**
+ * Participants per board period, and its closing (migration 0011). `endsAt` (epoch ms) is when the period ends
+ * (null for period `all`, which never does). The scheduled job closes a period a grace period after it ended:
+ * `closedAt` is when (the standings stop changing; the marker a `period_closed` notice can start from) and
+ * `keptEntries` how many entries it keeps listing (its top 1,000); `trimmedAt` is when the entries below those
+ * were all deleted (null while the job is still deleting them in chunks). `leaderboard_score_counts` is kept
+ * whole, so totals and ranks stay answerable.
+ */
 export const leaderboardPeriods = sqliteTable(
   "leaderboard_periods",
   {
@@ -398,8 +386,18 @@ export const leaderboardPeriods = sqliteTable(
     calendar: text("calendar").notNull(),
     period: integer("period").notNull(),
     participants: integer("participants").notNull(),
+    endsAt: integer("ends_at"),
+    closedAt: integer("closed_at"),
+    keptEntries: integer("kept_entries"),
+    trimmedAt: integer("trimmed_at"),
   },
-  (t) => [primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period] })],
+  (t) => [
+    primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period] }),
+    // The periods still open, by when they end: what the job closes next (current periods and `all` only, once caught up).
+    index("leaderboard_periods_open").on(t.endsAt).where(sql`closed_at IS NULL AND ends_at IS NOT NULL`),
+    // Closed periods whose entries below the kept ones are still being deleted.
+    index("leaderboard_periods_trimming").on(t.closedAt).where(sql`closed_at IS NOT NULL AND trimmed_at IS NULL`),
+  ],
 );
 
 /** Logged events per account and ledger event type, kept by the consumer: the ledger's totals without a scan. */
@@ -431,8 +429,17 @@ export const ledgerAdjustments = sqliteTable(
     reason: text("reason").notNull(),
     adjustedAt: text("adjusted_at").notNull(),
     ingestBatch: text("ingest_batch").notNull(),
+    /** The archive batch that claimed the row (archive_batches.id); null until then (migration 0010). */
+    archiveBatch: integer("archive_batch"),
   },
-  (t) => [index("ledger_adjustments_batch").on(t.ingestBatch), index("ledger_adjustments_event").on(t.eventUid)],
+  (t) => [
+    index("ledger_adjustments_batch").on(t.ingestBatch),
+    index("ledger_adjustments_event").on(t.eventUid),
+    // The rows no archive batch claimed yet, in rowid order: what the archive takes next.
+    index("ledger_adjustments_unarchived").on(t.archiveBatch).where(sql`archive_batch IS NULL`),
+    // A project's adjustments by time: what falls out of its raw-log window (src/services/log-window.ts).
+    index("ledger_adjustments_project_time").on(t.projectKey, t.adjustedAt),
+  ],
 );
 
 /**
@@ -455,4 +462,41 @@ export const projectUsage = sqliteTable("project_usage", {
   projectKey: text("project_key").primaryKey(),
   storedBytes: integer("stored_bytes").notNull(),
   events: integer("events").notNull(),
+});
+
+/**
+ * The R2 archive's batches (src/services/archive.ts): a fixed range of event-log ids (`kind` 'events') or of
+ * adjustment rowids claimed by the batch ('adjustments'), chosen before anything is written, so a run repeated
+ * after a crash writes the same objects. At most one batch per kind is pending (`doneAt` null), leased by the
+ * run working on it until `leasedUntil` (epoch ms). Event-log rows up to the newest done batch's `lastId` are
+ * archived; an adjustment is archived once the batch in its `archive_batch` is done.
+ */
+export const archiveBatches = sqliteTable(
+  "archive_batches",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind", { enum: ["events", "adjustments"] }).notNull(),
+    firstId: integer("first_id").notNull(),
+    lastId: integer("last_id").notNull(),
+    leasedUntil: integer("leased_until").notNull().default(0),
+    rowCount: integer("row_count"),
+    files: integer("files"),
+    bytes: integer("bytes"),
+    createdAt: text("created_at").notNull(),
+    doneAt: text("done_at"),
+  },
+  (t) => [
+    uniqueIndex("archive_batches_pending").on(t.kind).where(sql`done_at IS NULL`),
+    index("archive_batches_done").on(t.kind).where(sql`done_at IS NOT NULL`),
+  ],
+);
+
+/**
+ * A project's settings set by the deployment's operator (PUT /v1/operator/projects/{projectKey}/settings).
+ * `logWindowDays`: the days of raw log D1 keeps for the queries across accounts (null: the default, 90).
+ */
+export const projectSettings = sqliteTable("project_settings", {
+  projectKey: text("project_key").primaryKey(),
+  logWindowDays: integer("log_window_days"),
+  updatedAt: text("updated_at").notNull(),
 });

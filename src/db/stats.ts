@@ -1,4 +1,5 @@
 import { moveBetweenGroups } from "./group-moves";
+import type { Activity } from "../domain/logged-event";
 import type { CountRow, StatsWindow, Totals, UsersPerDay } from "../domain/stats";
 
 /**
@@ -34,36 +35,43 @@ ON CONFLICT (project_key, event_id, bucket) DO UPDATE SET
   condition_failed = condition_failed + excluded.condition_failed,
   limit_reached = limit_reached + excluded.limit_reached`;
 
-/** Marks each user active in a day (or month), per event and overall; the markers this batch adds carry its token. */
-const markActive = (table: "stats_daily_users" | "stats_monthly_users", column: "day" | "month", length: number) => `
-INSERT OR IGNORE INTO ${table} (project_key, event_id, ${column}, user_id, ingest_batch)
-SELECT project_key, event_id, substr(occurred_at, 1, ${length}), user_id, ?1 FROM event_log WHERE ingest_batch = ?1
-UNION
-SELECT project_key, '*', substr(occurred_at, 1, ${length}), user_id, ?1 FROM event_log WHERE ingest_batch = ?1`;
+/**
+ * The stats flags of the events an ingest carries (one JSON parameter, ?2), as the users' objects decided
+ * them (src/durable/stats-activity.ts), kept only for the events this ingest inserted (tagged ?1): an event
+ * already in the log was counted when it arrived, so a redelivery adds nothing.
+ */
+const INSERTED_FLAGS = `
+flags AS (
+  SELECT value ->> '$.projectKey' AS project_key, value ->> '$.eventId' AS event_id, value ->> '$.day' AS day,
+         value ->> '$.firstOfDay' AS first_of_day, value ->> '$.firstOfMonth' AS first_of_month,
+         value ->> '$.firstOfEventDay' AS first_of_event_day, value ->> '$.firstOfEventMonth' AS first_of_event_month,
+         value ->> '$.previousLastDay' AS previous_last_day, value ->> '$.previousEventLastDay' AS previous_event_last_day
+  FROM json_each(?2)
+  WHERE EXISTS (SELECT 1 FROM event_log WHERE event_uid = value ->> '$.eventUid' AND ingest_batch = ?1)
+)`;
 
-/** Raises the buckets' distinct users by the markers this batch added (a user's first event of the day or month). */
-const countNewUsers = (table: "stats_daily" | "stats_monthly", markers: string, column: string) => `
+/** Raises the buckets' distinct users by the events that were their user's first of the day (or month), per event and overall. */
+const countNewUsers = (table: "stats_daily" | "stats_monthly", length: number, overall: string, perEvent: string) => `
+WITH ${INSERTED_FLAGS}
 UPDATE ${table} SET users = ${table}.users + n.added FROM (
-  SELECT project_key, event_id, ${column} AS bucket, COUNT(*) AS added FROM ${markers} WHERE ingest_batch = ?1
-  GROUP BY project_key, event_id, ${column}
+  SELECT project_key, event_id, substr(day, 1, ${length}) AS bucket, SUM(${perEvent}) AS added FROM flags GROUP BY 1, 2, 3
+  UNION ALL
+  SELECT project_key, '*', substr(day, 1, ${length}), SUM(${overall}) FROM flags GROUP BY 1, 3
 ) AS n
-WHERE ${table}.project_key = n.project_key AND ${table}.event_id = n.event_id AND ${table}.bucket = n.bucket`;
+WHERE n.added > 0 AND ${table}.project_key = n.project_key AND ${table}.event_id = n.event_id AND ${table}.bucket = n.bucket`;
 
 /**
- * Users whose last active day moved forward with this batch (only new day markers can move it: a day a user
- * was already marked on was counted when it was). The two statements below share it and run before
- * stats_last_active changes.
+ * Users whose last active day moved forward with these events: from the previous last day (null: a new user)
+ * to the event's day, per event and overall. A user's moves add up (null → A, A → B: "last active on B") in
+ * whatever order they arrive, so the histogram needs no row per user.
  */
 const MOVED_LAST_DAYS = `
-WITH latest AS (
-  SELECT project_key, event_id, user_id, MAX(day) AS day FROM stats_daily_users WHERE ingest_batch = ?1
-  GROUP BY project_key, event_id, user_id
-),
+WITH ${INSERTED_FLAGS},
 changes AS (
-  SELECT l.project_key, l.event_id, l.user_id, l.day, a.day AS old_day
-  FROM latest l
-  LEFT JOIN stats_last_active a ON a.project_key = l.project_key AND a.event_id = l.event_id AND a.user_id = l.user_id
-  WHERE a.day IS NULL OR l.day > a.day
+  SELECT project_key, event_id, day, previous_event_last_day AS old_day FROM flags
+   WHERE previous_event_last_day IS NULL OR day > previous_event_last_day
+  UNION ALL
+  SELECT project_key, '*', day, previous_last_day FROM flags WHERE previous_last_day IS NULL OR day > previous_last_day
 )`;
 
 const MOVE_USERS_BY_LAST_DAY = moveBetweenGroups({
@@ -74,20 +82,15 @@ const MOVE_USERS_BY_LAST_DAY = moveBetweenGroups({
   count: "users",
 });
 
-const MOVE_LAST_ACTIVE = `${MOVED_LAST_DAYS}
-INSERT INTO stats_last_active (project_key, event_id, user_id, day)
-SELECT project_key, event_id, user_id, day FROM changes WHERE true
-ON CONFLICT (project_key, event_id, user_id) DO UPDATE SET day = excluded.day`;
-
-/** The unique-user bookkeeping of an ingest, after the bucket aggregates (6 statements). */
+/** The unique-user bookkeeping of an ingest, after the bucket aggregates (3 statements). */
 const RECORD_ACTIVE_USERS = [
-  markActive("stats_daily_users", "day", 10),
-  markActive("stats_monthly_users", "month", 7),
-  countNewUsers("stats_daily", "stats_daily_users", "day"),
-  countNewUsers("stats_monthly", "stats_monthly_users", "month"),
+  countNewUsers("stats_daily", 10, "first_of_day", "first_of_event_day"),
+  countNewUsers("stats_monthly", 7, "first_of_month", "first_of_event_month"),
   MOVE_USERS_BY_LAST_DAY,
-  MOVE_LAST_ACTIVE,
 ];
+
+/** One logged event's stats flags, with what names its buckets. */
+export type ActivityRow = Activity & { eventUid: string; projectKey: string; eventId: string; day: string };
 
 /**
  * Moves the points of adjusted events by the adjustments an ingest recorded (tagged `batchToken`), in the
@@ -112,11 +115,15 @@ export function moveAdjustedPoints(d1: D1Database, batchToken: string): D1Prepar
   );
 }
 
-/** The statements that add the event-log rows tagged `batchToken` to every aggregate and unique-user count (9 statements). */
-export function aggregateIngested(d1: D1Database, batchToken: string): D1PreparedStatement[] {
+/**
+ * The statements that add the event-log rows tagged `batchToken` to every aggregate, and the stats flags of the
+ * inserted ones (`activity`) to the unique-user counts (6 statements).
+ */
+export function aggregateIngested(d1: D1Database, batchToken: string, activity: readonly ActivityRow[]): D1PreparedStatement[] {
+  const flags = JSON.stringify(activity);
   return [
     ...STATS_GRANULARITIES.map(({ table, bucketLength }) => d1.prepare(aggregateInto(table, bucketLength)).bind(batchToken)),
-    ...RECORD_ACTIVE_USERS.map((sql) => d1.prepare(sql).bind(batchToken)),
+    ...RECORD_ACTIVE_USERS.map((sql) => d1.prepare(sql).bind(batchToken, flags)),
   ];
 }
 

@@ -1,43 +1,36 @@
 import { moveBetweenGroups } from "./group-moves";
 
 /**
- * Streak analytics: each participant's newest state (streak_participants) and two aggregate tables the
- * consumer keeps beside it (streak_alive_buckets, streak_longest_counts), so GET /v1/analytics/streak reads a
- * handful of rows whatever the number of participants.
+ * Streak analytics: two aggregate tables the consumer keeps (streak_alive_buckets, streak_longest_counts), so
+ * GET /v1/analytics/streak reads a handful of rows whatever the number of participants. No row per
+ * participant: each new state a user's object reports names the state it replaces (`previous`, null for a new
+ * participant), and the consumer moves the user between groups by additions alone.
  */
 
-/** One user's streak state as a consumer applies it. */
+/** One new streak state of a logged event, with the state it replaces, as a consumer applies it. */
 export type StreakStateRow = {
+  eventUid: string;
   projectKey: string;
   streakId: string;
-  userId: string;
-  seq: number;
   current: number;
   longest: number;
   aliveUntil: number;
+  previous: { current: number; longest: number; aliveUntil: number } | null;
 };
 
 /**
- * The states of this batch that change something: per (project, streak, user) only the newest in the batch,
- * and only if newer than the stored one. A redelivered or reordered message therefore changes nothing, and
- * every statement below sees the same set (they run in one D1 batch, before the participants are updated).
+ * The moves of this batch: the states carried by the events the ingest inserted (tagged ?1), each applied
+ * once. A user's moves add up in any order (null → A, A → B, B → C: "in C"), so a redelivered or reordered
+ * message never moves a user twice or backwards.
  */
 const CHANGES = `
-WITH incoming AS (
-  SELECT value ->> '$.projectKey' AS project_key, value ->> '$.streakId' AS streak_id, value ->> '$.userId' AS user_id,
-         value ->> '$.seq' AS seq, value ->> '$.current' AS current, value ->> '$.longest' AS longest,
-         value ->> '$.aliveUntil' AS alive_until,
-         ROW_NUMBER() OVER (
-           PARTITION BY value ->> '$.projectKey', value ->> '$.streakId', value ->> '$.userId' ORDER BY value ->> '$.seq' DESC
-         ) AS newest
-  FROM json_each(?1)
-),
-changes AS (
-  SELECT i.project_key, i.streak_id, i.user_id, i.seq, i.current, i.longest, i.alive_until,
-         p.current AS old_current, p.longest AS old_longest, p.alive_until AS old_alive_until
-  FROM incoming i
-  LEFT JOIN streak_participants p ON p.project_key = i.project_key AND p.streak_id = i.streak_id AND p.user_id = i.user_id
-  WHERE i.newest = 1 AND (p.seq IS NULL OR i.seq > p.seq)
+WITH changes AS (
+  SELECT value ->> '$.projectKey' AS project_key, value ->> '$.streakId' AS streak_id,
+         value ->> '$.current' AS current, value ->> '$.longest' AS longest, value ->> '$.aliveUntil' AS alive_until,
+         value ->> '$.previous.current' AS old_current, value ->> '$.previous.longest' AS old_longest,
+         value ->> '$.previous.aliveUntil' AS old_alive_until
+  FROM json_each(?2)
+  WHERE EXISTS (SELECT 1 FROM event_log WHERE event_uid = value ->> '$.eventUid' AND ingest_batch = ?1)
 )`;
 
 /** Moves each changed participant from its old bucket to its new one (net deltas, one upsert each). */
@@ -58,17 +51,11 @@ const MOVE_LONGEST_COUNTS = moveBetweenGroups({
   count: "participants",
 });
 
-const UPSERT_PARTICIPANTS = `${CHANGES}
-INSERT INTO streak_participants (project_key, streak_id, user_id, seq, current, longest, alive_until)
-SELECT project_key, streak_id, user_id, seq, current, longest, alive_until FROM changes WHERE true
-ON CONFLICT (project_key, streak_id, user_id) DO UPDATE SET
-  seq = excluded.seq, current = excluded.current, longest = excluded.longest, alive_until = excluded.alive_until`;
-
-/** The statements applying streak states (3, whatever their number); run them in the ingest's D1 batch. */
-export function recordStreakStates(d1: D1Database, states: readonly StreakStateRow[]): D1PreparedStatement[] {
+/** The statements applying the streak moves of the events tagged `batchToken` (2, whatever their number); run them in the ingest's D1 batch after the insert. */
+export function recordStreakMoves(d1: D1Database, batchToken: string, states: readonly StreakStateRow[]): D1PreparedStatement[] {
   if (states.length === 0) return [];
   const json = JSON.stringify(states);
-  return [MOVE_ALIVE_BUCKETS, MOVE_LONGEST_COUNTS, UPSERT_PARTICIPANTS].map((sql) => d1.prepare(sql).bind(json));
+  return [MOVE_ALIVE_BUCKETS, MOVE_LONGEST_COUNTS].map((sql) => d1.prepare(sql).bind(batchToken, json));
 }
 
 export type StreakAnalyticsRow = {

@@ -96,3 +96,16 @@ export async function unconfirmedRegistrations(db: Db, limit: number): Promise<R
     .limit(limit);
   return rows.map((row) => ({ ...row.user, programId: row.programId }));
 }
+
+/**
+ * The user id of an account in a project: the user whose object keeps the account's ledger. Null for an account
+ * of another project or of none. One primary-key lookup.
+ */
+export async function findUserIdByAccount(db: Db, projectKey: string, accountId: number): Promise<string | null> {
+  const [row] = await db
+    .select({ userId: users.userId })
+    .from(users)
+    .where(and(eq(users.accountId, accountId), eq(users.projectKey, projectKey)))
+    .limit(1);
+  return row?.userId ?? null;
+}

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { dateToDay, dayToDate, firstDayOfPeriod, lastDayOfPeriod, periodAt, periodOfDay, type CalendarPeriod } from "./calendar";
+import { dateToDay, dayToDate, firstDayOfPeriod, lastDayOfPeriod, periodAt, periodOfDay, periodStartMs, type CalendarPeriod } from "./calendar";
 
 /**
  * Competition ranks (1, 2, 2, 4) for a page of entries in board order (score descending, then who reached
@@ -45,4 +45,33 @@ export function boardWindow(calendar: { period: CalendarPeriod; timezone: string
   }
   if (calendar.period === "all") return { period, periodStart: null, periodEnd: null };
   return { period, periodStart: dayToDate(firstDayOfPeriod(period, calendar.period)), periodEnd: dayToDate(lastDayOfPeriod(period, calendar.period)!) };
+}
+
+/**
+ * Closing board periods (src/services/leaderboards.ts, closeLeaderboardPeriods): a period is closed this long
+ * after it ended, so late logs (an outage's backlog, a backfill of the last days, a refund) still count; from
+ * then on its standings are final.
+ */
+export const CLOSED_PERIOD_GRACE_MS = 7 * 86_400_000;
+/** A closed period keeps listing its top entries (board order); the others are deleted, the score histogram is kept. */
+export const CLOSED_PERIOD_KEPT_ENTRIES = 1_000;
+
+const DAY_MS = 86_400_000;
+/** The latest a local midnight can fall after UTC midnight (UTC-12): a bound when the time zone is unusable. */
+const LATEST_OFFSET_MS = 12 * 3_600_000;
+
+/**
+ * When a board period ends (epoch ms: the first instant of the next period, local to the board's time zone),
+ * from the standings' calendar key (`week|Europe/Berlin`); null for `all`, which never ends. A time zone Intl
+ * cannot use (a document stored before names were checked) gets the latest its end can be: never early.
+ */
+export function periodEndsAt(calendar: string, period: number): number | null {
+  const bar = calendar.indexOf("|");
+  const kind = calendar.slice(0, bar) as CalendarPeriod;
+  if (kind !== "day" && kind !== "week" && kind !== "month") return null;
+  try {
+    return periodStartMs(period + 1, kind, calendar.slice(bar + 1));
+  } catch {
+    return firstDayOfPeriod(period + 1, kind) * DAY_MS + LATEST_OFFSET_MS;
+  }
 }

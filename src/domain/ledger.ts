@@ -8,6 +8,35 @@ import { decodeCursor, encodeCursor } from "../lib/cursor";
  * and reward adjustments (refunds, corrections) change its reward.
  */
 
+/**
+ * Loyalty event ids. An entry logged since the ledger lives in the users' objects has the id
+ * `accountId × 2^24 + n`, where n = 1, 2, … numbers the entries of its user's ledger: the user's object assigns
+ * it in the log's transaction, and the queue carries it to D1's `event_log.id`, so D1, the archive and the
+ * object show the same id. Entries from before (D1's autoincrement, all below 2^24) keep their ids; D1 notes
+ * their accounts in `ledger_legacy_ids`. Either way an id is unique in the deployment, never changes, and
+ * names its account, so `GET /v1/loyalty-events/{id}` finds the user's object. Ids stay below 2^53 for account
+ * ids below 2^29 and up to 2^24 - 1 entries per user (a user's object refuses a log past that: 422).
+ */
+export const LEDGER_ID_SPAN = 2 ** 24;
+
+/** The id of a user's `n`th ledger entry (n ≥ 1); null past what an id can hold. */
+export function ledgerIdOf(accountId: number, n: number): number | null {
+  const id = accountId * LEDGER_ID_SPAN + n;
+  return n >= 1 && n < LEDGER_ID_SPAN && Number.isSafeInteger(id) ? id : null;
+}
+
+/** The account an id names; null for an id from before the ledger moved into the objects (D1 knows it). */
+export const accountOfLedgerId = (id: number): number | null => (id >= LEDGER_ID_SPAN ? Math.floor(id / LEDGER_ID_SPAN) : null);
+
+/** The ledger's eventType of a logged event: the definition's loyaltyEventType, else by the event's type. */
+export const ledgerTypeOf = (event: { loyaltyEventType: string | null; eventType: string }): LoyaltyEventType =>
+  (LOYALTY_EVENT_TYPES as readonly string[]).includes(event.loyaltyEventType ?? "")
+    ? (event.loyaltyEventType as LoyaltyEventType)
+    : event.eventType === "TRANSACTION"
+      ? "TRANSACTION_ASSESSMENT"
+      : "CUSTOMER_CARD_DISPLAYED";
+export type LoyaltyEventType = (typeof LOYALTY_EVENT_TYPES)[number];
+
 /** One event-log row as the ledger reads it. */
 export type LedgerRow = {
   id: number;
@@ -124,6 +153,8 @@ const LedgerCursorSchema = z.strictObject({
   i: z.number().int().positive(),
 });
 
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 const sortText = (sort: LedgerSort) => `${sort.field},${sort.direction}`;
 
 /** The cursor continuing after `position` in `sort` order (the `cursor` of Link: rel="next"). */
@@ -136,6 +167,8 @@ export function decodeLedgerCursor(text: string, sort: LedgerSort): LedgerPositi
   if (cursor === null) return "is not a cursor this API issued";
   if (cursor.s !== sortText(sort)) return `belongs to sort=${cursor.s}; send the same sort as the request that returned it`;
   if ((sort.field === "id") !== (typeof cursor.v === "number")) return "is not a cursor this API issued";
+  // Times are as the API writes them (toISOString), so the log's text order and the objects' epoch ms agree.
+  if (typeof cursor.v === "string" && !(ISO_INSTANT.test(cursor.v) && Number.isFinite(Date.parse(cursor.v)))) return "is not a cursor this API issued";
   return { value: cursor.v, id: cursor.i };
 }
 

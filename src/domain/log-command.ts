@@ -48,7 +48,9 @@ export type LogOutcome =
   | { kind: "usergroup_not_held"; groups: string[] }
   | { kind: "balance_overflow" }
   /** The logged event would not fit a queue message (only possible with very large metadata). */
-  | { kind: "event_too_large" };
+  | { kind: "event_too_large" }
+  /** The user's ledger holds no more entries (2^24 - 1; see LEDGER_ID_SPAN in ./ledger.ts). */
+  | { kind: "ledger_full" };
 
 /** An outcome, or: the user's object could not be reached (its items may be retried with their idempotency keys). */
 export type DispatchOutcome = LogOutcome | { kind: "unavailable" };

@@ -11,6 +11,11 @@ import type { UserProfile } from "./user";
  * (src/db/event-log.ts), so a new field means this schema, a column in src/db/schema.ts and a migration.
  */
 export const LoggedEventSchema = z.object({
+  /**
+   * The loyalty event id (LEDGER_ID_SPAN in src/domain/ledger.ts), assigned by the user's object with the
+   * user's ledger entry. Absent in messages from before; the consumer then numbers them as D1 did.
+   */
+  ledgerId: z.number().int().positive().optional(),
   eventUid: z.string().min(1),
   projectKey: z.string().min(1),
   programId: z.number().int(),
@@ -58,8 +63,32 @@ export const StreakStateSchema = z.object({
   current: z.number().int(),
   longest: z.number().int(),
   aliveUntil: z.number().int(),
+  /**
+   * The state the analytics hold this user in before this one (null: not a participant yet), as the user's
+   * object reported it last: the consumer moves the user from the old buckets to the new ones by additions
+   * alone. Absent in messages from before it existed; the consumer then asks the user's object for it.
+   */
+  previous: z.object({ current: z.number().int(), longest: z.number().int(), aliveUntil: z.number().int() }).nullable().optional(),
 });
 export type StreakState = z.infer<typeof StreakStateSchema>;
+
+/**
+ * What a logged event changes in the unique-user counts, decided by the user's object (which applies its
+ * user's events one at a time and keeps the user's active days): whether it is the user's first event on its
+ * UTC day and in its month, overall and for its event id, and the user's last active day before it (null:
+ * none), overall and for its event id. The consumer only adds: a day's and a month's users by the flags, and
+ * in the histogram of users per last active day it moves the user from the previous day to this event's day
+ * when that is later. Absent in messages from before it existed; the consumer then asks the user's object.
+ */
+export const ActivitySchema = z.object({
+  firstOfDay: z.boolean(),
+  firstOfMonth: z.boolean(),
+  firstOfEventDay: z.boolean(),
+  firstOfEventMonth: z.boolean(),
+  previousLastDay: z.iso.date().nullable(),
+  previousEventLastDay: z.iso.date().nullable(),
+});
+export type Activity = z.infer<typeof ActivitySchema>;
 
 /**
  * What a queue message carries besides the event-log row: the user's state that changed with the log,
@@ -83,7 +112,10 @@ export const UserUpdatesSchema = z.object({
 export type UserUpdates = z.infer<typeof UserUpdatesSchema>;
 
 /** A queue message: a logged event (the event-log row) and, from the user's object, the updates it caused. */
-export const LoggedEventMessageSchema = z.preprocess(withLedgerFields, LoggedEventSchema.extend({ updates: UserUpdatesSchema.optional() }));
+export const LoggedEventMessageSchema = z.preprocess(
+  withLedgerFields,
+  LoggedEventSchema.extend({ updates: UserUpdatesSchema.optional(), activity: ActivitySchema.optional() }),
+);
 export type LoggedEventMessage = z.infer<typeof LoggedEventMessageSchema>;
 
 export const EVENT_LOGGED_MESSAGE = "Event erfolgreich geloggt";

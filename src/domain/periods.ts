@@ -36,7 +36,7 @@ export function limitPeriodKey(period: LimitPeriod, iso: string): string {
 
 /** Backfilled events may lie at most 5 minutes ahead (clock skew) and ten years back. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
-const MAX_BACKFILL_MS = 3653 * 86_400_000;
+export const MAX_BACKFILL_MS = 3653 * 86_400_000;
 
 /** Why a `YYYY-MM` month cannot be asked for at `today` (1970-01 to the current month), or null when it can. */
 export function monthProblem(month: string, today: string): string | null {

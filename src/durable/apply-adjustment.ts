@@ -5,6 +5,7 @@ import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
 import type { Outbox } from "./storage/outbox";
 import type { UserProfile } from "../domain/user";
 import { recordChange } from "./storage/profile";
+import { adjustLedgerEntry } from "./storage/ledger";
 import { adjustedAmount, saveAdjustedAmount } from "./storage/reward-adjustments";
 
 /**
@@ -47,6 +48,7 @@ export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: Adjust
     updates: { seq, streaks: [], standings },
   };
   outbox.add(message, now);
+  adjustLedgerEntry(sql, message);
   const result: AdjustmentResult = { eventUid: command.eventUid, previousAmount, newAmount: command.newAmount, pointsDelta, balance, adjustedAt };
   if (command.idempotencyKey !== null) rememberResponse(sql, "adjustment", command.idempotencyKey, command.requestHash ?? "", JSON.stringify(result), now);
   return { kind: "adjusted", replayed: false, result };

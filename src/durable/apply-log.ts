@@ -2,16 +2,18 @@ import { completionEvent } from "../domain/challenges";
 import { fitsInBytes } from "../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { LogCommand, LogOutcome } from "../domain/log-command";
-import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEventMessage } from "../domain/logged-event";
+import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEvent, type LoggedEventMessage } from "../domain/logged-event";
 import { decideReward, usergroupsNotHeld } from "../domain/rewards";
 import { advanceChallenges } from "./challenge-progress";
 import { advanceLeaderboards } from "./leaderboard-progress";
 import { findIdempotencyRecord, rememberResponse } from "./storage/idempotency";
+import { appendToLedger } from "./storage/ledger";
 import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
 import type { Outbox } from "./storage/outbox";
 import type { UserProfile } from "../domain/user";
 import { recordChange } from "./storage/profile";
 import { advanceStreaks } from "./streak-progress";
+import { recordActivity, reportStreaks } from "./stats-activity";
 
 /** Thrown inside a log's transaction to roll back what it wrote and answer `outcome` instead. */
 export class LogRefused extends Error {
@@ -20,13 +22,29 @@ export class LogRefused extends Error {
   }
 }
 
+/** The event as an entry of the user's ledger (appended, with its loyalty id); refused when the ledger is full. */
+function inLedger(sql: SqlStorage, event: LoggedEvent): LoggedEvent {
+  const entry = appendToLedger(sql, event);
+  if (entry === null) throw new LogRefused({ kind: "ledger_full" });
+  return entry;
+}
+
 /**
  * Applies one command to the user's storage; the caller runs it in a transaction, which a LogRefused rolls
  * back, and passes the user's profile as it holds it (the object is the only writer of it). Order: an idempotency replay or conflict, a refusal from the Worker, a user token's usergroup the user is not in, then the decision (src/domain)
  * and its writes: limit counter, streaks, challenges (a completion adds its bonus and its own event-log
- * entry), leaderboard scores, balance, outbox rows and the idempotency record.
+ * entry), leaderboard scores, balance, outbox rows and the idempotency record. With `statsReady` (the object
+ * has its user's stats history) each logged event carries its stats flags (./stats-activity); without, the
+ * consumer asks for them later.
  */
-export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, now: number, profile: UserProfile | null): LogOutcome {
+export function applyLog(
+  sql: SqlStorage,
+  outbox: Outbox,
+  command: LogCommand,
+  now: number,
+  profile: UserProfile | null,
+  statsReady: boolean,
+): LogOutcome {
   const { idempotencyKey } = command;
   if (idempotencyKey !== null) {
     const prior = findIdempotencyRecord(sql, "log", idempotencyKey, now);
@@ -53,7 +71,7 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
     occurredAt: command.occurredAt,
     usedInPeriod: (periodKey) => usedInPeriod(sql, definition.eventId, periodKey),
   });
-  const event = buildLoggedEvent({ eventUid: crypto.randomUUID(), profile, definition, decision, metadata, occurredAt: command.occurredAt, recordedAt, idempotencyKey });
+  const event = inLedger(sql, buildLoggedEvent({ eventUid: crypto.randomUUID(), profile, definition, decision, metadata, occurredAt: command.occurredAt, recordedAt, idempotencyKey }));
 
   if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
   // A log counts for streaks, challenges and count leaderboards when its conditions held, even past the
@@ -65,27 +83,39 @@ export function applyLog(sql: SqlStorage, outbox: Outbox, command: LogCommand, n
   // Each completed challenge is its own event-log entry, after the log, with its own balance change.
   let balance = event.balanceAfter;
   const completions = challenges.completions.map(({ challenge, periodStart }) => {
-    const completion = completionEvent({
-      eventUid: crypto.randomUUID(),
-      profile: { ...profile, balance },
-      challenge,
-      periodStart,
-      triggeredBy: event.eventUid,
-      occurredAt: command.occurredAt,
-      recordedAt,
-    });
+    const completion = inLedger(
+      sql,
+      completionEvent({
+        eventUid: crypto.randomUUID(),
+        profile: { ...profile, balance },
+        challenge,
+        periodStart,
+        triggeredBy: event.eventUid,
+        occurredAt: command.occurredAt,
+        recordedAt,
+      }),
+    );
     balance = completion.balanceAfter;
     return completion;
   });
   if (!Number.isSafeInteger(balance)) throw new LogRefused({ kind: "balance_overflow" });
 
   const standings = advanceLeaderboards(sql, command.leaderboards, occurredAtMs, { points: balance - profile.balance, qualifies }, now);
-  const message: LoggedEventMessage = { ...event, updates: { seq: recordChange(sql, balance), streaks: streaks.changed, standings } };
+  const seq = recordChange(sql, balance);
+  const message: LoggedEventMessage = statsReady
+    ? {
+        ...event,
+        activity: recordActivity(sql, event.eventId, event.occurredAt),
+        updates: { seq, streaks: reportStreaks(sql, seq, streaks.changed), standings },
+      }
+    : { ...event, updates: { seq, streaks: streaks.changed, standings } };
   // An event the queue cannot carry would never reach the log: refused, and everything above rolled back.
   const body = JSON.stringify(message);
   if (!fitsInBytes(body, MAX_QUEUE_MESSAGE_BYTES)) throw new LogRefused({ kind: "event_too_large" });
   outbox.add(message, now, body);
-  for (const completion of completions) outbox.add(completion, now);
+  for (const completion of completions) {
+    outbox.add(statsReady ? { ...completion, activity: recordActivity(sql, completion.eventId, completion.occurredAt) } : completion, now);
+  }
 
   const response = eventLoggedEnvelope(definition, event, decision, balance, {
     streaks: streaks.results,

@@ -100,6 +100,55 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
      INSERT OR IGNORE INTO acknowledged (acked_at, event_uid, body) VALUES (NEW.created_at, NEW.event_uid, NEW.body);
    END;
    INSERT INTO acknowledged (acked_at, event_uid, body) SELECT created_at, event_uid, body FROM outbox;`,
+  // stats flags: the object decides distinct users and streak moves for the analytics (durable/stats-activity.ts),
+  // so D1 keeps no row per user for them. `active_days`: the user's active UTC days per event id ('*': any) as
+  // ranges of consecutive day numbers; `streak_reports`: the streak state the analytics were last told;
+  // `stats_answers`: answers given for messages without flags, by event uid; `stats_seed.pending`: an object
+  // that already had a user imports what D1's per-user rows held for it (D1 `stats_user_seeds`) before it
+  // decides anything. A new object (no profile yet) has nothing to import.
+  `CREATE TABLE active_days (
+     event_id TEXT NOT NULL, first_day INTEGER NOT NULL, last_day INTEGER NOT NULL,
+     PRIMARY KEY (event_id, first_day)
+   ) WITHOUT ROWID;
+   CREATE TABLE streak_reports (
+     streak_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, current INTEGER NOT NULL, longest INTEGER NOT NULL, alive_until INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE stats_answers (event_uid TEXT PRIMARY KEY, answer TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE stats_seed (id INTEGER PRIMARY KEY CHECK (id = 1), pending INTEGER NOT NULL);
+   INSERT INTO stats_seed (id, pending) VALUES (1, EXISTS (SELECT 1 FROM profile));`,
+  // the user's ledger: every logged event of the user with its reward as adjusted, by loyalty id
+  // (storage/ledger.ts), times as epoch ms, the event type as a code (0 CUSTOMER_CARD_DISPLAYED,
+  // 1 TRANSACTION_ASSESSMENT, 2 CARD_ASSIGNMENT), an index per filter and sort; entries per type
+  // (`ledger_counts`) and per type and UTC day of the event (`ledger_days`, day number since 1970) for the
+  // totals, kept by triggers; `ledger_fill`: an object that already had a user copies its older entries from D1
+  // on first use (done = 0); a new object (no profile yet) has nothing to copy.
+  `CREATE TABLE ledger (
+     id INTEGER PRIMARY KEY, event_uid TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL, type INTEGER NOT NULL,
+     occurred_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, metadata TEXT NOT NULL, rule_id INTEGER,
+     reward_type TEXT NOT NULL, reward_amount REAL NOT NULL, reward_currency TEXT, customer_message TEXT,
+     adjusted_amount REAL, previous_amount REAL, updated_at INTEGER, adjustment_seq INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX ledger_time ON ledger (occurred_at);
+   CREATE INDEX ledger_created ON ledger (recorded_at);
+   CREATE INDEX ledger_type ON ledger (type);
+   CREATE INDEX ledger_type_time ON ledger (type, occurred_at);
+   CREATE INDEX ledger_type_created ON ledger (type, recorded_at);
+   CREATE TABLE ledger_counts (type INTEGER PRIMARY KEY, entries INTEGER NOT NULL);
+   INSERT INTO ledger_counts (type, entries) VALUES (0, 0), (1, 0), (2, 0);
+   CREATE TABLE ledger_days (
+     type INTEGER NOT NULL, day INTEGER NOT NULL, entries INTEGER NOT NULL, PRIMARY KEY (type, day)
+   ) WITHOUT ROWID;
+   CREATE TRIGGER ledger_counted AFTER INSERT ON ledger BEGIN
+     UPDATE ledger_counts SET entries = entries + 1 WHERE type = NEW.type;
+     INSERT INTO ledger_days (type, day, entries) VALUES (NEW.type, NEW.occurred_at / 86400000, 1)
+       ON CONFLICT (type, day) DO UPDATE SET entries = entries + 1;
+   END;
+   CREATE TRIGGER ledger_uncounted AFTER DELETE ON ledger BEGIN
+     UPDATE ledger_counts SET entries = entries - 1 WHERE type = OLD.type;
+     UPDATE ledger_days SET entries = entries - 1 WHERE type = OLD.type AND day = OLD.occurred_at / 86400000;
+   END;
+   CREATE TABLE ledger_fill (id INTEGER PRIMARY KEY CHECK (id = 1), after_id INTEGER NOT NULL, done INTEGER NOT NULL);
+   INSERT INTO ledger_fill (id, after_id, done) VALUES (1, 0, NOT EXISTS (SELECT 1 FROM profile));`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

@@ -4,6 +4,9 @@ import { count, countingQueue, countingSql, isTracing, span } from "../lib/bench
 import { OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { setAsideDeadLetters } from "../services/dead-letters";
 import { findUser } from "../db/users";
+import { legacyLedgerRows } from "../db/event-log";
+import type { LedgerRow } from "../domain/ledger";
+import { deleteSeeds, readSeed } from "../db/stats-seeds";
 import { unregisteredOutcome, type AdjustCommand, type AdjustOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
 import type { ChallengeDefinition, StreakDefinition } from "../domain/game-definitions";
 import type { StreakSummary } from "../domain/streaks";
@@ -14,10 +17,23 @@ import { currentChallenge } from "./challenge-progress";
 import { isPristine, migrateUserState } from "./migrations";
 import { acknowledgedBetween, MAX_ACKNOWLEDGED_PER_CALL, pruneAcknowledged, type AcknowledgedPage } from "./storage/acknowledged";
 import { expireIdempotencyRecords } from "./storage/idempotency";
+import {
+  completeLedgerFill,
+  copyLedgerRows,
+  ledgerEntry,
+  ledgerFill,
+  legacyEventsInFlight,
+  readLedgerPage,
+  type LedgerRead,
+  type LedgerReadQuery,
+} from "./storage/ledger";
+import { readScore } from "./storage/leaderboard-scores";
 import { allCounters } from "./storage/limit-counters";
 import { Outbox } from "./storage/outbox";
 import { readProfile, writeRegistration } from "./storage/profile";
 import { streakSummary } from "./streak-progress";
+import { answerStatsQuestion, pruneActiveDays, type StatsQuestion } from "./stats-activity";
+import { importSeed, seedPending, type StatsAnswer, type StatsSeed } from "./storage/stats-activity";
 
 /** How long the outbox waits before the alarm re-sends what an immediate send did not deliver. */
 const OUTBOX_RETRY_MS = 30_000;
@@ -30,6 +46,27 @@ export type UserStanding = {
   streaks: Array<{ streakId: string; summary: StreakSummary | null }>;
   challenges: Array<ReturnType<typeof currentChallenge>>;
 };
+
+/** D1 rows a ledger copy reads per statement, and statements per call by default (a ledger query's call). */
+const FILL_PAGE_ROWS = 500;
+export const FILL_PAGES_PER_CALL = 20;
+
+/**
+ * A ledger page (see storage/ledger.ts), or why there is none: the user is not registered; the caller asked for
+ * another account than this user's; the object is still copying its user's older entries from D1 (the caller
+ * reads D1 meanwhile).
+ */
+export type LedgerPageAnswer =
+  | ({ kind: "page"; accountId: number } & LedgerRead)
+  | { kind: "not_registered" }
+  | { kind: "other_account"; accountId: number }
+  | { kind: "filling"; accountId: number };
+
+/** One entry of the ledger, with the uid of its event and the user's id. */
+export type LedgerEntryAnswer = { kind: "entry"; row: LedgerRow & { eventUid: string; userId: string } } | { kind: "none" } | { kind: "filling" };
+
+/** Where copying the user's older entries from D1 stands: `copied` D1 has no more; `done` the ledger is complete. */
+export type LedgerFillAnswer = { done: boolean; copied: boolean; rows: number };
 
 export type UserSnapshot = { registered: boolean; balance: number; counters: Record<string, number>; outbox: number };
 
@@ -54,6 +91,12 @@ export class UserState extends DurableObject<Env> {
   private expiredAt = 0;
   /** The profile row as stored (this object is its only writer); undefined until read. */
   private profileRow: UserProfile | null | undefined = undefined;
+  /** Once the ledger is complete (storage/ledger.ts), it is never copied from D1 again. */
+  private ledgerDone = false;
+  /** The ledger copy under way, which concurrent calls share. */
+  private ledgerCopy: Promise<LedgerFillAnswer> | null = null;
+  /** Once the object has no D1 seed left to import, it decides the stats flags itself (see statsReady). */
+  private statsSeeded = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,15 +137,17 @@ export class UserState extends DurableObject<Env> {
       this.registered = true;
     }
     const now = Date.now();
+    const statsReady = await this.statsReady(false);
     const outcomes = commands.map((command) => {
       count("logsApplied");
-      const outcome = this.inTransaction(() => applyLog(this.sql, this.outbox, command, now, this.storedProfile()));
+      const outcome = this.inTransaction(() => applyLog(this.sql, this.outbox, command, now, this.storedProfile(), statsReady));
       if (outcome.kind === "logged" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.response.data.balance };
       return outcome;
     });
     if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
       expireIdempotencyRecords(this.sql, now);
       pruneAcknowledged(this.sql, now);
+      pruneActiveDays(this.sql, now);
       this.expiredAt = now;
     }
     if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) await this.sendSoon(now);
@@ -196,11 +241,134 @@ export class UserState extends DurableObject<Env> {
     };
   }
 
+  /**
+   * The user's score on one board period (null without one): how a closed period, which keeps only its top
+   * entries in D1, still answers this user's rank.
+   */
+  async boardScore(leaderboardId: string, calendar: string, period: number): Promise<{ score: number; reachedAt: number } | null> {
+    if (!this.storedProfile()) return null;
+    return readScore(this.sql, leaderboardId, calendar, period);
+  }
+
+  /**
+   * The consumer, for logged events whose messages carry no stats flags (sent before objects decided them, or
+   * while this object could not read its seed): records them like logs and answers their flags (see
+   * answerStatsQuestion; the same answer every time for one event). Throws while the seed cannot be read, so
+   * the consumer retries.
+   */
+  async resolveStats(questions: StatsQuestion[]): Promise<StatsAnswer[]> {
+    this.migrate();
+    await this.statsReady(true);
+    return this.ctx.storage.transactionSync(() => questions.map((question) => answerStatsQuestion(this.sql, question)));
+  }
+
+  /**
+   * The cron, moving D1's seeds into objects: imports this user's seed unless the object has one already or
+   * decided flags without one (a user created after the migration). An object that never stored anything stays
+   * empty. True when this object needs the seed no more (the caller deletes it from D1).
+   */
+  async importStatsSeed(seed: StatsSeed): Promise<boolean> {
+    if (!this.hasSchema) return true;
+    if (!this.statsSeeded && seedPending(this.sql)) this.ctx.storage.transactionSync(() => importSeed(this.sql, seed));
+    this.statsSeeded = true;
+    return true;
+  }
+
+  /**
+   * A page of the user's ledger (storage/ledger.ts). `accountId`, when the caller names one, must be this user's
+   * (else `other_account`: a user token asking for another account). Until an object that held its user before
+   * the ledger existed has copied the older entries from D1 (fillLedger), it answers `filling`.
+   */
+  async ledgerPage(query: LedgerReadQuery & { accountId?: number }): Promise<LedgerPageAnswer> {
+    const profile = this.storedProfile();
+    if (!profile) return { kind: "not_registered" };
+    if (query.accountId !== undefined && query.accountId !== profile.accountId) return { kind: "other_account", accountId: profile.accountId };
+    if (!(await this.fillLedger()).done) return { kind: "filling", accountId: profile.accountId };
+    return { kind: "page", accountId: profile.accountId, ...readLedgerPage(this.sql, profile, query) };
+  }
+
+  /** One entry of the user's ledger by its loyalty id; `none` when the ledger has no such entry. */
+  async ledgerEntry(id: number): Promise<LedgerEntryAnswer> {
+    const profile = this.storedProfile();
+    if (!profile) return { kind: "none" };
+    if (!(await this.fillLedger()).done) return { kind: "filling" };
+    const row = ledgerEntry(this.sql, profile, id);
+    return row ? { kind: "entry", row: { ...row, userId: profile.userId } } : { kind: "none" };
+  }
+
+  /**
+   * Completes the ledger of an object that held its user before the ledger existed: copies the user's entries
+   * from before (D1 event_log, the account's loyalty ids below 2^24) in pages of FILL_PAGE_ROWS, at most `pages`
+   * a call (the next call goes on), then the adjustments it acknowledged. Not complete while an event it
+   * acknowledged before is still on its way to D1. Runs on first use (a ledger read) and from the cron's walk
+   * (src/services/ledger-fill.ts); an object that stored nothing, or was created with the ledger, has nothing to copy.
+   */
+  async fillLedger(pages = FILL_PAGES_PER_CALL): Promise<LedgerFillAnswer> {
+    if (this.ledgerDone) return { done: true, copied: true, rows: 0 };
+    const profile = this.storedProfile();
+    if (!profile) return { done: true, copied: true, rows: 0 };
+    this.ledgerCopy ??= this.copyLedger(profile, pages).finally(() => {
+      this.ledgerCopy = null;
+    });
+    return this.ledgerCopy;
+  }
+
+  private async copyLedger(profile: UserProfile, pages: number): Promise<LedgerFillAnswer> {
+    let fill = ledgerFill(this.sql);
+    let copied = fill.done;
+    let rows = 0;
+    try {
+      for (let page = 0; !copied && page < pages; page++) {
+        const batch = await legacyLedgerRows(this.env.DB, profile.projectKey, profile.accountId, fill.afterId, FILL_PAGE_ROWS);
+        this.ctx.storage.transactionSync(() => copyLedgerRows(this.sql, batch));
+        rows += batch.length;
+        copied = batch.length < FILL_PAGE_ROWS;
+        fill = ledgerFill(this.sql);
+      }
+    } catch (error) {
+      console.error("copying the ledger from D1 failed; the next use goes on", error);
+      return { done: false, copied: false, rows };
+    }
+    if (!fill.done && copied && legacyEventsInFlight(this.sql) === 0) {
+      this.ctx.storage.transactionSync(() => completeLedgerFill(this.sql));
+      fill = { ...fill, done: true };
+    }
+    this.ledgerDone = fill.done;
+    return { done: fill.done, copied, rows };
+  }
+
   /** Current state, for admin reads and tests. */
   async snapshot(): Promise<UserSnapshot> {
     const profile = this.storedProfile();
     if (!profile) return { registered: false, balance: 0, counters: {}, outbox: 0 };
     return { registered: true, balance: profile.balance, counters: allCounters(this.sql), outbox: this.outbox.size() };
+  }
+
+  /**
+   * Whether this object can decide the stats flags: it has imported the D1 seed of its user, if any (an object
+   * from before the flags reads it on first use: one D1 read, once). While D1 cannot answer, logs go on
+   * without flags (the consumer asks for them later) unless `required`, which throws instead.
+   */
+  private async statsReady(required: boolean): Promise<boolean> {
+    if (this.statsSeeded || !this.hasSchema) return true;
+    const profile = this.storedProfile();
+    if (!seedPending(this.sql) || !profile) {
+      this.statsSeeded = true;
+      return true;
+    }
+    let seed: StatsSeed | null;
+    try {
+      seed = await readSeed(this.env.DB, profile.projectKey, profile.userId);
+    } catch (error) {
+      if (required) throw error;
+      console.error("stats seed unreadable; logging without stats flags", error);
+      return false;
+    }
+    // Another call may have imported it while this one waited for D1.
+    if (!this.statsSeeded && seedPending(this.sql)) this.ctx.storage.transactionSync(() => importSeed(this.sql, seed));
+    this.statsSeeded = true;
+    if (seed) this.ctx.waitUntil(deleteSeeds(this.env.DB, [profile]).catch((error: unknown) => console.error("stats seed kept for the cron", error)));
+    return true;
   }
 
   private migrate(): void {

@@ -48,6 +48,8 @@ export function logResult(outcome: DispatchOutcome, userId: string): LogResult {
           { path: "metadata", message: `the logged event must stay under ${MAX_QUEUE_MESSAGE_BYTES} bytes` },
         ]),
       );
+    case "ledger_full":
+      return failure(new ApiError(422, "This user's ledger holds no more entries (16,777,215)"));
     case "unavailable":
       return failure(userObjectUnavailable("retry with an Idempotency-Key"));
   }

@@ -4,6 +4,7 @@ import { projectKeyOf } from "../domain/logged-event";
 import { parseQueueMessage, type QueueMessage } from "../domain/queue-message";
 import { parkDeadLetters } from "../services/dead-letters";
 import { ingest } from "../services/ingestion";
+import type { UserObjects } from "../services/stats-flags";
 
 export const EVENTS_QUEUE = "loyalty-events";
 export const DEAD_LETTER_QUEUE = "loyalty-events-dlq";
@@ -73,7 +74,7 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
   const failed = new Map<Message<unknown>, unknown>();
   let d1Down = false;
   for (const chunk of chunkBySize(items, (item) => item.bytes, MAX_PARAMETER_BYTES)) {
-    const outcome: Outcome = d1Down ? { failed: chunk, error: "not tried: D1 failed for this batch", down: true } : await ingestIsolating(env.DB, chunk);
+    const outcome: Outcome = d1Down ? { failed: chunk, error: "not tried: D1 failed for this batch", down: true } : await ingestIsolating(env.DB, env, chunk);
     for (const item of outcome.failed) failed.set(item.message, outcome.error);
     d1Down ||= outcome.down;
   }
@@ -96,9 +97,9 @@ function lastChance(message: Message<unknown>): boolean {
 
 type Outcome = { failed: Item[]; error: unknown; down: boolean };
 
-async function attempt(d1: D1Database, items: readonly Item[]): Promise<unknown> {
+async function attempt(d1: D1Database, objects: UserObjects, items: readonly Item[]): Promise<unknown> {
   try {
-    await ingest(d1, items.map((item) => item.body));
+    await ingest(d1, items.map((item) => item.body), objects);
     return null;
   } catch (error) {
     return error ?? new Error("ingest failed");
@@ -111,22 +112,22 @@ async function attempt(d1: D1Database, items: readonly Item[]): Promise<unknown>
  * the other is split the same way, so a message D1 keeps refusing does not hold back the messages beside it
  * (about 2·log2(n) more calls).
  */
-async function ingestIsolating(d1: D1Database, items: readonly Item[]): Promise<Outcome> {
-  const error = await attempt(d1, items);
+async function ingestIsolating(d1: D1Database, objects: UserObjects, items: readonly Item[]): Promise<Outcome> {
+  const error = await attempt(d1, objects, items);
   if (error === null) return { failed: [], error: null, down: false };
   console.error("ingest failed; retrying its messages", error);
-  return isolate(d1, items, error);
+  return isolate(d1, objects, items, error);
 }
 
-async function isolate(d1: D1Database, items: readonly Item[], error: unknown): Promise<Outcome> {
+async function isolate(d1: D1Database, objects: UserObjects, items: readonly Item[], error: unknown): Promise<Outcome> {
   const messages = [...new Set(items.map((item) => item.message))];
   if (messages.length < 2) return { failed: [...items], error, down: false };
   const first = new Set(messages.slice(0, Math.ceil(messages.length / 2)));
   const halves = [items.filter((item) => first.has(item.message)), items.filter((item) => !first.has(item.message))] as const;
-  const errors = [await attempt(d1, halves[0]), await attempt(d1, halves[1])] as const;
+  const errors = [await attempt(d1, objects, halves[0]), await attempt(d1, objects, halves[1])] as const;
   if (errors[0] !== null && errors[1] !== null) return { failed: [...items], error: errors[1], down: true };
   if (errors[0] === null && errors[1] === null) return { failed: [], error: null, down: false };
-  return errors[0] !== null ? isolate(d1, halves[0], errors[0]) : isolate(d1, halves[1], errors[1]);
+  return errors[0] !== null ? isolate(d1, objects, halves[0], errors[0]) : isolate(d1, objects, halves[1], errors[1]);
 }
 
 const describe = (error: unknown): string => String(error instanceof Error ? error.message : error).slice(0, 500);

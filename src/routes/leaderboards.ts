@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { DefinitionIdSchema } from "../domain/game-definitions";
-import { PeriodStartSchema } from "../domain/leaderboards";
+import { CLOSED_PERIOD_GRACE_MS, CLOSED_PERIOD_KEPT_ENTRIES, PeriodStartSchema } from "../domain/leaderboards";
 import { MAX_LEADERBOARD_OFFSET } from "../domain/limits";
 import { ApiError, errorResponses } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
@@ -11,6 +11,17 @@ import { UserIdSchema } from "./admin-users";
 
 const EntrySchema = z.object({ rank: z.number().int(), userId: z.string(), score: z.number().int() }).openapi("LeaderboardEntry");
 
+const closureFields = {
+  closed: z
+    .boolean()
+    .describe(`True once the period ended more than ${CLOSED_PERIOD_GRACE_MS / 86_400_000} days ago and was closed: its standings are final and it keeps listing its top entries only`),
+  keptEntries: z
+    .number()
+    .int()
+    .nullable()
+    .describe(`How many top entries a closed period lists (${CLOSED_PERIOD_KEPT_ENTRIES}); null while the period is open`),
+};
+
 const StandingsSchema = z
   .object({
     leaderboardId: z.string(),
@@ -19,13 +30,35 @@ const StandingsSchema = z
     periodStart: z.string().nullable().describe("First local day of the period (YYYY-MM-DD); null for period all"),
     periodEnd: z.string().nullable().describe("Last local day of the period; null for period all"),
     totalParticipants: z.number().int(),
-    entries: z.array(EntrySchema).describe("Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first"),
+    ...closureFields,
+    entries: z
+      .array(EntrySchema)
+      .describe("Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first. A closed period lists its top keptEntries only: pages past them are empty"),
   })
   .openapi("LeaderboardStandings");
 export type StandingsBody = z.infer<typeof StandingsSchema>;
 
+const UserRankSchema = z
+  .object({
+    rank: z.number().int(),
+    userId: z.string(),
+    score: z.number().int(),
+    listed: z
+      .boolean()
+      .describe(
+        "False when the user is not among a closed period's listed entries: the rank is then 1 + the users with a higher score (from the period's score histogram), and the user's place among equal scores is not kept",
+      ),
+  })
+  .openapi("LeaderboardUserRank");
+
 const UserEntrySchema = z
-  .object({ leaderboardId: z.string(), period: z.string(), periodStart: z.string().nullable(), entry: EntrySchema.nullable() })
+  .object({
+    leaderboardId: z.string(),
+    period: z.string(),
+    periodStart: z.string().nullable(),
+    ...closureFields,
+    entry: UserRankSchema.nullable(),
+  })
   .openapi("LeaderboardUserEntry");
 export type UserEntryBody = z.infer<typeof UserEntrySchema>;
 
@@ -38,7 +71,7 @@ const getStandings = principalRoute({
   path: "/leaderboards/{leaderboardId}",
   scope: "stats:read",
   summary: "A leaderboard's standings for a period",
-  description: `Pages by limit and offset (at most ${MAX_LEADERBOARD_OFFSET}); while more entries follow, Link: rel="next" carries a cursor that continues at any depth for the cost of one page.`,
+  description: `Pages by limit and offset (at most ${MAX_LEADERBOARD_OFFSET}); while more entries follow, Link: rel="next" carries a cursor that continues at any depth for the cost of one page. A closed period (ended more than ${CLOSED_PERIOD_GRACE_MS / 86_400_000} days ago) lists its top ${CLOSED_PERIOD_KEPT_ENTRIES} entries only; pages past them are empty.`,
   tags: ["Leaderboards"],
   request: {
     params,
@@ -70,6 +103,7 @@ const getUserEntry = principalRoute({
   path: "/leaderboards/{leaderboardId}/users/{userId}",
   scope: "stats:read",
   summary: "One user's rank and score (a user token reads only its own)",
+  description: `On a closed period, a user below its top ${CLOSED_PERIOD_KEPT_ENTRIES} still gets a rank (1 + the users with a higher score) with listed: false.`,
   tags: ["Leaderboards"],
   request: { params: params.extend({ userId: UserIdSchema }), query: z.object({ periodStart }) },
   responses: { 200: jsonResponse(UserEntrySchema, "The user's entry, null without a score"), ...errorResponses(400, 401, 403, 404) },
@@ -97,6 +131,6 @@ export const leaderboardsRoutes = createRouter()
     const { leaderboardId, userId } = c.req.valid("param");
     const principal = c.get("principal");
     if (principal.kind === "user" && principal.userId !== userId) throw new ApiError(403, "A user token may only read its own entry");
-    const entry = await leaderboardEntry(c.env.DB, getDb(c.env.DB), principal.projectKey, leaderboardId, userId, c.req.valid("query").periodStart);
+    const entry = await leaderboardEntry(c.env, getDb(c.env.DB), principal.projectKey, leaderboardId, userId, c.req.valid("query").periodStart);
     return c.json(entry, 200);
   });

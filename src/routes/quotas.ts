@@ -94,7 +94,7 @@ const putQuotasRoute = serverRoute({
  * Operator routes act on any project: only a token signed with the deployment's own credential may call them.
  * Checked before anything else of the route (its scope, its input).
  */
-const requireRoot = createMiddleware<AppEnv>(async (c, next) => {
+export const requireRoot = createMiddleware<AppEnv>(async (c, next) => {
   const principal = c.get("principal");
   if (principal.kind !== "admin" || !principal.root) {
     throw new ApiError(

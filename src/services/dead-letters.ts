@@ -20,6 +20,7 @@ import { chunkBySize, utf8Bytes } from "../domain/json";
 import { parseQueueMessage } from "../domain/queue-message";
 import { ApiError } from "../http/errors";
 import { ingest } from "./ingestion";
+import type { UserObjects } from "./stats-flags";
 
 /**
  * Dead letters live in two stores: D1 (`dead_letters`), and R2 (`ARCHIVE`) for the letters D1 could not take
@@ -240,7 +241,7 @@ function replayable(id: string, projectKey: string, body: string) {
  * in D1 as replayed and its object deleted; the answer is that D1 copy (also when the R2 id is replayed
  * again). 404 for an id of another project or none; 503 while D1 (or R2) fails.
  */
-export async function replayDeadLetter(stores: DeadLetterStores, projectKey: string, id: string): Promise<DeadLetterView> {
+export async function replayDeadLetter(stores: DeadLetterStores & UserObjects, projectKey: string, id: string): Promise<DeadLetterView> {
   const ref = parseDeadLetterId(id);
   if (!ref) throw notFound(id);
   const db = getDb(stores.DB);
@@ -249,7 +250,7 @@ export async function replayDeadLetter(stores: DeadLetterStores, projectKey: str
     if (!letter) throw notFound(id);
     const messages = replayable(id, projectKey, letter.body);
     const replayedAt = await fromStores(async () => {
-      await ingest(stores.DB, messages);
+      await ingest(stores.DB, messages, stores);
       return markReplayed(db, ref.id);
     });
     return d1View({ ...letter, replayedAt });
@@ -265,7 +266,7 @@ export async function replayDeadLetter(stores: DeadLetterStores, projectKey: str
   }
   const messages = replayable(id, projectKey, letter.body);
   return fromStores(async () => {
-    await ingest(stores.DB, messages);
+    await ingest(stores.DB, messages, stores);
     const { queue, messageId, body, attempts, error, receivedAt } = letter;
     await insertDeadLetters(stores.DB, queue, [{ messageId, projectKey, body, attempts, error, receivedAt, replayedAt: new Date().toISOString() }]);
     await deleteArchivedDeadLetter(stores.ARCHIVE, projectKey, ref.name);

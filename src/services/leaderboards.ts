@@ -1,9 +1,19 @@
 import { z } from "@hono/zod-openapi";
 import type { Db } from "../db/client";
-import { readStanding, readStandingsPage, type BoardPeriod } from "../db/leaderboards";
+import {
+  closeEndedPeriods,
+  periodsBeingTrimmed,
+  rankOfScore,
+  readStanding,
+  readStandingsPage,
+  trimClosedPeriod,
+  type BoardPeriod,
+  type Closure,
+} from "../db/leaderboards";
+import { userStateStub } from "../durable/stub";
 import { calendarKey, periodCalendar, type LeaderboardDefinition } from "../domain/game-definitions";
-import { boardWindow, competitionRanks, type BoardWindow } from "../domain/leaderboards";
-import { ApiError, invalidFields } from "../http/errors";
+import { boardWindow, CLOSED_PERIOD_GRACE_MS, CLOSED_PERIOD_KEPT_ENTRIES, competitionRanks, type BoardWindow } from "../domain/leaderboards";
+import { ApiError, callUserObject, invalidFields } from "../http/errors";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { projectCatalogue } from "./definitions";
 
@@ -28,6 +38,9 @@ const windowOf = (board: LeaderboardDefinition, window: BoardWindow) => ({
   period: board.period,
   periodStart: window.periodStart,
 });
+
+/** Whether the period is closed (final, listing only its kept top entries), as answers say it. */
+const closureFields = (closure: Closure | null) => ({ closed: closure !== null, keptEntries: closure?.keptEntries ?? null });
 
 const BoardCursorSchema = z.strictObject({
   c: z.string().max(200),
@@ -63,7 +76,7 @@ export async function leaderboardPage(
     }
   }
   // One more than the page: whether a next page exists.
-  const start = after ? { after: { score: after.s, reachedAt: after.r, userId: after.u } } : { offset: query.offset };
+  const start = after ? { after: { score: after.s, reachedAt: after.r, userId: after.u }, position: after.n } : { offset: query.offset };
   const page = await readStandingsPage(d1, key, query.limit + 1, start);
   const entries = page.entries.slice(0, query.limit);
   const position = after ? after.n : query.offset;
@@ -79,15 +92,78 @@ export async function leaderboardPage(
       title: board.title,
       periodEnd: window.periodEnd,
       totalParticipants: page.participants,
+      ...closureFields(page.closure),
       entries: ranked.map(({ rank, userId, score }) => ({ rank, userId, score })),
     },
     nextCursor: next === null ? null : encodeCursor(next),
   };
 }
 
-/** One user's place on a board period; `entry` is null when the user has no score there. */
-export async function leaderboardEntry(d1: D1Database, db: Db, projectKey: string, leaderboardId: string, userId: string, periodStart?: string) {
+/**
+ * One user's place on a board period; `entry` is null when the user has no score there. On a closed period a
+ * user below the kept entries has no entry in D1 any more: the user's own object still holds its score for the
+ * period, and the rank is 1 + the users with a higher score, from the score histogram (`listed: false`: the
+ * user's place among equal scores is not kept). A score the object changed after the period closed (a late
+ * backfill or refund; the closed board no longer moves) is ranked against the closed board the same way.
+ */
+export async function leaderboardEntry(env: Env, db: Db, projectKey: string, leaderboardId: string, userId: string, periodStart?: string) {
   const { board, window, key } = await boardPeriod(db, projectKey, leaderboardId, periodStart);
-  const standing = await readStanding(d1, key, userId);
-  return { ...windowOf(board, window), entry: standing ? { rank: standing.rank, userId, score: standing.score } : null };
+  const { standing, closure } = await readStanding(env.DB, key, userId);
+  const answer = (entry: { rank: number; score: number; listed: boolean } | null) => ({
+    ...windowOf(board, window),
+    ...closureFields(closure),
+    entry: entry && { rank: entry.rank, userId, score: entry.score, listed: entry.listed },
+  });
+  if (standing || closure === null) return answer(standing);
+  const held = await callUserObject(() => userStateStub(env, projectKey, userId).boardScore(key.leaderboardId, key.calendar, key.period));
+  if (held === null) return answer(null);
+  return answer({ rank: await rankOfScore(env.DB, key, held.score), score: held.score, listed: false });
+}
+
+/** What one run of the closing job may do; the production defaults are the documented ones. */
+export type ClosingOptions = {
+  /** How long after its end a period is closed. */
+  graceMs?: number;
+  /** How many top entries a closed period keeps listing. */
+  keepEntries?: number;
+  /** Periods closed per run (one UPDATE). */
+  maxClosed?: number;
+  /** Entries deleted per statement. */
+  chunk?: number;
+  /** Entries deleted per run, over all periods. */
+  maxDeleted?: number;
+  /** Closed periods worked on per run (a statement or two each at least). */
+  maxTrimmed?: number;
+};
+
+/**
+ * The scheduled closing of ended board periods (src/services/scheduled.ts, every 10 minutes): closes up to
+ * `maxClosed` periods that ended more than the grace period ago (their standings become final; a period with
+ * no more participants than it keeps is done at once), then deletes the entries below the kept ones of closed
+ * periods, `chunk` per statement and at most `maxDeleted` per run, carrying on in the next run. The score
+ * histogram and participant counts are kept. Bounded: at most 2 + maxDeleted / chunk + 2 × maxTrimmed D1
+ * statements per run.
+ */
+export async function closeLeaderboardPeriods(d1: D1Database, now: number = Date.now(), options: ClosingOptions = {}) {
+  const graceMs = options.graceMs ?? CLOSED_PERIOD_GRACE_MS;
+  const keepEntries = options.keepEntries ?? CLOSED_PERIOD_KEPT_ENTRIES;
+  const chunk = Math.max(1, options.chunk ?? 1_000);
+  const maxDeleted = options.maxDeleted ?? 10_000;
+  const closed = await closeEndedPeriods(d1, now - graceMs, now, keepEntries, options.maxClosed ?? 500);
+  let deleted = 0;
+  let trimmed = 0;
+  for (const period of await periodsBeingTrimmed(d1, options.maxTrimmed ?? 20)) {
+    for (;;) {
+      if (deleted >= maxDeleted) return { closed, deleted, trimmed };
+      // A smaller last chunk deletes exactly what the budget allows; a chunk that finds fewer marks the period done.
+      const size = Math.min(chunk, maxDeleted - deleted);
+      const n = await trimClosedPeriod(d1, period, size, now);
+      deleted += n;
+      if (n < size) {
+        trimmed++;
+        break;
+      }
+    }
+  }
+  return { closed, deleted, trimmed };
 }

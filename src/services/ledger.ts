@@ -1,15 +1,27 @@
 import type { Principal } from "../auth/principal";
 import type { Db } from "../db/client";
-import { countLedger, findLedgerEntry, ledgerPosition, readLedgerPage, type LedgerFilter, type LedgerPageStart } from "../db/event-log";
+import { countLedger, findLedgerEntry, ledgerPosition, legacyLedgerAccount, readLedgerPage, type LedgerFilter, type LedgerPageStart } from "../db/event-log";
 import { findProjectId } from "../db/projects";
-import { findUser } from "../db/users";
+import { findUserIdByAccount } from "../db/users";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
-import { adjustmentProblem, encodeLedgerCursor, loyaltyEvent, type LedgerPosition, type LedgerSort, type LoyaltyEvent } from "../domain/ledger";
+import {
+  accountOfLedgerId,
+  adjustmentProblem,
+  encodeLedgerCursor,
+  loyaltyEvent,
+  type LedgerPosition,
+  type LedgerRow,
+  type LedgerSort,
+  type LoyaltyEvent,
+  type LoyaltyEventType,
+} from "../domain/ledger";
 import type { AdjustOutcome } from "../domain/log-command";
 import type { RewardType } from "../domain/definition-vocabulary";
 import { userStateStub } from "../durable/stub";
 import { ApiError, callUserObject, invalidFields } from "../http/errors";
+import { TtlCache } from "../lib/ttl-cache";
 import { projectCatalogue } from "./definitions";
+import { crossAccountFrom } from "./log-window";
 
 export type LedgerQuery = {
   accountId?: number;
@@ -25,52 +37,120 @@ export type LedgerQuery = {
   after?: LedgerPosition;
 };
 
+/** What the ledger reads: D1 (the raw log's window, for queries across accounts) and the users' objects. */
+export type LedgerStores = Pick<Env, "DB" | "USER_STATE">;
+
 /**
- * The account a principal may read: a user token only its own (403 for another), and by default its own;
- * admins and API keys any account of their project. Undefined: all accounts; null: none (an unregistered user).
+ * Account → user, per isolate: an account id is assigned once and never moves to another user, so a mapping
+ * holds for as long as it is cached (an unknown account is asked again). One primary-key lookup on a miss.
  */
-async function readableAccount(db: Db, principal: Principal, requested: number | undefined): Promise<number | undefined | null> {
-  if (principal.kind !== "user") return requested;
-  const own = (await findUser(db, principal.projectKey, principal.userId))?.accountId ?? null;
-  if (requested !== undefined && requested !== own) throw new ApiError(403, "A user token may only read its own account's loyalty events");
-  return own;
+const accountUsers = new TtlCache<string, string>(10_000, 10 * 60_000);
+
+async function userOfAccount(db: Db, projectKey: string, accountId: number): Promise<string | null> {
+  return (await accountUsers.getOrLoad(`${accountId}\n${projectKey}`, async () => (await findUserIdByAccount(db, projectKey, accountId)) ?? undefined)) ?? null;
 }
+
+/**
+ * The user whose object keeps a loyalty event: an id names its account (src/domain/ledger.ts), one from before
+ * the objects kept the ledger is looked up in D1 (ledger_legacy_ids); null when no user of the project has it.
+ */
+async function userOfLedgerId(d1: D1Database, db: Db, projectKey: string, id: number): Promise<string | null> {
+  const accountId = accountOfLedgerId(id) ?? (await legacyLedgerAccount(d1, id));
+  return accountId === null ? null : userOfAccount(db, projectKey, accountId);
+}
+
+const forbiddenAccount = () => new ApiError(403, "A user token may only read its own account's loyalty events");
 
 /** A ledger page: its items, the total of its filter (exact, or a lower bound past the cap) and the cursor after it. */
 export type LedgerPage = { items: LoyaltyEvent[]; total: number; exact: boolean; next: string | null };
 
-/**
- * A page of the project's ledger, the total of its filter and, when more items follow, the cursor continuing
- * after it. Another project's programid matches nothing. Every part costs O(size + log n) plus, for numbered
- * pages, their bounded offset (see readLedgerPage and countLedger).
- */
-export async function ledgerPage(d1: D1Database, db: Db, principal: Principal, query: LedgerQuery): Promise<LedgerPage> {
-  const none: LedgerPage = { items: [], total: 0, exact: true, next: null };
-  const accountId = await readableAccount(db, principal, query.accountId);
-  if (accountId === null) return none;
-  if (query.programId !== undefined && query.programId !== (await findProjectId(db, principal.projectKey))) return none;
-  const filter: LedgerFilter = {
-    projectKey: principal.projectKey,
-    accountId,
-    ledgerType: query.eventType,
-    from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
-    to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
-  };
-  const start: LedgerPageStart = query.after === undefined ? { offset: query.page * query.size } : { after: query.after };
-  // One more than the page: whether a next page exists, without counting.
-  const [rows, { total, exact }] = await Promise.all([readLedgerPage(d1, filter, query.sort, query.size + 1, start), countLedger(d1, filter)]);
+/** A page from rows read one past the page: the items and the cursor continuing after them. */
+function pageOf(rows: readonly LedgerRow[], query: LedgerQuery, total: number, exact: boolean): LedgerPage {
   const items = rows.slice(0, query.size);
   const last = rows.length > query.size ? items.at(-1) : undefined;
   return { items: items.map(loyaltyEvent), total, exact, next: last ? encodeLedgerCursor(query.sort, ledgerPosition(last, query.sort)) : null };
 }
 
+/**
+ * A page of the project's ledger, the total of its filter and, when more items follow, the cursor continuing
+ * after it. One account's (a user token's own, by default and only; an admin's or API key's `accountid`) is read
+ * from the user's object, whatever D1 holds: the account's user from D1 `users` (cached), a user token's own
+ * object directly. Across accounts, and for an account while its object still copies its older entries (or one
+ * no user of the project has), from D1. Another project's programid matches nothing. Every part costs
+ * O(size + log n) plus, for numbered pages, their bounded offset (see readLedgerPage and countLedger, and
+ * src/durable/storage/ledger.ts).
+ */
+export async function ledgerPage(stores: LedgerStores, db: Db, principal: Principal, query: LedgerQuery): Promise<LedgerPage> {
+  const d1 = stores.DB;
+  const none: LedgerPage = { items: [], total: 0, exact: true, next: null };
+  let accountId = query.accountId;
+  const userId = principal.kind === "user" ? principal.userId : accountId === undefined ? null : await userOfAccount(db, principal.projectKey, accountId);
+  if (userId !== null) {
+    const after = query.after;
+    const answer = await callUserObject(() =>
+      userStateStub(stores, principal.projectKey, userId).ledgerPage({
+        accountId,
+        type: query.eventType as LoyaltyEventType | undefined,
+        from: query.from === undefined ? undefined : Date.parse(query.from),
+        to: query.to === undefined ? undefined : Date.parse(query.to),
+        sort: query.sort,
+        limit: query.size + 1,
+        start: after === undefined ? { offset: query.page * query.size } : { after: { value: typeof after.value === "number" ? after.value : Date.parse(after.value), id: after.id } },
+      }),
+    );
+    if (answer.kind === "other_account") throw forbiddenAccount();
+    if (answer.kind === "not_registered") {
+      // An unregistered user token has no account: its own ledger is empty, another account's is not its to read.
+      if (principal.kind === "user") {
+        if (accountId !== undefined) throw forbiddenAccount();
+        return none;
+      }
+    } else accountId = answer.accountId;
+    if (query.programId !== undefined && query.programId !== (await findProjectId(db, principal.projectKey))) return none;
+    if (answer.kind === "page") return pageOf(answer.rows, query, answer.total, answer.exact);
+  } else if (query.programId !== undefined && query.programId !== (await findProjectId(db, principal.projectKey))) return none;
+  // Across accounts, D1 holds the project's recent window of the log: 400 before it, and the window by default
+  // (src/services/log-window.ts). A type filter sorted by createdAt or id has no index to bound (readLedgerPage):
+  // its page keeps the plan it had and may list, until the scheduled job removes them, rows just past the window.
+  const from = accountId === undefined ? await crossAccountFrom(d1, principal.projectKey, query.from, query.to) : query.from;
+  const unbounded = query.from === undefined && query.eventType !== undefined && query.sort.field !== "timestamp";
+  const filter: LedgerFilter = {
+    projectKey: principal.projectKey,
+    accountId,
+    ledgerType: query.eventType,
+    from: from === undefined ? undefined : new Date(from).toISOString(),
+    to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
+  };
+  const start: LedgerPageStart = query.after === undefined ? { offset: query.page * query.size } : { after: query.after };
+  // One more than the page: whether a next page exists, without counting.
+  const [rows, { total, exact }] = await Promise.all([
+    readLedgerPage(d1, unbounded ? { ...filter, from: undefined } : filter, query.sort, query.size + 1, start),
+    countLedger(d1, filter),
+  ]);
+  return pageOf(rows, query, total, exact);
+}
+
 const eventNotInLedger = (id: number) => new ApiError(404, `Loyalty event ${id} does not exist in this project`);
 
-/** One loyalty event; a user token gets 404 for other accounts' events, so ids reveal nothing. */
-export async function ledgerItem(d1: D1Database, principal: Principal, id: number): Promise<LoyaltyEvent> {
-  const row = await findLedgerEntry(d1, principal.projectKey, id);
-  if (!row || (principal.kind === "user" && row.userId !== principal.userId)) throw eventNotInLedger(id);
-  return loyaltyEvent(row);
+/**
+ * One entry of the project's ledger with its event's uid and user, from the user's object (D1 while the object
+ * still copies its older entries); 404 for an id of another project or none, and for a user token another
+ * user's (ids reveal nothing).
+ */
+async function findEntry(stores: LedgerStores, db: Db, principal: Principal, id: number): Promise<LedgerRow & { eventUid: string; userId: string }> {
+  const userId = principal.kind === "user" ? principal.userId : await userOfLedgerId(stores.DB, db, principal.projectKey, id);
+  if (userId === null) throw eventNotInLedger(id);
+  const answer = await callUserObject(() => userStateStub(stores, principal.projectKey, userId).ledgerEntry(id));
+  if (answer.kind === "entry") return answer.row;
+  if (answer.kind === "none") throw eventNotInLedger(id);
+  const row = await findLedgerEntry(stores.DB, principal.projectKey, id);
+  if (!row || row.userId !== userId) throw eventNotInLedger(id);
+  return row;
+}
+
+/** One loyalty event, answered by its user's object. */
+export async function ledgerItem(stores: LedgerStores, db: Db, principal: Principal, id: number): Promise<LoyaltyEvent> {
+  return loyaltyEvent(await findEntry(stores, db, principal, id));
 }
 
 export type AdjustmentRequest = { rewardAmount: number; reason: string; allowNegativeBalance?: boolean };
@@ -101,8 +181,7 @@ export async function adjustReward(
   request: AdjustmentRequest,
   idempotencyKey: string | null,
 ): Promise<{ item: LoyaltyEvent; replayed: boolean }> {
-  const row = await findLedgerEntry(env.DB, principal.projectKey, id);
-  if (!row) throw eventNotInLedger(id);
+  const row = await findEntry(env, db, principal, id);
   const definition = (await projectCatalogue(db, principal.projectKey)).events.get(row.eventId);
   const problem = adjustmentProblem(row.rewardType, row.rewardAmount, request.rewardAmount, definition?.allowRewardIncrease ?? false);
   if (problem !== null) throw invalidFields("body", [{ path: "rewardAmount", message: problem }]);

@@ -1,5 +1,10 @@
 import { getDb } from "../db/client";
+import { archiveRawLog } from "./archive";
+import { fillNextLedgers, legacyLedgersCopied } from "./ledger-fill";
+import { closeLeaderboardPeriods } from "./leaderboards";
+import { trimLogWindows } from "./log-window";
 import { reconcileNextUsers } from "./reconciliation";
+import { moveStatsSeeds } from "./stats-seeds";
 import { repairRegistrations } from "./users";
 
 /**
@@ -12,6 +17,16 @@ export async function runScheduledWork(env: Env): Promise<void> {
     ["registration repair", () => repairRegistrations(env, db)],
     // The next 1,000 users of every project: acknowledged messages against D1, the missing ones sent again.
     ["reconciliation", () => reconcileNextUsers(env)],
+    // What D1's per-user stats rows held before migration 0009, into the users' objects (100 users per run).
+    ["stats seeds", () => moveStatsSeeds(env)],
+    // Users' objects from before the ledger moved into them copy their older entries from D1 (200 accounts per run).
+    ["ledger fill", () => fillNextLedgers(env)],
+    // The raw log's oldest rows not archived yet, to R2 (batches of up to 5,000 rows; 20 seconds, 600 R2 operations).
+    ["archive", () => archiveRawLog(env)],
+    // Archived rows older than their project's window, deleted from D1 (up to 20,000; never an unarchived row).
+    ["log window", async () => trimLogWindows(env.DB, { keepLegacyLedgerRows: !(await legacyLedgersCopied(env.ARCHIVE)) })],
+    // Board periods ended more than 7 days ago: closed, then trimmed to their top 1,000 (10,000 entries per run).
+    ["leaderboard closing", () => closeLeaderboardPeriods(env.DB)],
   ];
   const results = await Promise.allSettled(tasks.map(([, run]) => run()));
   results.forEach((result, i) => {

@@ -17,7 +17,7 @@ const log = (admin: Credential, userId: string, amount: number) =>
   api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId, metadata: { amount } } });
 
 const logRows = async (projectId: string) =>
-  (await env.DB.prepare("SELECT id, event_uid AS uid, user_id AS userId FROM event_log WHERE project_key = ? ORDER BY id").bind(projectId).all<{ id: number; uid: string; userId: string }>())
+  (await env.DB.prepare("SELECT ledger_id AS id, event_uid AS uid, user_id AS userId FROM event_log WHERE project_key = ? ORDER BY id").bind(projectId).all<{ id: number; uid: string; userId: string }>())
     .results;
 
 describe("POST /v1/admin/reconciliation", () => {

@@ -1,12 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
-import { recordStandings, type StandingRow } from "../../src/db/leaderboards";
-import { periodAt } from "../../src/domain/calendar";
+import { rankOfScore, readStanding, recordStandings, type BoardPeriod, type StandingRow } from "../../src/db/leaderboards";
+import { dayToDate, firstDayOfPeriod, periodAt } from "../../src/domain/calendar";
 import type { LeaderboardDefinition } from "../../src/domain/game-definitions";
+import { CLOSED_PERIOD_GRACE_MS, periodEndsAt } from "../../src/domain/leaderboards";
 import type { LoggedEventMessage } from "../../src/domain/logged-event";
 import type { StandingsBody, UserEntryBody } from "../../src/routes/leaderboards";
-import { leaderboardPage } from "../../src/services/leaderboards";
+import { closeLeaderboardPeriods, leaderboardPage } from "../../src/services/leaderboards";
+import { runScheduledWork } from "../../src/services/scheduled";
 import { deliver as deliverToConsumer, loggedEvent } from "../fixtures";
 import { api, newProject, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
 import { rowsReadD1 } from "../rows-read";
@@ -75,9 +77,9 @@ describe("standings", () => {
     await buy(admin, "alice", 20);
     await buy(admin, "bob", 40);
     const own = { bearer: await userToken(projectId, "alice") };
-    await expect.poll(async () => (await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/alice", { auth: own })).json.entry, POLL).toEqual({ rank: 2, userId: "alice", score: 20 });
+    await expect.poll(async () => (await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/alice", { auth: own })).json.entry, POLL).toEqual({ rank: 2, userId: "alice", score: 20, listed: true });
     const none = await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/erin", { auth: admin });
-    expect(none.json).toMatchObject({ leaderboardId: "board", period: "week", entry: null });
+    expect(none.json).toMatchObject({ leaderboardId: "board", period: "week", closed: false, keptEntries: null, entry: null });
     expect((await api("GET", "/v1/leaderboards/board/users/bob", { auth: own })).status).toBe(403);
     // Any principal of the project reads the board; another project does not find it.
     expect((await standings(own)).status).toBe(200);
@@ -240,5 +242,231 @@ describe("deep standings", () => {
     lastWeek.setUTCDate(lastWeek.getUTCDate() - ((lastWeek.getUTCDay() + 6) % 7));
     const other = await refused(admin, `?periodStart=${lastWeek.toISOString().slice(0, 10)}&cursor=${cursor}`);
     expect([other.status, other.json.errors?.[0]?.path]).toEqual([400, "cursor"]);
+  });
+});
+
+describe("closed periods", () => {
+  const DAY = 86_400_000;
+  /** The weekly period that was current `weeksAgo` weeks ago (UTC), and its first day. */
+  const weekAgo = (weeksAgo: number) => {
+    const period = periodAt(Date.now() - weeksAgo * 7 * DAY, "week", "UTC");
+    return { period, periodStart: dayToDate(firstDayOfPeriod(period, "week")) };
+  };
+  const nextLink = (res: { headers: Headers }) => /^<([^>]+)>; rel="next"$/.exec(res.headers.get("link") ?? "")?.[1];
+  /** One board period's rows: its entries, its score histogram and its period row. */
+  async function boardRows(board: BoardPeriod) {
+    const bind = (sql: string) => env.DB.prepare(sql).bind(board.projectKey, board.leaderboardId, board.calendar, board.period);
+    const where = "project_key = ?1 AND leaderboard_id = ?2 AND calendar = ?3 AND period = ?4";
+    const [entries, counts, period] = await env.DB.batch([
+      bind(`SELECT user_id AS userId, score FROM leaderboard_entries WHERE ${where} ORDER BY score DESC, reached_at, user_id`),
+      bind(`SELECT score, users FROM leaderboard_score_counts WHERE ${where} ORDER BY score`),
+      bind(`SELECT participants, ends_at AS endsAt, closed_at AS closedAt, kept_entries AS keptEntries, trimmed_at AS trimmedAt FROM leaderboard_periods WHERE ${where}`),
+    ]);
+    type Period = { participants: number; endsAt: number | null; closedAt: number | null; keptEntries: number | null; trimmedAt: number | null };
+    return {
+      entries: entries!.results as Array<{ userId: string; score: number }>,
+      counts: counts!.results as Array<{ score: number; users: number }>,
+      period: period!.results[0] as Period | undefined,
+    };
+  }
+  /** Runs the closing job until `board` is trimmed, checking each run's bound; returns how many runs it took. */
+  async function closeUntilTrimmed(board: BoardPeriod, options: { keepEntries?: number; chunk: number; maxDeleted: number }) {
+    for (let run = 1; run <= 50; run++) {
+      const entriesBefore = (await boardRows(board)).entries.length;
+      const result = await closeLeaderboardPeriods(env.DB, Date.now(), options);
+      expect(result.deleted).toBeLessThanOrEqual(options.maxDeleted);
+      const rows = await boardRows(board);
+      expect(entriesBefore - rows.entries.length).toBeLessThanOrEqual(options.maxDeleted);
+      if (rows.period?.trimmedAt != null) return run;
+    }
+    throw new Error("the period was never trimmed");
+  }
+
+  it("keeps a closed period's top entries and histogram, pages within them, and ranks the others from the histogram", async () => {
+    const users = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`u${i + 1}`, []]));
+    const { admin, projectId } = await setupProject({
+      definitions: { purchase_completed: { ...purchaseDefinition, limit: 1000, maximumReward: 100_000 } },
+      users,
+    });
+    expect((await api("PUT", "/v1/admin/leaderboards/board", { auth: admin, body: weeklyPoints })).status).toBe(201);
+    const past = weekAgo(3);
+    const at = `${past.periodStart}T12:00:00Z`;
+    // u3 and u4 tie at 60 (u3 first); the current week has 5 participants, more than the 3 a closed period keeps.
+    const scores = [80, 70, 60, 60, 50, 40, 30, 20];
+    for (const [i, amount] of scores.entries()) expect((await buy(admin, `u${i + 1}`, amount, at)).status).toBe(200);
+    for (let i = 1; i <= 5; i++) expect((await buy(admin, `u${i}`, i)).status).toBe(200);
+    const pastQuery = `?periodStart=${past.periodStart}`;
+    await expect.poll(async () => (await standings(admin, `${pastQuery}&limit=100`)).json.entries.length, POLL).toBe(8);
+    await expect.poll(async () => (await standings(admin, "?limit=100")).json.entries.length, POLL).toBe(5);
+
+    const board: BoardPeriod = { projectKey: projectId, leaderboardId: "board", calendar: "week|UTC", period: past.period };
+    const current: BoardPeriod = { ...board, period: weekAgo(0).period };
+    const before = await boardRows(board);
+    const currentBefore = await boardRows(current);
+    expect(before.period).toMatchObject({ participants: 8, endsAt: periodEndsAt("week|UTC", past.period), closedAt: null });
+    const entryOf = async (userId: string) => (await api<UserEntryBody>("GET", `/v1/leaderboards/board/users/${userId}${pastQuery}`, { auth: admin })).json;
+    const ranksBefore = new Map<string, UserEntryBody>();
+    for (const userId of Object.keys(users)) ranksBefore.set(userId, await entryOf(userId));
+    expect(ranksBefore.get("u4")).toMatchObject({ closed: false, keptEntries: null, entry: { rank: 3, userId: "u4", score: 60, listed: true } });
+
+    // A run that may delete 2 entries: the period closes, its pages stop at the kept 3 at once.
+    const first = await closeLeaderboardPeriods(env.DB, Date.now(), { keepEntries: 3, chunk: 2, maxDeleted: 2 });
+    expect(first.closed).toBeGreaterThanOrEqual(1);
+    expect(first.deleted).toBeLessThanOrEqual(2);
+    const midway = await boardRows(board);
+    expect(midway.period).toMatchObject({ keptEntries: 3, trimmedAt: null });
+    expect(midway.entries.length).toBeGreaterThan(3);
+    const page = await standings(admin, `${pastQuery}&limit=100`);
+    expect(page.json).toMatchObject({ closed: true, keptEntries: 3, totalParticipants: 8 });
+    expect(page.json.entries.map((e) => e.userId)).toEqual(["u1", "u2", "u3"]);
+    expect(nextLink(page)).toBeUndefined();
+    // An entry still in D1 below the kept ones answers like a deleted one.
+    expect((await entryOf(midway.entries.at(-1)!.userId)).entry).toMatchObject({ listed: false });
+
+    await closeUntilTrimmed(board, { keepEntries: 3, chunk: 2, maxDeleted: 2 });
+    const after = await boardRows(board);
+    expect(after.entries).toEqual(before.entries.slice(0, 3));
+    expect(after.counts).toEqual(before.counts);
+    expect(after.period).toMatchObject({ participants: 8, keptEntries: 3 });
+    expect(after.period!.closedAt).not.toBeNull();
+    // The current period is never closed nor trimmed.
+    expect(await boardRows(current)).toEqual(currentBefore);
+    expect((await standings(admin, "?limit=100")).json).toMatchObject({ closed: false, keptEntries: null, totalParticipants: 5 });
+
+    // Every user's rank is what it was: the kept ones from their entries, the others from the histogram.
+    for (const [userId, was] of ranksBefore) {
+      const now = await entryOf(userId);
+      const listed = ["u1", "u2", "u3"].includes(userId);
+      expect(now, userId).toEqual({ ...was, closed: true, keptEntries: 3, entry: { ...was.entry!, listed } });
+    }
+    expect((await entryOf("u4")).entry).toEqual({ rank: 3, userId: "u4", score: 60, listed: false });
+    expect((await entryOf("nobody")).entry).toBeNull();
+    // A user token reads its own rank below the kept entries too.
+    const own = { bearer: await userToken(projectId, "u7") };
+    expect((await api<UserEntryBody>("GET", `/v1/leaderboards/board/users/u7${pastQuery}`, { auth: own })).json.entry).toEqual({ rank: 7, userId: "u7", score: 30, listed: false });
+
+    // Pages: by cursor through the kept entries, then nothing; an offset past them is an empty page.
+    const firstPage = await standings(admin, `${pastQuery}&limit=2`);
+    expect(firstPage.json.entries.map((e) => `${e.rank}:${e.userId}`)).toEqual(["1:u1", "2:u2"]);
+    const second = await api<StandingsBody>("GET", nextLink(firstPage)!, { auth: admin });
+    expect(second.json.entries).toEqual([{ rank: 3, userId: "u3", score: 60 }]);
+    expect(nextLink(second)).toBeUndefined();
+    expect((await standings(admin, `${pastQuery}&offset=3`)).json).toMatchObject({ totalParticipants: 8, closed: true, entries: [] });
+    expect((await standings(admin, `${pastQuery}&offset=2&limit=5`)).json.entries).toEqual([{ rank: 3, userId: "u3", score: 60 }]);
+
+    // A late log in the closed week (with one this week, in the same queue message) leaves the closed board as it was.
+    const late = await api<{ results: Array<{ statusCode: number }> }>("POST", "/v1/events/batch", {
+      auth: admin,
+      body: {
+        events: [
+          { eventId: "purchase_completed", userId: "u8", metadata: { amount: 100 }, timestamp: at },
+          { eventId: "purchase_completed", userId: "u8", metadata: { amount: 9 } },
+        ],
+      },
+    });
+    expect(late.json.results.map((r) => r.statusCode)).toEqual([200, 200]);
+    await expect.poll(async () => (await standings(admin, "?limit=100")).json.totalParticipants, POLL).toBe(6);
+    expect(await boardRows(board)).toEqual(after);
+    // The user's object moved its score (120); it is ranked against the closed board's histogram.
+    expect((await entryOf("u8")).entry).toEqual({ rank: 1, userId: "u8", score: 120, listed: false });
+  });
+
+  it("trims a period of more than 1,000 entries to its top 1,000 once the grace period is over, in bounded runs", async () => {
+    const { projectId, admin } = await boardProject();
+    const past = weekAgo(2);
+    const board: BoardPeriod = { projectKey: projectId, leaderboardId: "board", calendar: "week|UTC", period: past.period };
+    const current: BoardPeriod = { ...board, period: weekAgo(0).period };
+    const fill = (target: BoardPeriod, count: number) =>
+      env.DB.batch(
+        recordStandings(
+          env.DB,
+          Array.from({ length: count }, (_, i) => ({ ...target, userId: `user-${String(i).padStart(5, "0")}`, score: 5_000 - i, reachedAt: 1_000 + i, seq: 1 })),
+        ),
+      );
+    await fill(board, 1_250);
+    await fill(current, 1_010);
+    const before = await boardRows(board);
+    const currentBefore = await boardRows(current);
+    const deepUsers = ["user-01000", "user-01100", "user-01249"];
+    const deepBefore = await Promise.all(deepUsers.map((userId) => readStanding(env.DB, board, userId)));
+    expect(deepBefore.map((r) => r.standing?.rank)).toEqual([1_001, 1_101, 1_250]);
+
+    // Not before the grace period is over.
+    const endsAt = periodEndsAt("week|UTC", past.period)!;
+    expect(before.period?.endsAt).toBe(endsAt);
+    await closeLeaderboardPeriods(env.DB, endsAt + CLOSED_PERIOD_GRACE_MS - 1, { chunk: 100, maxDeleted: 100 });
+    expect(await boardRows(board)).toEqual(before);
+
+    // Bounded runs: at most 100 entries each, carrying on until 1,000 are left (with the production kept count).
+    const runs = await closeUntilTrimmed(board, { chunk: 40, maxDeleted: 100 });
+    expect(runs).toBeGreaterThanOrEqual(3);
+    const after = await boardRows(board);
+    expect(after.entries).toHaveLength(1_000);
+    expect(after.entries).toEqual(before.entries.slice(0, 1_000));
+    expect(after.counts).toEqual(before.counts);
+    expect(after.period).toMatchObject({ participants: 1_250, keptEntries: 1_000 });
+    expect(await boardRows(current)).toEqual(currentBefore);
+    // A trimmed user's rank from the histogram is the rank it had.
+    for (const [i, userId] of deepUsers.entries()) {
+      expect((await readStanding(env.DB, board, userId)).standing).toBeNull();
+      expect(await rankOfScore(env.DB, board, deepBefore[i]!.standing!.score)).toBe(deepBefore[i]!.standing!.rank);
+    }
+    const res = await standings(admin, `?periodStart=${past.periodStart}&offset=990&limit=20`);
+    expect(res.json).toMatchObject({ totalParticipants: 1_250, closed: true, keptEntries: 1_000 });
+    expect(res.json.entries.map((e) => e.rank)).toEqual(Array.from({ length: 10 }, (_, i) => 991 + i));
+    expect(nextLink(res)).toBeUndefined();
+    // Nothing left to do: a further run deletes nothing of this board.
+    await closeLeaderboardPeriods(env.DB, Date.now());
+    expect(await boardRows(board)).toEqual(after);
+  });
+
+  it("is closed by the cron's scheduled work, and a period with no more than the kept entries is done at once", async () => {
+    const { projectId } = await boardProject();
+    const board: BoardPeriod = { projectKey: projectId, leaderboardId: "board", calendar: "week|UTC", period: weekAgo(2).period };
+    const open: BoardPeriod = { ...board, period: weekAgo(0).period };
+    const rows = (target: BoardPeriod) => ["a", "b"].map((userId, i) => ({ ...target, userId, score: 10 - i, reachedAt: 1, seq: 1 }));
+    await env.DB.batch(recordStandings(env.DB, [...rows(board), ...rows(open)]));
+    await runScheduledWork(env);
+    const closed = await boardRows(board);
+    expect(closed.period).toMatchObject({ participants: 2, keptEntries: 1_000 });
+    expect(closed.period!.closedAt).not.toBeNull();
+    expect(closed.period!.trimmedAt).toBe(closed.period!.closedAt);
+    expect(closed.entries).toHaveLength(2);
+    expect((await boardRows(open)).period).toMatchObject({ closedAt: null, keptEntries: null, trimmedAt: null });
+  });
+
+  it("migration 0011 gives the periods already stored their end, never early", async () => {
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0011"))!;
+    const update = migration.queries.find((q) => q.includes("UPDATE `leaderboard_periods`"))!;
+    expect(update).toBeDefined();
+    const projectKey = newProject();
+    const periods: Array<[string, number]> = [
+      ["day|UTC", 20_000],
+      ["week|UTC", 2_900],
+      ["month|UTC", 683],
+      ["week|Europe/Berlin", 2_900],
+      ["month|America/New_York", 671],
+      ["all|UTC", 0],
+    ];
+    // Rows as the schema before 0011 wrote them: no end.
+    await env.DB.batch(
+      periods.map(([calendar, period]) =>
+        env.DB.prepare("INSERT INTO leaderboard_periods (project_key, leaderboard_id, calendar, period, participants) VALUES (?, 'b', ?, ?, 1)").bind(projectKey, calendar, period),
+      ),
+    );
+    await env.DB.prepare(update).run();
+    const rows = await env.DB.prepare("SELECT calendar, period, ends_at AS endsAt FROM leaderboard_periods WHERE project_key = ?").bind(projectKey).all<{ calendar: string; period: number; endsAt: number | null }>();
+    const endOf = Object.fromEntries(rows.results.map((r) => [r.calendar, r.endsAt]));
+    for (const [calendar, period] of periods) {
+      const exact = periodEndsAt(calendar, period);
+      if (exact === null) expect(endOf[calendar], calendar).toBeNull();
+      else if (calendar.endsWith("|UTC")) expect(endOf[calendar], calendar).toBe(exact);
+      else {
+        expect(endOf[calendar]!, calendar).toBeGreaterThanOrEqual(exact);
+        expect(endOf[calendar]!, calendar).toBeLessThanOrEqual(exact + 26 * 3_600_000);
+      }
+    }
+    expect(endOf["month|UTC"]).toBe(Date.UTC(2027, 0, 1));
+    expect(endOf["week|UTC"]).toBe(Date.UTC(1970, 0, 1) + (2_901 * 7 - 3) * DAY);
   });
 });

@@ -15,3 +15,16 @@ export function addToScore(sql: SqlStorage, leaderboardId: string, calendar: str
     )
     .one().score;
 }
+
+/** The user's score on a board period and when it reached it; null when the user has none there. */
+export function readScore(sql: SqlStorage, leaderboardId: string, calendar: string, period: number): { score: number; reachedAt: number } | null {
+  const rows = sql
+    .exec<{ score: number; reachedAt: number }>(
+      "SELECT score, reached_at AS reachedAt FROM leaderboard_scores WHERE leaderboard_id = ? AND calendar = ? AND period = ?",
+      leaderboardId,
+      calendar,
+      period,
+    )
+    .toArray();
+  return rows[0] ?? null;
+}
