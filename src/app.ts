@@ -41,6 +41,18 @@ export function versionedPath(request: Request): string {
   return ["0", "2", "3"].includes(match[1]!) ? `/v1${path.slice(match[0].length)}` : `/unsupported-version${path}`;
 }
 
+/** The OpenAPI document's tags, each with what its routes are for. */
+const OPENAPI_TAGS = [
+  { name: "Events", description: "Event definitions and logging events for users (the write path)." },
+  { name: "Users", description: "A user's points profile: balance, usergroups, streaks and challenges." },
+  { name: "Analytics", description: "Statistics of logged events and streak analytics." },
+  { name: "Leaderboards", description: "Standings of a leaderboard's periods and one user's rank." },
+  { name: "Ledger", description: "The loyalty-events ledger: every logged event in the loyalty-events shape, and reward adjustments." },
+  { name: "Auth", description: "Token exchange: a user token for an app, minted with an API key." },
+  { name: "Admin", description: "A project's definitions, users, credentials, dead letters, reconciliation, usage and archive." },
+  { name: "Operator", description: "What only the deployment's root credential may do: a project's quotas and settings." },
+];
+
 /** Headers browsers may send and read; see CORS_ORIGINS in wrangler.toml. */
 const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"];
 const CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Total-Count", "X-Total-Count-Capped", "Link"];
@@ -137,7 +149,12 @@ export function createApp() {
       title: "Loyalty Events & Analytics API",
       version: "1.0.0",
       description: "Paths are also served under /v0, /v2 and /v3. Errors use the envelope {statusCode, message, errors}.",
+      // OpenAPI 3.1's SPDX `identifier` (the generator's types know only 3.0's license object).
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" } as { name: string },
     },
+    // Relative: the deployment that serves this document (tools call the API where they found it).
+    servers: [{ url: "/", description: "The deployment serving this document" }],
+    tags: OPENAPI_TAGS,
   });
 
   // The dashboard (/dashboard/*) and the API reference (/docs): outside /v1, not part of AppType.

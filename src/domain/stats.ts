@@ -129,7 +129,7 @@ export function globalStats(input: GlobalStatsInput) {
     eventBreakdown,
     topEvents,
     dailyData,
-    _metadata: { uniqueUsersCalculationMethod: "exact" as const, uniqueUsersNote: null },
+    _metadata: { uniqueUsersCalculationMethod: "daily_exact" as const, uniqueUsersNote: null },
   };
 }
 

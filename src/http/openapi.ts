@@ -26,7 +26,13 @@ const credentialFor = (scope: Scope): Array<Record<string, string[]>> => [{ bear
  * A route's contract: `scope` is what an API key needs to call it; `maxBodyBytes` (default 64 KiB) bounds its
  * body, attached to this route alone.
  */
-type RouteInput<P extends string> = Omit<RouteConfig, "path" | "security" | "middleware"> & { path: P; scope: Scope; maxBodyBytes?: number };
+type RouteInput<P extends string> = Omit<RouteConfig, "path" | "security" | "middleware" | "operationId"> & {
+  path: P;
+  scope: Scope;
+  /** Stable and camelCase: the typed client's method name (sdk/). */
+  operationId: string;
+  maxBodyBytes?: number;
+};
 
 const limitBody = (maxSize: number): MiddlewareHandler<AppEnv> =>
   bodyLimit({

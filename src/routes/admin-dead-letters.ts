@@ -22,6 +22,7 @@ export type DeadLetterBody = z.infer<typeof DeadLetterSchema>;
 const listRoute = adminRoute({
   method: "get",
   path: "/admin/dead-letters",
+  operationId: "listDeadLetters",
   scope: "admin",
   summary: "Events and messages that could not be processed, newest first (from D1 and, while D1 could not take them, R2)",
   request: {
@@ -51,6 +52,7 @@ const listRoute = adminRoute({
 const replayRoute = adminRoute({
   method: "post",
   path: "/admin/dead-letters/{id}/replay",
+  operationId: "replayDeadLetter",
   scope: "admin",
   summary: "Write a dead-lettered event to the event log and the stats (idempotent); an R2 letter moves to D1 as replayed",
   request: {

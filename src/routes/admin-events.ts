@@ -16,6 +16,7 @@ const putParams = z.object({
 const putEvent = adminRoute({
   method: "put",
   path: "/admin/events/{eventId}",
+  operationId: "putEventDefinition",
   scope: "definitions:write",
   summary: "Create or replace an event definition",
   request: { params: putParams, body: jsonBody(EventDefinitionBodySchema) },
@@ -29,6 +30,7 @@ const putEvent = adminRoute({
 const deleteEvent = adminRoute({
   method: "delete",
   path: "/admin/events/{eventId}",
+  operationId: "deactivateEventDefinition",
   scope: "definitions:write",
   summary: "Deactivate an event definition (history stays valid)",
   request: { params },

@@ -35,6 +35,8 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   resource: Resource<Body, Document, Collection, IdName>,
 ) {
   const { collection, idName, label, kind } = resource;
+  // Stable operation ids (the typed client's method names): putStreak, getStreak, deactivateStreak, listStreaks…
+  const Kind = `${kind[0]!.toUpperCase()}${kind.slice(1)}`;
   const params = z.object({ [idName]: DefinitionIdSchema });
   const one = `/admin/${collection}/{${idName}}` as const;
   const notFound = (id: string) => new ApiError(404, `${label[0]!.toUpperCase()}${label.slice(1)} ${id} does not exist in this project`);
@@ -45,6 +47,7 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   const put = adminRoute({
     method: "put",
     path: one,
+    operationId: `put${Kind}`,
     scope: "definitions:write",
     summary: `Create or replace a ${label}`,
     request: { params, body: jsonBody(resource.body) },
@@ -57,6 +60,7 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   const list = adminRoute({
     method: "get",
     path: `/admin/${collection}` as const,
+    operationId: `list${Kind}s`,
     scope: "events:read",
     summary: `List the project's ${label}s`,
     responses: { 200: jsonResponse(z.array(resource.document), `All ${label}s, by id`), ...errorResponses(401, 403) },
@@ -64,6 +68,7 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   const get = adminRoute({
     method: "get",
     path: one,
+    operationId: `get${Kind}`,
     scope: "events:read",
     summary: `Get a ${label}`,
     request: { params },
@@ -72,6 +77,7 @@ function definitionRoutes<Body extends z.ZodType, Document extends z.ZodType, Co
   const remove = adminRoute({
     method: "delete",
     path: one,
+    operationId: `deactivate${Kind}`,
     scope: "definitions:write",
     summary: `Deactivate a ${label} (its history stays)`,
     request: { params },

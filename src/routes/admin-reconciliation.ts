@@ -46,6 +46,7 @@ export type ReconciliationReportBody = z.infer<typeof ReconciliationReportSchema
 const reconcileRoute = adminRoute({
   method: "post",
   path: "/admin/reconciliation",
+  operationId: "reconcile",
   scope: "admin",
   summary: "Check that what users' objects acknowledged reached the event log, and send again what did not",
   description:

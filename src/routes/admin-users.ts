@@ -33,6 +33,7 @@ const params = z.object({ userId: UserIdSchema });
 const putUser = adminRoute({
   method: "put",
   path: "/admin/users/{userId}",
+  operationId: "putUser",
   scope: "users:write",
   summary: "Register or update a user",
   request: { params, body: jsonBody(UserBodySchema) },
@@ -46,6 +47,7 @@ const putUser = adminRoute({
 const getUser = adminRoute({
   method: "get",
   path: "/admin/users/{userId}",
+  operationId: "getUser",
   scope: "users:read",
   summary: "Get a registered user",
   request: { params },

@@ -20,6 +20,7 @@ const StreakAnalyticsSchema = z
 const getStreakAnalytics = serverRoute({
   method: "get",
   path: "/analytics/streak",
+  operationId: "getStreakAnalytics",
   scope: "stats:read",
   summary: "Aggregated analytics of a streak (null while it has none)",
   tags: ["Analytics"],

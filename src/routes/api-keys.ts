@@ -55,6 +55,7 @@ const NewApiKeySchema = z
 const createKey = adminRoute({
   method: "post",
   path: "/admin/api-keys",
+  operationId: "createApiKey",
   scope: "keys:manage",
   summary: "Create an API key for the project",
   description: "A key holding `keys:manage` may grant only scopes it holds itself.",
@@ -68,6 +69,7 @@ const createKey = adminRoute({
 const listKeys = adminRoute({
   method: "get",
   path: "/admin/api-keys",
+  operationId: "listApiKeys",
   scope: "keys:manage",
   summary: "List the project's active API keys (no secrets)",
   responses: { 200: jsonResponse(z.array(ApiKeySchema), "Active keys"), ...errorResponses(401, 403) },
@@ -76,6 +78,7 @@ const listKeys = adminRoute({
 const revokeKey = adminRoute({
   method: "delete",
   path: "/admin/api-keys/{id}",
+  operationId: "revokeApiKey",
   scope: "keys:manage",
   summary: "Revoke an API key",
   description: "A key holding `keys:manage` may revoke only keys whose scopes it holds. Other isolates stop accepting the key within 30 seconds.",

@@ -45,6 +45,7 @@ const day = (description: string) => z.iso.date({ message: "must be a date YYYY-
 const listRoute = adminRoute({
   method: "get",
   path: "/admin/archive",
+  operationId: "listArchiveFiles",
   scope: "ledger:read",
   summary: "The project's files in the R2 archive of the raw log (gzip NDJSON per UTC day, and a manifest per day), with download links",
   description:
@@ -67,6 +68,7 @@ const listRoute = adminRoute({
 const fileRoute = adminRoute({
   method: "get",
   path: "/admin/archive/file",
+  operationId: "getArchiveFile",
   scope: "ledger:read",
   summary: "Download one file of the project's archive (as listed by GET /v1/admin/archive)",
   request: { query: z.object({ key: z.string().max(300).openapi({ description: "The file's key, as listed" }) }) },
@@ -100,6 +102,7 @@ const ROOT_ONLY =
 const getSettingsRoute = serverRoute({
   method: "get",
   path: "/operator/projects/{projectKey}/settings",
+  operationId: "getProjectSettings",
   scope: "admin",
   tags: ["Operator"],
   summary: "A project's settings: the days of raw log D1 keeps (root credentials only)",
@@ -111,6 +114,7 @@ const getSettingsRoute = serverRoute({
 const putSettingsRoute = serverRoute({
   method: "put",
   path: "/operator/projects/{projectKey}/settings",
+  operationId: "putProjectSettings",
   scope: "admin",
   tags: ["Operator"],
   summary: "Set a project's settings (root credentials only)",

@@ -24,6 +24,7 @@ export type UserTokenBody = z.infer<typeof TokenSchema>;
 const mintToken = serverRoute({
   method: "post",
   path: "/auth/tokens",
+  operationId: "mintUserToken",
   scope: "tokens:mint",
   tags: ["Auth"],
   summary: "Exchange an API key for a user token",

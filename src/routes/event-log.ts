@@ -42,6 +42,7 @@ const idempotencyHeader = z.object({
 const logEventRoute = principalRoute({
   method: "post",
   path: "/event",
+  operationId: "logEvent",
   scope: "events:log",
   summary: "Log an event for a user",
   tags: ["Events"],
@@ -55,6 +56,7 @@ const logEventRoute = principalRoute({
 const logBatchRoute = serverRoute({
   method: "post",
   path: "/events/batch",
+  operationId: "logEventBatch",
   scope: "events:log",
   summary: "Log up to 1000 events in one call (admin or API key)",
   tags: ["Events"],

@@ -11,6 +11,7 @@ const toDocument = ({ version: _version, ...document }: VersionedDefinition) => 
 const listEvents = principalRoute({
   method: "get",
   path: "/event",
+  operationId: "listEventDefinitions",
   scope: "events:read",
   summary: "List event definitions",
   tags: ["Events"],
@@ -29,6 +30,7 @@ const listEvents = principalRoute({
 const getEvent = principalRoute({
   method: "get",
   path: "/event/{eventId}",
+  operationId: "getEventDefinition",
   scope: "events:read",
   summary: "Get one event definition",
   tags: ["Events"],

@@ -69,6 +69,7 @@ const params = z.object({ leaderboardId: DefinitionIdSchema });
 const getStandings = principalRoute({
   method: "get",
   path: "/leaderboards/{leaderboardId}",
+  operationId: "getLeaderboardStandings",
   scope: "stats:read",
   summary: "A leaderboard's standings for a period",
   description: `Pages by limit and offset (at most ${MAX_LEADERBOARD_OFFSET}); while more entries follow, Link: rel="next" carries a cursor that continues at any depth for the cost of one page. A closed period (ended more than ${CLOSED_PERIOD_GRACE_MS / 86_400_000} days ago) lists its top ${CLOSED_PERIOD_KEPT_ENTRIES} entries only; pages past them are empty.`,
@@ -101,6 +102,7 @@ const getStandings = principalRoute({
 const getUserEntry = principalRoute({
   method: "get",
   path: "/leaderboards/{leaderboardId}/users/{userId}",
+  operationId: "getLeaderboardUserEntry",
   scope: "stats:read",
   summary: "One user's rank and score (a user token reads only its own)",
   description: `On a closed period, a user below its top ${CLOSED_PERIOD_KEPT_ENTRIES} still gets a rank (1 + the users with a higher score) with listed: false.`,

@@ -80,6 +80,7 @@ const listRoute = principalRoute(
   {
     method: "get",
     path: "/loyalty-events",
+    operationId: "listLoyaltyEvents",
     scope: "ledger:read",
     summary: "Loyalty events with filters, paging and sorting (totals in X-Total-Count, pages in Link)",
     description: [
@@ -97,6 +98,7 @@ const itemRoute = principalRoute(
   {
     method: "get",
     path: "/loyalty-events/{id}",
+    operationId: "getLoyaltyEvent",
     scope: "ledger:read",
     summary: "One loyalty event",
     tags: ["Ledger"],
@@ -109,6 +111,7 @@ const itemRoute = principalRoute(
 const adjustRoute = serverRoute({
   method: "post",
   path: "/loyalty-events/{id}/adjustments",
+  operationId: "adjustLoyaltyEventReward",
   scope: "ledger:adjust",
   summary: "Set the reward of a loyalty event (a refund or a correction); the balance moves by the difference once",
   tags: ["Ledger"],

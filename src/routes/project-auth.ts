@@ -27,6 +27,7 @@ export type IdentityProviderBody = z.infer<typeof IdentityProviderSchema>;
 const putAuth = adminRoute({
   method: "put",
   path: "/admin/project/auth",
+  operationId: "putIdentityProvider",
   scope: "admin",
   summary: "Accept the tokens of the project's own identity provider",
   description:
@@ -38,6 +39,7 @@ const putAuth = adminRoute({
 const getAuth = adminRoute({
   method: "get",
   path: "/admin/project/auth",
+  operationId: "getIdentityProvider",
   scope: "admin",
   summary: "The project's identity provider",
   responses: { 200: jsonResponse(IdentityProviderSchema, "The configuration"), ...errorResponses(401, 403, 404) },
@@ -46,6 +48,7 @@ const getAuth = adminRoute({
 const deleteAuth = adminRoute({
   method: "delete",
   path: "/admin/project/auth",
+  operationId: "deleteIdentityProvider",
   scope: "admin",
   summary: "Stop accepting the project's identity provider's tokens",
   responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404) },

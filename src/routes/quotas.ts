@@ -63,6 +63,7 @@ const ROOT_ONLY =
 const usageRoute = adminRoute({
   method: "get",
   path: "/admin/usage",
+  operationId: "getUsage",
   scope: "stats:read",
   summary: "The project's use of its quotas (events today, stored bytes)",
   responses: { 200: jsonResponse(UsageSchema, "Use against each quota"), ...errorResponses(401, 403) },
@@ -71,6 +72,7 @@ const usageRoute = adminRoute({
 const getQuotasRoute = serverRoute({
   method: "get",
   path: "/operator/projects/{projectKey}/quotas",
+  operationId: "getProjectQuotas",
   scope: "admin",
   tags: ["Operator"],
   summary: "A project's quotas (root credentials only)",
@@ -82,6 +84,7 @@ const getQuotasRoute = serverRoute({
 const putQuotasRoute = serverRoute({
   method: "put",
   path: "/operator/projects/{projectKey}/quotas",
+  operationId: "putProjectQuotas",
   scope: "admin",
   tags: ["Operator"],
   summary: "Set a project's quotas (root credentials only)",

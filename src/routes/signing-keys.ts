@@ -17,6 +17,7 @@ export type CreatedSigningKeyBody = z.infer<typeof CreatedSigningKeySchema>;
 const createKey = adminRoute({
   method: "post",
   path: "/admin/signing-keys",
+  operationId: "createSigningKey",
   scope: "admin",
   summary: "Create an HS256 signing key for the project's own tokens",
   description:
@@ -28,6 +29,7 @@ const createKey = adminRoute({
 const listKeys = adminRoute({
   method: "get",
   path: "/admin/signing-keys",
+  operationId: "listSigningKeys",
   scope: "admin",
   summary: "List the project's active signing keys (no secrets)",
   responses: { 200: jsonResponse(z.array(SigningKeySchema), "Active keys"), ...errorResponses(401, 403) },
@@ -36,6 +38,7 @@ const listKeys = adminRoute({
 const revokeKey = adminRoute({
   method: "delete",
   path: "/admin/signing-keys/{kid}",
+  operationId: "revokeSigningKey",
   scope: "admin",
   summary: "Revoke a signing key",
   description: "Tokens signed with it stop working at once in this isolate and within 30 seconds everywhere.",

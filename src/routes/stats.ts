@@ -21,7 +21,7 @@ const GlobalStatsSchema = z
       z.string(),
       z.object({ events: z.number().int(), users: z.number().int(), points: z.number().int(), hourlyDistribution: hourly }),
     ),
-    _metadata: z.object({ uniqueUsersCalculationMethod: z.literal("exact"), uniqueUsersNote: z.null() }),
+    _metadata: z.object({ uniqueUsersCalculationMethod: z.literal("daily_exact"), uniqueUsersNote: z.null() }),
   })
   .openapi("GlobalEventStats");
 
@@ -54,6 +54,7 @@ export type EventStatsBody = { period: string; eventId: string; startDate: strin
 const getStats = serverRoute({
   method: "get",
   path: "/stats/event",
+  operationId: "getEventStats",
   scope: "stats:read",
   summary: "Global or per-event statistics for a UTC window ending today",
   tags: ["Analytics"],

@@ -38,6 +38,7 @@ export type PointsProfileBody = z.infer<typeof PointsProfileSchema>;
 const getProfile = principalRoute({
   method: "get",
   path: "/users/{userId}",
+  operationId: "getUserProfile",
   scope: "users:read",
   summary: "A user's points profile: balance, usergroups, streaks, challenges (a user token reads only its own)",
   tags: ["Users"],

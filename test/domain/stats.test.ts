@@ -61,7 +61,7 @@ describe("globalStats", () => {
     expect(stats.eventBreakdown.e03).toEqual({ count: 50, users: 3, points: 3 });
     expect(stats.eventBreakdown.e00!.users).toBe(0);
     expect(stats.totalEvents).toBe(eventTotals.reduce((s, t) => s + t.count, 0));
-    expect(stats._metadata).toEqual({ uniqueUsersCalculationMethod: "exact", uniqueUsersNote: null });
+    expect(stats._metadata).toEqual({ uniqueUsersCalculationMethod: "daily_exact", uniqueUsersNote: null });
   });
 });
 

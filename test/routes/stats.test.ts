@@ -56,7 +56,7 @@ describe("GET /v1/stats/event", () => {
       totalPoints: 40,
       eventBreakdown: { login: { count: 4, users: 2, points: 20 }, purchase_completed: { count: 1, users: 1, points: 20 } },
       topEvents: ["login", "purchase_completed"],
-      _metadata: { uniqueUsersCalculationMethod: "exact", uniqueUsersNote: null },
+      _metadata: { uniqueUsersCalculationMethod: "daily_exact", uniqueUsersNote: null },
     });
     expect(Object.keys(data.dailyData)).toEqual(["2025-08-01", "2025-08-02", "2025-08-03", "2025-08-04", "2025-08-05", "2025-08-06", "2025-08-07"]);
     expect(data.dailyData["2025-08-01"]).toEqual({ events: 0, users: 0, points: 0, hourlyDistribution: new Array(24).fill(0) });
