@@ -1082,7 +1082,7 @@ export interface components {
             };
             _metadata: {
                 /** @enum {string} */
-                uniqueUsersCalculationMethod: "exact";
+                uniqueUsersCalculationMethod: "daily_exact";
                 uniqueUsersNote: null;
             };
         };

@@ -5,8 +5,9 @@ import { errorResponses } from "../http/errors";
 import { jsonResponse, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { analyticsOfStreak } from "../services/streaks";
+import { streakAnalyticsExample, withExamples } from "./examples";
 
-const StreakAnalyticsSchema = z
+export const StreakAnalyticsSchema = z
   .object({
     streakId: z.string(),
     totalParticipants: z.number().int().describe("Users with at least one qualifying log"),
@@ -16,6 +17,9 @@ const StreakAnalyticsSchema = z
     completionRate: z.number().describe("Share of participants whose longest streak reached the goal, two decimals"),
   })
   .openapi("StreakAnalytics");
+export type StreakAnalytics = z.infer<typeof StreakAnalyticsSchema>;
+/** The 200 body of GET /v1/analytics/streak. */
+export const StreakAnalyticsResponseSchema = StreakAnalyticsSchema.nullable();
 
 const getStreakAnalytics = serverRoute({
   method: "get",
@@ -26,7 +30,9 @@ const getStreakAnalytics = serverRoute({
   tags: ["Analytics"],
   request: { query: z.object({ streakId: DefinitionIdSchema }) },
   responses: {
-    200: jsonResponse(StreakAnalyticsSchema.nullable(), "The analytics, or null for an unknown streak or one without participants"),
+    200: withExamples(jsonResponse(StreakAnalyticsResponseSchema, "The analytics, or null for an unknown streak or one without participants"), {
+      dailyLogin: { summary: "A daily login streak (the seed's answer)", value: streakAnalyticsExample },
+    }),
     ...errorResponses(400, 401, 403),
   },
 });

@@ -4,6 +4,7 @@ import { EventIdSchema } from "../domain/definition";
 import { boundedJsonObject } from "../domain/json";
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_EVENTS } from "../domain/limits";
 import { EventLoggedEnvelopeSchema, type EventLoggedEnvelope } from "../domain/logged-event";
+import { eventLoggedExample, logEventRequestExample, withExamples } from "./examples";
 import { limitUserLogs } from "../auth/middleware";
 import { ApiError, ErrorEnvelopeSchema, errorResponses, validationError, type ErrorEnvelope } from "../http/errors";
 import { logResult } from "../http/log-outcomes";
@@ -22,6 +23,9 @@ export const LogEventBodySchema = z
       .openapi({ description: "When the event happened (ISO 8601); admin tokens and API keys only, for backfill" }),
   })
   .openapi("LogEventInput");
+export type LogEventBody = z.input<typeof LogEventBodySchema>;
+/** The 200 body of POST /v1/event (re-exported for the examples' test). */
+export { EventLoggedEnvelopeSchema };
 
 /** A logged batch item: the single route's 200 envelope, and `replayed` where that route has its header. */
 const BatchLoggedSchema = EventLoggedEnvelopeSchema.extend({
@@ -46,9 +50,14 @@ const logEventRoute = principalRoute({
   scope: "events:log",
   summary: "Log an event for a user",
   tags: ["Events"],
-  request: { headers: idempotencyHeader, body: jsonBody(LogEventBodySchema) },
+  request: {
+    headers: idempotencyHeader,
+    body: withExamples(jsonBody(LogEventBodySchema), { purchase: { summary: "A purchase (the seed's request)", value: logEventRequestExample } }),
+  },
   responses: {
-    200: jsonResponse(EventLoggedEnvelopeSchema, "Logged (points, limit state and balance in data)"),
+    200: withExamples(jsonResponse(EventLoggedEnvelopeSchema, "Logged (points, limit state and balance in data)"), {
+      purchase: { summary: "The purchase logged and rewarded", value: eventLoggedExample },
+    }),
     ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 503),
   },
 }, [limitUserLogs]);

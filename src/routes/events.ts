@@ -5,6 +5,11 @@ import { errorResponses, eventNotFound } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { findDefinition, projectDefinitions } from "../services/definitions";
+import { eventDefinitionExample, eventDefinitionListExample, withExamples } from "./examples";
+
+/** The 200 bodies of GET /v1/event and GET /v1/event/{eventId}. */
+export const EventDefinitionListSchema = z.array(EventDefinitionSchema);
+export { EventDefinitionSchema };
 
 const toDocument = ({ version: _version, ...document }: VersionedDefinition) => document;
 
@@ -21,7 +26,9 @@ const listEvents = principalRoute({
     }),
   },
   responses: {
-    200: jsonResponse(z.array(EventDefinitionSchema), "The project's event definitions"),
+    200: withExamples(jsonResponse(EventDefinitionListSchema, "The project's event definitions"), {
+      definitions: { summary: "A project with one event (the seed's list)", value: eventDefinitionListExample },
+    }),
     204: { description: "No events are configured for the project" },
     ...errorResponses(400, 401),
   },
@@ -35,7 +42,12 @@ const getEvent = principalRoute({
   summary: "Get one event definition",
   tags: ["Events"],
   request: { params: z.object({ eventId: EventIdSchema }) },
-  responses: { 200: jsonResponse(EventDefinitionSchema, "The event definition"), ...errorResponses(400, 401, 404) },
+  responses: {
+    200: withExamples(jsonResponse(EventDefinitionSchema, "The event definition"), {
+      purchase: { summary: "A transactional event (the seed's definition)", value: eventDefinitionExample },
+    }),
+    ...errorResponses(400, 401, 404),
+  },
 });
 
 export const eventsRoutes = createRouter()

@@ -10,6 +10,11 @@ import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/ope
 import { createRouter } from "../http/router";
 import { adjustReward, ledgerItem, ledgerPage } from "../services/ledger";
 import { checkIdempotencyKey } from "../services/event-logging";
+import { loyaltyEventExample, loyaltyEventListExample, withExamples } from "./examples";
+
+/** The 200 bodies of GET /v1/loyalty-events and GET /v1/loyalty-events/{id}. */
+export const LoyaltyEventListSchema = z.array(LoyaltyEventSchema);
+export { LoyaltyEventSchema };
 
 /** 406 unless the client accepts JSON (the header may be absent, a wildcard, or include application/json). */
 const requireJsonAccept = createMiddleware<AppEnv>(async (c, next) => {
@@ -89,7 +94,12 @@ const listRoute = principalRoute(
     ].join(" "),
     tags: ["Ledger"],
     request: { query: ListQuerySchema },
-    responses: { 200: jsonResponse(z.array(LoyaltyEventSchema), "One page, [] past the end"), ...errorResponses(400, 401, 403, 406) },
+    responses: {
+      200: withExamples(jsonResponse(LoyaltyEventListSchema, "One page, [] past the end"), {
+        page: { summary: "A page of one transaction assessment (the seed's answer)", value: loyaltyEventListExample },
+      }),
+      ...errorResponses(400, 401, 403, 406),
+    },
   },
   [requireJsonAccept],
 );
@@ -103,7 +113,12 @@ const itemRoute = principalRoute(
     summary: "One loyalty event",
     tags: ["Ledger"],
     request: { params: idParams },
-    responses: { 200: jsonResponse(LoyaltyEventSchema, "The loyalty event"), ...errorResponses(400, 401, 404, 406) },
+    responses: {
+      200: withExamples(jsonResponse(LoyaltyEventSchema, "The loyalty event"), {
+        transaction: { summary: "A transaction assessment with its reward (the seed's item)", value: loyaltyEventExample },
+      }),
+      ...errorResponses(400, 401, 404, 406),
+    },
   },
   [requireJsonAccept],
 );

@@ -7,10 +7,11 @@ import { errorResponses } from "../http/errors";
 import { jsonResponse, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { eventStatistics } from "../services/stats";
+import { eventStatsExample, globalStatsExample, withExamples } from "./examples";
 
 const hourly = z.array(z.number().int()).length(24).describe("Events per UTC hour, 0 to 23");
 
-const GlobalStatsSchema = z
+export const GlobalStatsSchema = z
   .object({
     totalEvents: z.number().int(),
     uniqueUsers: z.number().int(),
@@ -25,7 +26,7 @@ const GlobalStatsSchema = z
   })
   .openapi("GlobalEventStats");
 
-const EventStatsSchema = z
+export const EventStatsSchema = z
   .object({
     totalCount: z.number().int(),
     uniqueUsers: z.number().int(),
@@ -40,7 +41,8 @@ const EventStatsSchema = z
   })
   .openapi("EventStats");
 
-const StatsResponseSchema = z.object({
+/** The 200 body of GET /v1/stats/event: global, or per event with eventId. */
+export const StatsResponseSchema = z.object({
   period: z.string(),
   eventId: z.string().nullable(),
   startDate: z.string(),
@@ -72,7 +74,13 @@ const getStats = serverRoute({
         if (problem !== null) ctx.addIssue({ code: "custom", path: ["month"], message: problem });
       }),
   },
-  responses: { 200: jsonResponse(StatsResponseSchema, "Statistics"), ...errorResponses(400, 401, 403, 404) },
+  responses: {
+    200: withExamples(jsonResponse(StatsResponseSchema, "Statistics"), {
+      global: { summary: "All events, last 7 days (the seed's global answer)", value: globalStatsExample },
+      perEvent: { summary: "One event (eventId=purchase_completed), last 30 days (the seed's per-event answer)", value: eventStatsExample },
+    }),
+    ...errorResponses(400, 401, 403, 404),
+  },
 });
 
 export const statsRoutes = createRouter().openapi(getStats, async (c) => {
