@@ -72,7 +72,6 @@ const streakFields = {
 
 /** A streak as `PUT /v1/admin/streaks/{streakId}` takes it. */
 export const StreakDefinitionBodySchema = z.strictObject({ ...streakFields, timezone: TimeZoneSchema }).openapi("StreakDefinitionInput");
-export type StreakDefinitionBody = z.infer<typeof StreakDefinitionBodySchema>;
 
 export const StreakDefinitionSchema = z.object({ streakId: z.string(), ...streakFields, timezone: StoredTimeZoneSchema }).openapi("StreakDefinition");
 export type StreakDefinition = z.infer<typeof StreakDefinitionSchema>;

@@ -4,12 +4,6 @@ import { LoggedEventMessageSchema, type LoggedEventMessage } from "./logged-even
 /** What the stats queue carries: logged events and reward adjustments, both from the users' objects. */
 export type QueueMessage = LoggedEventMessage | AdjustmentMessage;
 
-/**
- * Several messages of one user's object sent as one queue message (a batch of logs, or an outbox that
- * filled while a send was under way): fewer messages to send and to receive, bigger consumer chunks.
- */
-export type Bundle = { kind: "bundle"; items: QueueMessage[] };
-
 export const isAdjustment = (message: QueueMessage): message is AdjustmentMessage => "kind" in message && message.kind === "adjustment";
 
 const kindOf = (body: unknown): unknown => (body !== null && typeof body === "object" ? (body as { kind?: unknown }).kind : undefined);
