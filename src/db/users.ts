@@ -42,7 +42,7 @@ export async function upsertUser(
   });
   const [row] = await db
     .insert(users)
-    .values({ projectKey, userId, usergroups: changes.usergroups ?? [], attributes: changes.attributes ?? {}, updatedAt: now })
+    .values({ projectKey, userId, usergroups: changes.usergroups ?? [], attributes: changes.attributes ?? {}, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: [users.projectKey, users.userId],
       set: {

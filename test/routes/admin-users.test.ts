@@ -7,6 +7,8 @@ describe("PUT/GET /v1/admin/users/{userId}", () => {
     const { admin } = await setupProject({ users: {} });
     const created = await api<UserBody>("PUT", "/v1/admin/users/u-1", { auth: admin, body: { usergroups: ["gold"], attributes: { tier: 2 } } });
     expect(created.status).toBe(201);
+    // One moment for a new user: created and last updated are the same instant.
+    expect(created.json.createdAt).toBe(created.json.updatedAt);
     expect(created.json).toMatchObject({ userId: "u-1", accountId: expect.any(Number), usergroups: ["gold"], attributes: { tier: 2 }, balance: 0 });
     const updated = await api<UserBody>("PUT", "/v1/admin/users/u-1", { auth: admin, body: { usergroups: ["silver"] } });
     expect(updated.status).toBe(200);
