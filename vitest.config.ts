@@ -24,7 +24,7 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: TEST_JWT_SECRET, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "" },
                 // Empty databases for tests that build one with an older schema and migrate it (test/db/*-migration.test.ts).
-                d1Databases: ["STATS_MIGRATION_DB", "LEDGER_MIGRATION_DB"],
+                d1Databases: ["STATS_MIGRATION_DB", "LEDGER_MIGRATION_DB", "SLIM_LOG_MIGRATION_DB"],
                 // Deployed consumers wait up to 2 s to fill a batch; tests wait for the consumer, so it flushes at once.
                 queueConsumers: {
                   "loyalty-events": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 8, deadLetterQueue: "loyalty-events-dlq" },

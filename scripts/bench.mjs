@@ -13,17 +13,28 @@ import { client, fetchAgain, inParallel, MIX, setupProject, userIds } from "./be
 import { seedEventDataset, seedParticipants } from "./bench/datasets.mjs";
 import { benchReconciliation, RECONCILE_EVENTS_PER_USER, RECONCILE_GAP, RECONCILE_USERS } from "./bench/reconciliation.mjs";
 import { benchArchive } from "./bench/archive.mjs";
+import { benchStorage } from "./bench/storage.mjs";
 import { signDevToken } from "./token.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile|archive|ledger: one part; --fresh: rebuild the datasets.
+// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile|archive|ledger|storage: one part; --fresh: rebuild the datasets.
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, only: { type: "string" } },
 });
 const quick = flags.quick;
 const P = quick
-  ? { seconds: 3, users: 200, registered: 3_000, drain: 10_000, eventSizes: [10_000], participants: 10_000, streakParticipants: 10_000, reads: 40 }
-  : { seconds: 10, users: 1_000, registered: 30_000, drain: 100_000, eventSizes: [10_000, 100_000, 1_000_000], participants: 1_000_000, streakParticipants: 100_000, reads: 200 };
+  ? { seconds: 3, users: 200, registered: 3_000, drain: 10_000, eventSizes: [10_000], participants: 10_000, streakParticipants: 10_000, reads: 40, storage: { events: 100_000, members: [10_000, 1_000] } }
+  : {
+      seconds: 10,
+      users: 1_000,
+      registered: 30_000,
+      drain: 100_000,
+      eventSizes: [10_000, 100_000, 1_000_000],
+      participants: 1_000_000,
+      streakParticipants: 100_000,
+      reads: 200,
+      storage: { events: 1_000_000, members: [100_000, 10_000] },
+    };
 const CONNECTIONS = 50;
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -92,7 +103,8 @@ async function waitFor(label, check, timeoutMs = 600_000) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-const countLogged = async (db, projectKey) => (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectKey).first()).n;
+const countLogged = async (db, projectKey) =>
+  (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = ?)").bind(projectKey).first()).n;
 
 // ---------------------------------------------------------------------------------------------------------
 mkdirSync(`${root}.bench`, { recursive: true });
@@ -101,8 +113,8 @@ buildWorker(root);
 const secret = randomBytes(32).toString("hex");
 let peakMemory = 0;
 
-if (flags.only !== undefined && !["write", "reads", "reconcile", "archive", "ledger"].includes(flags.only)) {
-  throw new Error(`--only=${flags.only}: write, reads, reconcile, archive or ledger`);
+if (flags.only !== undefined && !["write", "reads", "reconcile", "archive", "ledger", "storage"].includes(flags.only)) {
+  throw new Error(`--only=${flags.only}: write, reads, reconcile, archive, ledger or storage`);
 }
 const runs = (part) => flags.only === undefined || flags.only === part;
 
@@ -177,7 +189,8 @@ if (runs("write")) {
     log("waiting for the consumer to drain, then checking exactness");
     await bench(base);
     const logs = async () =>
-      (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = 'bench' AND event_id NOT LIKE 'challenge:%'").first()).n;
+      (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = 'bench') AND event_id NOT LIKE 'challenge:%'").first())
+        .n;
     // Drained: at least every counted log is in, and nothing has arrived for 3 seconds.
     let last = -1;
     let stableSince = Date.now();
@@ -187,11 +200,13 @@ if (runs("write")) {
       return n >= logsAppliedTotal && Date.now() - stableSince > 3000;
     });
     const hotUser = await call("GET", "/v1/admin/users/hot");
+    // Points are in the events' details (event_log_details), which D1 keeps until the archive holds the event: no
+    // scheduled run archives anything in this part, so every event of the log has them (checked below).
     const logged = await db
       .prepare(
         `SELECT COUNT(*) AS n, COALESCE(SUM(points), 0) AS points,
                 SUM(event_id = 'daily_login' AND points > 0 AND substr(occurred_at, 1, 10) = substr(?, 1, 10)) AS loginsRewardedToday
-         FROM event_log WHERE project_key = 'bench' AND user_id = 'hot'`,
+         FROM event_log_details WHERE project_key = 'bench' AND account_id = (SELECT account_id FROM users WHERE project_key = 'bench' AND user_id = 'hot')`,
       )
       .bind(new Date().toISOString())
       .first();
@@ -199,9 +214,14 @@ if (runs("write")) {
     report("exactness (hot user)", "balance = points in the log; login limit 1/day held", exact ? "yes" : `no (${JSON.stringify({ balance: hotUser.balance, ...logged })})`, "", { test: () => exact, text: "yes" });
     // Every user's balance (its object) equals the points of its rows in D1: no log lost, none counted twice.
     const points = new Map(
-      (await db.prepare("SELECT user_id AS userId, SUM(points) AS points FROM event_log WHERE project_key = 'bench' GROUP BY user_id").all()).results.map(
-        (r) => [r.userId, r.points],
-      ),
+      (
+        await db
+          .prepare(
+            `SELECT u.user_id AS userId, SUM(d.points) AS points FROM event_log_details d JOIN users u ON u.project_key = d.project_key AND u.account_id = d.account_id
+             WHERE d.project_key = 'bench' GROUP BY u.user_id`,
+          )
+          .all()
+      ).results.map((r) => [r.userId, r.points]),
     );
     const mismatched = [];
     await inParallel([...users, "hot"], 16, async (userId) => {
@@ -209,6 +229,8 @@ if (runs("write")) {
       if (balance !== (points.get(userId) ?? 0)) mismatched.push(`${userId}: ${balance} vs ${points.get(userId)}`);
     });
     const total = await countLogged(db, "bench");
+    const withDetails = (await db.prepare("SELECT COUNT(*) AS n FROM event_log_details WHERE project_key = 'bench'").first()).n;
+    if (withDetails !== total) mismatched.push(`${total - withDetails} events of the log without their details`);
     const stats = await call("GET", "/v1/stats/event?period=all");
     const once = mismatched.length === 0 && stats.data.totalEvents === total;
     report(
@@ -454,6 +476,54 @@ if (runs("ledger")) {
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
     await worker.mf.dispose();
+  }
+}
+
+// Part 6: D1's size per logged event (README "The raw log's rows and indexes"): the same number of events over two
+// numbers of members, through the queue and the real consumer, each on its own fresh in-memory Worker; the two run
+// side by side (sizes do not depend on timing; it halves the part's time).
+if (runs("storage")) {
+  const { events, members } = P.storage;
+  const workers = [];
+  let sets = [];
+  try {
+    for (const users of members) {
+      const worker = await startWorker(root, { secret });
+      workers.push(worker);
+      await migrate(root, worker.db);
+      const health = (await timeReads(`${worker.base}/health`, {})).p50;
+      report(`GET /health (baseline, one client, the storage Worker of ${users} members)`, "p50", health, "ms");
+    }
+    log(`storage: ${events} events over ${members.join(" and ")} members, 90 days, side by side`);
+    sets = await Promise.all(
+      members.map(async (users, i) => {
+        const project = `storage-${users}`;
+        const token = await signDevToken({ sub: "bench", project, role: "admin", ttl: "2h" }, secret);
+        return benchStorage({ worker: workers[i], call: client(workers[i].base, token), project, users, events, log: (...a) => log(`[${users}]`, ...a) });
+      }),
+    );
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    for (const worker of workers) await worker.mf.dispose();
+  }
+  const n = (v) => v.toLocaleString("en-US");
+  for (const s of sets) {
+    const scenario = `D1 storage: ${n(s.events)} events over ${n(s.users)} members, 90 days`;
+    const big = s.events === 1_000_000 && s.users === 100_000;
+    report(scenario, "D1 bytes per logged event (D1's size / events, default window)", s.inWindow / s.events, "B", big ? atMost(250, "<= 250") : undefined);
+    report(scenario, "of which the events' (D1's size less the registered members')", (s.inWindow - s.registered) / s.events, "B");
+    report(scenario, "registered members, bytes each", (s.registered - s.empty) / s.users, "B");
+    report(scenario, "D1 bytes per event older than the window (what they leave: D1's size less the members', all rows removed)", (s.older - s.registered) / s.events, "B", atMost(10, "<= 10"));
+    report(scenario, "stats count every event, before and after the window removed them", s.statsExact ? "yes" : "no", "", { test: () => s.statsExact, text: "yes" });
+  }
+  if (sets.length === 2) {
+    report(
+      `D1 storage: ${n(events)} events, ${n(sets[0].users)} vs ${n(sets[1].users)} members`,
+      "D1's size, more members / fewer",
+      sets[0].inWindow / sets[1].inWindow,
+      "x",
+      atMost(1.2, "<= 1.2"),
+    );
   }
 }
 

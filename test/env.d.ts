@@ -3,5 +3,6 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     STATS_MIGRATION_DB: D1Database;
     LEDGER_MIGRATION_DB: D1Database;
+    SLIM_LOG_MIGRATION_DB: D1Database;
   }
 }

@@ -58,7 +58,7 @@ export async function benchArchive({ mf, db, base, token, project, root, log }) 
       .split("\n")
       .map((line) => JSON.parse(line)),
   );
-  const logged = (await db.prepare("SELECT id FROM event_log WHERE project_key = ?").bind(project).all()).results.map((r) => r.id);
+  const logged = (await db.prepare("SELECT id FROM event_log WHERE program_id = ?").bind(programId).all()).results.map((r) => r.id);
   const copies = new Map();
   for (const line of lines) copies.set(line.logId, (copies.get(line.logId) ?? 0) + 1);
   const exactlyOnce = logged.length === lines.length && logged.every((id) => copies.get(id) === 1);

@@ -29,7 +29,7 @@ export async function seedEventDataset({ base, token, db, project, size, have })
   });
   const target = have + calls.length * 1000;
   for (;;) {
-    const { n } = await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(project).first();
+    const { n } = await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = ?)").bind(project).first();
     if (n >= target) return;
     await new Promise((r) => setTimeout(r, 500));
   }

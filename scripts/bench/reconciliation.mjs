@@ -7,7 +7,10 @@ export const RECONCILE_EVENTS_PER_USER = 10;
 /** Events whose D1 rows the gap runs delete, for reconciliation to find and send again. */
 export const RECONCILE_GAP = 100;
 
-const countRows = async (db, project) => (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(project).first()).n;
+/** A JSON list of UUIDs (bound as ?1) as event_log stores them (src/db/event-log.ts, storedUid). */
+const STORED_UIDS = "SELECT unhex(replace(value, '-', '')) FROM json_each(?1)";
+const countRows = async (db, project) =>
+  (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = ?)").bind(project).first()).n;
 
 async function settle(db, project, atLeast) {
   let last = -1;
@@ -62,14 +65,18 @@ export async function benchReconciliation({ base, db, token, trace, log, runs = 
   for (let i = 0; i < runs; i++) clean.push(await reconcile());
   const gaps = [];
   for (let i = 0; i < runs; i++) {
+    // Lost on their way: neither the log's row nor its details reached D1 (event_log keeps a UUID as its 16 bytes).
     const lost = (
-      await db.prepare("SELECT event_uid AS uid FROM event_log WHERE project_key = ? ORDER BY random() LIMIT ?").bind(project, RECONCILE_GAP).all()
+      await db.prepare("SELECT event_uid AS uid FROM event_log_details WHERE project_key = ? ORDER BY random() LIMIT ?").bind(project, RECONCILE_GAP).all()
     ).results.map((row) => row.uid);
-    await db.prepare("DELETE FROM event_log WHERE event_uid IN (SELECT value FROM json_each(?))").bind(JSON.stringify(lost)).run();
+    await db.batch([
+      db.prepare(`DELETE FROM event_log WHERE event_uid IN (${STORED_UIDS})`).bind(JSON.stringify(lost)),
+      db.prepare("DELETE FROM event_log_details WHERE event_uid IN (SELECT value FROM json_each(?))").bind(JSON.stringify(lost)),
+    ]);
     const run = await reconcile();
     // Everything missing comes back, once.
     const back = await settle(db, project, total);
-    const present = (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE event_uid IN (SELECT value FROM json_each(?))").bind(JSON.stringify(lost)).first()).n;
+    const present = (await db.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE event_uid IN (${STORED_UIDS})`).bind(JSON.stringify(lost)).first()).n;
     gaps.push({ ...run, exact: back === total && present === lost.length && run.report.missing === lost.length && run.report.resent === lost.length });
   }
   return { total, clean, gaps };

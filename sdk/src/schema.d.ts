@@ -1484,7 +1484,7 @@ export interface components {
                 resetsAt: string;
             };
             storedBytes: components["schemas"]["Quota"] & {
-                /** @description Estimated bytes of the event log: per row 512 bytes plus its metadata, reward and message */
+                /** @description Estimated bytes of the event log in D1 (its window): per row 256 bytes plus its metadata and message */
                 used: number;
                 /** @description Rows in the event log */
                 events: number;

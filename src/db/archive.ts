@@ -1,3 +1,6 @@
+import { REWARD_TYPES } from "../domain/definition-vocabulary";
+import { msToIso, uidText } from "./event-log";
+
 /**
  * The D1 side of the R2 archive (src/services/archive.ts): batches of the raw log chosen before anything is
  * written, the rows of a batch as archive lines, and the mark that a batch is in R2.
@@ -60,7 +63,7 @@ export async function nextCandidates(d1: D1Database, kind: ArchiveKind, limit: n
   if (kind === "events") {
     const after = (await newestDoneBatch(d1, "events"))?.lastId ?? 0;
     const { results } = await d1
-      .prepare("SELECT id, program_id AS programId, substr(occurred_at, 1, 10) AS day FROM event_log WHERE id > ? ORDER BY id LIMIT ?")
+      .prepare(`SELECT id, program_id AS programId, ${DAY_OF_MS("occurred_at")} AS day FROM event_log WHERE id > ? ORDER BY id LIMIT ?`)
       .bind(after, limit)
       .all<ArchiveCandidate>();
     return results;
@@ -114,23 +117,32 @@ export async function claimBatch(
   return pendingBatch(d1, kind);
 }
 
+/** SQL: the UTC day (YYYY-MM-DD) of epoch milliseconds, as the log stores times. */
+const DAY_OF_MS = (ms: string) => `strftime('%Y-%m-%d', ${ms} / 1000, 'unixepoch')`;
+
+/** SQL: the join of an event-log row (`e`) to its member's registration: its account, in its project. */
+const MEMBER_OF = (e: string) => `u.account_id = ${e}.account_id AND u.project_key = (SELECT key FROM projects WHERE id = ${e}.program_id)`;
+
+/** SQL: a reward type's name from the log's code (its position in REWARD_TYPES). */
+const REWARD_TYPE_NAME = (code: string) => `CASE ${code} ${REWARD_TYPES.map((type, i) => `WHEN ${i} THEN '${type}'`).join(" ")} END`;
+
 /** Booleans stored as 0/1, as JSON true/false. */
 const jsonBool = (column: string) => `json(CASE WHEN ${column} THEN 'true' ELSE 'false' END)`;
 
 /**
- * An archived event: what was logged, with the member's pseudonymous key instead of the userId and the
- * accountId (both identify the member). `id` is the loyalty event id the ledger shows; `logId` the log's own
+ * An archived event: what was logged (the log's row and its details, event_log_details), with the member's
+ * pseudonymous key instead of the userId and the accountId (both identify the member). `id` is the loyalty event id the ledger shows; `logId` the log's own
  * sequence (the order rows reached D1, which names the files). The current amount after adjustments is not in it: adjustments are
  * archived as their own rows (ADJUSTMENT_LINE), so an archived line never changes.
  */
 const EVENT_LINE = `json_object(
-  'id', e.ledger_id, 'logId', e.id, 'eventUid', e.event_uid, 'programId', e.program_id, 'member', u.member_key,
-  'eventId', e.event_id, 'definitionVersion', e.definition_version, 'eventType', e.event_type, 'ledgerType', e.ledger_type,
-  'ruleId', e.rule_id, 'occurredAt', e.occurred_at, 'recordedAt', e.recorded_at,
-  'points', e.points, 'balanceBefore', e.balance_before, 'balanceAfter', e.balance_after, 'userGroupId', e.user_group_id,
-  'conditionReached', ${jsonBool("e.condition_reached")}, 'limitReached', ${jsonBool("e.limit_reached")},
-  'rewardType', e.reward_type, 'rewardAmount', e.reward_amount, 'rewardCurrency', e.reward_currency,
-  'customerMessage', e.customer_message, 'reward', json(e.reward), 'metadata', json(e.metadata))`;
+  'id', e.ledger_id, 'logId', e.id, 'eventUid', ${uidText("e.event_uid")}, 'programId', e.program_id, 'member', u.member_key,
+  'eventId', e.event_id, 'definitionVersion', d.definition_version, 'eventType', d.event_type, 'ledgerType', d.ledger_type,
+  'ruleId', e.rule_id, 'occurredAt', ${msToIso("e.occurred_at")}, 'recordedAt', ${msToIso("e.recorded_at")},
+  'points', d.points, 'balanceBefore', d.balance_before, 'balanceAfter', d.balance_after, 'userGroupId', d.user_group_id,
+  'conditionReached', ${jsonBool("d.condition_reached")}, 'limitReached', ${jsonBool("d.limit_reached")},
+  'rewardType', ${REWARD_TYPE_NAME("e.reward_type")}, 'rewardAmount', e.reward_amount, 'rewardCurrency', e.reward_currency,
+  'customerMessage', e.customer_message, 'reward', json(d.reward), 'metadata', json(COALESCE(e.metadata, '{}')))`;
 
 const ADJUSTMENT_LINE = `json_object(
   'adjustmentUid', a.adjustment_uid, 'eventUid', a.event_uid, 'programId', p.id, 'seq', a.seq,
@@ -148,14 +160,15 @@ export async function batchLines(d1: D1Database, batch: ArchiveBatch): Promise<A
       d1
         .prepare(
           `UPDATE users SET member_key = lower(hex(randomblob(16))) WHERE account_id IN (
-             SELECT u.account_id FROM event_log e JOIN users u ON u.project_key = e.project_key AND u.user_id = e.user_id
+             SELECT u.account_id FROM event_log e JOIN users u ON ${MEMBER_OF("e")}
              WHERE e.id BETWEEN ?1 AND ?2 AND u.member_key IS NULL)`,
         )
         .bind(batch.firstId, batch.lastId),
       d1
         .prepare(
-          `SELECT e.id, e.program_id AS programId, substr(e.occurred_at, 1, 10) AS day, ${EVENT_LINE} AS line
-           FROM event_log e LEFT JOIN users u ON u.project_key = e.project_key AND u.user_id = e.user_id
+          `SELECT e.id, e.program_id AS programId, ${DAY_OF_MS("e.occurred_at")} AS day, ${EVENT_LINE} AS line
+           FROM event_log e LEFT JOIN event_log_details d ON d.event_uid = ${uidText("e.event_uid")}
+             LEFT JOIN users u ON ${MEMBER_OF("e")}
            WHERE e.id BETWEEN ?1 AND ?2 ORDER BY e.id`,
         )
         .bind(batch.firstId, batch.lastId),
@@ -176,11 +189,22 @@ export async function batchLines(d1: D1Database, batch: ArchiveBatch): Promise<A
 /** What a done batch wrote. */
 export type BatchSummary = { rows: number; files: number; bytes: number };
 
-/** Marks a batch done (its rows are archived from now on); false when it already was. */
+/**
+ * Marks a batch done (its rows are archived from now on); false when it already was. For events, their details
+ * (event_log_details), which only the archive still needed, are deleted in the same transaction.
+ */
 export async function markBatchDone(d1: D1Database, batch: ArchiveBatch, summary: BatchSummary, now: string): Promise<boolean> {
-  const result = await d1
-    .prepare("UPDATE archive_batches SET done_at = ?1, row_count = ?2, files = ?3, bytes = ?4, leased_until = 0 WHERE id = ?5 AND done_at IS NULL")
-    .bind(now, summary.rows, summary.files, summary.bytes, batch.id)
-    .run();
-  return result.meta.changes === 1;
+  const [result] = await d1.batch([
+    d1
+      .prepare("UPDATE archive_batches SET done_at = ?1, row_count = ?2, files = ?3, bytes = ?4, leased_until = 0 WHERE id = ?5 AND done_at IS NULL")
+      .bind(now, summary.rows, summary.files, summary.bytes, batch.id),
+    ...(batch.kind === "events"
+      ? [
+          d1
+            .prepare(`DELETE FROM event_log_details WHERE event_uid IN (SELECT ${uidText("event_uid")} FROM event_log WHERE id BETWEEN ?1 AND ?2)`)
+            .bind(batch.firstId, batch.lastId),
+        ]
+      : []),
+  ]);
+  return result!.meta.changes === 1;
 }

@@ -1,29 +1,36 @@
+import { storedUid } from "./event-log";
+
 /**
  * Per-project quotas (project_quotas, set by the operator) and what they are measured against: the events of a
  * UTC day from the stats aggregates the queue consumer keeps (stats_daily, project-wide '*' rows) and the
  * estimated bytes of the project's event log (project_usage, kept by the consumer with `countStoredBytes`).
  */
 
-/** Bytes counted for one event-log row besides its JSON and message: its other columns and its eight index entries. */
-export const EVENT_ROW_OVERHEAD_BYTES = 512;
-
 /**
- * The estimated bytes of one event-log row (the migration 0008 backfill uses the same expression): the fixed
- * overhead plus its metadata and reward JSON and its customer message, in bytes.
+ * Bytes counted for one event-log row besides its metadata and message: its other columns and its index entries
+ * (about 200 bytes measured with short metadata, BENCHMARKS.md "D1 storage"; rounded up). 512 before migration
+ * 0013 slimmed the row, which recounted every project's stored bytes by this estimate.
  */
-const STORED_BYTES_OF_ROW = `${EVENT_ROW_OVERHEAD_BYTES} + length(CAST(metadata AS BLOB)) + length(CAST(reward AS BLOB))
-  + COALESCE(length(CAST(customer_message AS BLOB)), 0)`;
+export const EVENT_ROW_OVERHEAD_BYTES = 256;
 
 /**
- * For the queue consumer's ingest batch, after `insertEvents`: adds the rows that ingest inserted (tagged
- * `batchToken`, so a redelivery adds nothing) to their projects' stored bytes and events.
+ * The estimated bytes of one event-log row (migration 0013 recounts project_usage with the same expression): the
+ * fixed overhead plus its metadata JSON (stored as null when `{}`) and its customer message, in bytes.
+ */
+const STORED_BYTES_OF_ROW = `${EVENT_ROW_OVERHEAD_BYTES} + length(CAST(COALESCE(e.metadata, '{}') AS BLOB)) + COALESCE(length(CAST(e.customer_message AS BLOB)), 0)`;
+
+/**
+ * For the queue consumer's ingest batch, after `insertEvents`: adds the rows that ingest inserted (their details
+ * are tagged `batchToken`, so a redelivery adds nothing) to their projects' stored bytes and events.
  */
 export function countStoredBytes(d1: D1Database, batchToken: string): D1PreparedStatement {
   return d1
     .prepare(
       `INSERT INTO project_usage (project_key, stored_bytes, events)
-       SELECT project_key, SUM(${STORED_BYTES_OF_ROW}), COUNT(*) FROM event_log WHERE ingest_batch = ?1
-       GROUP BY project_key
+       SELECT d.project_key, SUM(${STORED_BYTES_OF_ROW}), COUNT(*)
+         FROM event_log_details d JOIN event_log e ON e.event_uid = ${storedUid("d.event_uid")}
+        WHERE d.ingest_batch = ?1
+       GROUP BY d.project_key
        ON CONFLICT (project_key) DO UPDATE SET stored_bytes = stored_bytes + excluded.stored_bytes, events = events + excluded.events`,
     )
     .bind(batchToken);
@@ -38,8 +45,10 @@ export function uncountStoredBytes(d1: D1Database, idsJson: string): D1PreparedS
   return d1
     .prepare(
       `UPDATE project_usage SET stored_bytes = stored_bytes - d.bytes, events = events - d.n FROM (
-         SELECT project_key, SUM(${STORED_BYTES_OF_ROW}) AS bytes, COUNT(*) AS n FROM event_log WHERE id IN (SELECT value FROM json_each(?1))
-         GROUP BY project_key
+         SELECT p.key AS project_key, SUM(${STORED_BYTES_OF_ROW}) AS bytes, COUNT(*) AS n
+           FROM event_log e JOIN projects p ON p.id = e.program_id
+          WHERE e.id IN (SELECT value FROM json_each(?1))
+         GROUP BY p.key
        ) AS d
        WHERE project_usage.project_key = d.project_key`,
     )

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** ISO-8601 UTC timestamps are stored as text: they sort lexicographically and slice into hour/day/month buckets. */
 const nowTimestamp = (column: string) => text(column).notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -122,29 +122,80 @@ export const users = sqliteTable(
 );
 
 /**
- * The event log, written by the queue consumer. `eventUid` (assigned by the user's Durable Object) makes
- * inserts idempotent; `ledgerId` is the loyalty event id (assigned by the user's object; `id`, the log's own
- * sequence in the order rows arrived, for rows from before migration 0012). `ingestBatch` marks the consumer
- * batch that inserted the row, so aggregation counts exactly the rows that batch added. A recent window: rows
- * are copied to the R2 archive in id order (archive_batches) and, once archived, removed when older than the
- * project's window (project_settings; src/services/log-window.ts).
+ * The event log: D1's recent window of the raw log, written by the queue consumer, for what is asked across
+ * accounts (the ledger without `accountid`) and what the consumer, the archive, the window and reconciliation
+ * need. Only the ledger's fields are kept (one account's ledger is its user's object's; the rest of a logged event
+ * waits in `event_log_details` until archived), and compactly (migration 0013): the project's numeric id,
+ * times as epoch ms, the ledger and reward types as codes (their position in LOYALTY_EVENT_TYPES and REWARD_TYPES),
+ * a UUID uid as its 16 bytes (any other uid as its text), `metadata` null for `{}`. `eventUid` makes inserts
+ * idempotent; `ledgerId` is the loyalty event id (assigned by the user's object; `id`, the log's own sequence in
+ * the order rows arrived, for rows from before migration 0012). Rows are copied to the R2 archive in id order
+ * (archive_batches) and, once archived, removed when older than the project's window (project_settings;
+ * src/services/log-window.ts). README "The raw log's rows and indexes" lists the query each index serves.
  */
 export const eventLog = sqliteTable(
   "event_log",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    eventUid: text("event_uid").notNull().unique(),
-    projectKey: text("project_key").notNull(),
+    eventUid: blob("event_uid").notNull().unique(),
     programId: integer("program_id").notNull(),
-    userId: text("user_id").notNull(),
+    accountId: integer("account_id").notNull(),
+    /** The loyalty event id (src/domain/ledger.ts): from the user's object; the log's id for rows from before. */
+    ledgerId: integer("ledger_id"),
+    eventId: text("event_id").notNull(),
+    /** The ledger's eventType as a code: the definition's loyaltyEventType, else by the event's type. */
+    ledgerType: integer("ledger_type").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    recordedAt: integer("recorded_at").notNull(),
+    metadata: text("metadata"),
+    // The ledger: the definition's numeric id, what the log awarded in its reward type (points, or money in
+    // rewardCurrency) and the filled customer message, as logged.
+    ruleId: integer("rule_id"),
+    rewardType: integer("reward_type").notNull().default(0),
+    rewardAmount: real("reward_amount").notNull().default(0),
+    rewardCurrency: text("reward_currency"),
+    customerMessage: text("customer_message"),
+    // Adjustments (refunds, corrections) change the current amount; the logged amount stays in rewardAmount.
+    adjustedRewardAmount: real("adjusted_reward_amount"),
+    previousRewardAmount: real("previous_reward_amount"),
+    updatedAt: integer("updated_at"),
+    adjustmentSeq: integer("adjustment_seq").notNull().default(0),
+  },
+  // Across accounts each filter and sort reads one index range, with the loyalty id as the last key, so "id breaks
+  // ties" is free: by event time, by type and event time, by createdAt, by id (unique: a loyalty id that came twice
+  // fails the consumer's batch loudly). The time index also serves the window's deletion. The account ones hold
+  // only the rows from before the objects kept the ledger (partial: no entry for anything logged since), for the
+  // objects' copy of them and the D1 ledger of an account while its object copies (src/db/event-log.ts).
+  (t) => [
+    index("event_log_program_time").on(t.programId, t.occurredAt, t.ledgerId),
+    index("event_log_program_type_time").on(t.programId, t.ledgerType, t.occurredAt, t.ledgerId),
+    index("event_log_program_created").on(t.programId, t.recordedAt, t.ledgerId),
+    uniqueIndex("event_log_program_id").on(t.programId, t.ledgerId),
+    index("event_log_legacy_account").on(t.programId, t.accountId, t.ledgerId).where(sql`ledger_id < 16777216`),
+    index("event_log_legacy_account_time").on(t.programId, t.accountId, t.occurredAt, t.ledgerId).where(sql`ledger_id < 16777216`),
+    index("event_log_legacy_account_created").on(t.programId, t.accountId, t.recordedAt, t.ledgerId).where(sql`ledger_id < 16777216`),
+  ],
+);
+
+/**
+ * What only the consumer's aggregates and the archive read of a logged event, from its insert until it is archived
+ * (migration 0013): written by the consumer beside the event-log row, in the same transaction, for the events
+ * that batch inserted (tagged with its `ingestBatch`, so the aggregates add exactly those); deleted when the
+ * archive batch holding the event is done. Holds a few minutes of events, whatever the window.
+ */
+export const eventLogDetails = sqliteTable(
+  "event_log_details",
+  {
+    eventUid: text("event_uid").primaryKey(),
+    ingestBatch: text("ingest_batch").notNull(),
+    projectKey: text("project_key").notNull(),
     accountId: integer("account_id").notNull(),
     eventId: text("event_id").notNull(),
+    ledgerType: text("ledger_type").notNull(),
+    /** ISO, as logged: the aggregates' buckets are its prefixes. */
+    occurredAt: text("occurred_at").notNull(),
     definitionVersion: integer("definition_version").notNull(),
     eventType: text("event_type").notNull(),
-    loyaltyEventType: text("loyalty_event_type"),
-    metadata: text("metadata", { mode: "json" }).notNull(),
-    occurredAt: text("occurred_at").notNull(),
-    recordedAt: text("recorded_at").notNull(),
     points: integer("points").notNull(),
     balanceBefore: integer("balance_before").notNull(),
     balanceAfter: integer("balance_after").notNull(),
@@ -152,42 +203,8 @@ export const eventLog = sqliteTable(
     conditionReached: integer("condition_reached", { mode: "boolean" }).notNull(),
     limitReached: integer("limit_reached", { mode: "boolean" }).notNull(),
     reward: text("reward", { mode: "json" }).notNull(),
-    idempotencyKey: text("idempotency_key"),
-    // The ledger: the definition's numeric id, what the log awarded in its reward type (points, or money in
-    // rewardCurrency) and the filled customer message, as logged.
-    ruleId: integer("rule_id"),
-    rewardType: text("reward_type").notNull().default("LOYALTY_POINTS"),
-    rewardAmount: real("reward_amount").notNull().default(0),
-    rewardCurrency: text("reward_currency"),
-    customerMessage: text("customer_message"),
-    // Adjustments (refunds, corrections) change the current amount; the logged amount stays in rewardAmount.
-    adjustedRewardAmount: real("adjusted_reward_amount"),
-    previousRewardAmount: real("previous_reward_amount"),
-    updatedAt: text("updated_at"),
-    adjustmentSeq: integer("adjustment_seq").notNull().default(0),
-    /** The loyalty event id (src/domain/ledger.ts): from the user's object; the log's id for rows from before. */
-    ledgerId: integer("ledger_id"),
-    /** The ledger's eventType: the definition's loyaltyEventType, else by the event's type. */
-    ledgerType: text("ledger_type").generatedAlwaysAs(
-      sql`COALESCE(loyalty_event_type, CASE WHEN event_type = 'TRANSACTION' THEN 'TRANSACTION_ASSESSMENT' ELSE 'CUSTOMER_CARD_DISPLAYED' END)`,
-      { mode: "virtual" },
-    ),
-    ingestBatch: text("ingest_batch").notNull(),
-    ingestedAt: nowTimestamp("ingested_at"),
   },
-  // The ledger's filters and sorts each read an index range; the loyalty id (ledgerId) is the last key of every
-  // index, so "id breaks ties" is free. The account ones serve the fallback while a user's object fills its
-  // ledger from here, and that fill (src/durable/storage/ledger.ts).
-  (t) => [
-    index("event_log_project_time").on(t.projectKey, t.occurredAt, t.ledgerId),
-    index("event_log_project_account_time").on(t.projectKey, t.accountId, t.occurredAt, t.ledgerId),
-    index("event_log_project_type_time").on(t.projectKey, t.ledgerType, t.occurredAt, t.ledgerId),
-    index("event_log_project_created").on(t.projectKey, t.recordedAt, t.ledgerId),
-    index("event_log_project_account_created").on(t.projectKey, t.accountId, t.recordedAt, t.ledgerId),
-    uniqueIndex("event_log_project_id").on(t.projectKey, t.ledgerId),
-    index("event_log_project_account").on(t.projectKey, t.accountId, t.ledgerId),
-    index("event_log_ingest_batch").on(t.ingestBatch),
-  ],
+  (t) => [index("event_log_details_batch").on(t.ingestBatch)],
 );
 
 /**
@@ -400,7 +417,12 @@ export const leaderboardPeriods = sqliteTable(
   ],
 );
 
-/** Logged events per account and ledger event type, kept by the consumer: the ledger's totals without a scan. */
+/**
+ * Logged events per account and ledger event type, kept by the consumer for the accounts that had events before
+ * the ledger moved into the users' objects (those with rows here before migration 0013; no row is added for
+ * another account): the totals of an account's ledger read from D1 while its object copies its entries from before.
+ * May be dropped once `legacyLedgersCopied` (src/services/ledger-fill.ts).
+ */
 export const ledgerCounts = sqliteTable(
   "ledger_counts",
   {

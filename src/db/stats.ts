@@ -1,11 +1,12 @@
+import { storedUid } from "./event-log";
 import { moveBetweenGroups } from "./group-moves";
 import type { Activity } from "../domain/logged-event";
 import type { CountRow, StatsWindow, Totals, UsersPerDay } from "../domain/stats";
 
 /**
- * The aggregate tables: written by the queue consumer from exactly the event-log rows one ingest added
- * (tagged with its batch token), read by GET /v1/stats/event. Reads touch only aggregate rows: their cost
- * grows with the days in the window, not with events.
+ * The aggregate tables: written by the queue consumer from exactly the event-log rows one ingest added (their
+ * details in event_log_details, tagged with its batch token), read by GET /v1/stats/event. Reads touch only
+ * aggregate rows: their cost grows with the days in the window, not with events.
  */
 
 /** The aggregate tables and how many characters of the ISO timestamp name their bucket. */
@@ -21,10 +22,10 @@ INSERT INTO ${table} (project_key, event_id, bucket, count, points, condition_me
 SELECT project_key, event_id, bucket, COUNT(*), SUM(points), SUM(condition_reached), SUM(1 - condition_reached), SUM(limit_reached)
 FROM (
   SELECT project_key, event_id, substr(occurred_at, 1, ${bucketLength}) AS bucket, points, condition_reached, limit_reached
-    FROM event_log WHERE ingest_batch = ?1
+    FROM event_log_details WHERE ingest_batch = ?1
   UNION ALL
   SELECT project_key, '*', substr(occurred_at, 1, ${bucketLength}), points, condition_reached, limit_reached
-    FROM event_log WHERE ingest_batch = ?1
+    FROM event_log_details WHERE ingest_batch = ?1
 )
 WHERE true
 GROUP BY project_key, event_id, bucket
@@ -47,7 +48,7 @@ flags AS (
          value ->> '$.firstOfEventDay' AS first_of_event_day, value ->> '$.firstOfEventMonth' AS first_of_event_month,
          value ->> '$.previousLastDay' AS previous_last_day, value ->> '$.previousEventLastDay' AS previous_event_last_day
   FROM json_each(?2)
-  WHERE EXISTS (SELECT 1 FROM event_log WHERE event_uid = value ->> '$.eventUid' AND ingest_batch = ?1)
+  WHERE EXISTS (SELECT 1 FROM event_log_details WHERE event_uid = value ->> '$.eventUid' AND ingest_batch = ?1)
 )`;
 
 /** Raises the buckets' distinct users by the events that were their user's first of the day (or month), per event and overall. */
@@ -92,6 +93,10 @@ const RECORD_ACTIVE_USERS = [
 /** One logged event's stats flags, with what names its buckets. */
 export type ActivityRow = Activity & { eventUid: string; projectKey: string; eventId: string; day: string };
 
+/** SQL: the bucket (the first `length` characters of the ISO time) of epoch milliseconds, as the log stores times. */
+const bucketOfMs = (ms: string, length: 13 | 10 | 7) =>
+  `strftime('${{ 13: "%Y-%m-%dT%H", 10: "%Y-%m-%d", 7: "%Y-%m" }[length]}', ${ms} / 1000, 'unixepoch')`;
+
 /**
  * Moves the points of adjusted events by the adjustments an ingest recorded (tagged `batchToken`), in the
  * buckets of each event's original time, per event and project-wide (3 statements).
@@ -101,13 +106,13 @@ export function moveAdjustedPoints(d1: D1Database, batchToken: string): D1Prepar
     d1
       .prepare(
         `UPDATE ${table} SET points = points + d.delta FROM (
-           SELECT l.project_key AS project_key, l.event_id AS event_id, substr(l.occurred_at, 1, ${bucketLength}) AS bucket, SUM(a.points_delta) AS delta
-             FROM ledger_adjustments a JOIN event_log l ON l.event_uid = a.event_uid
-            WHERE a.ingest_batch = ?1 GROUP BY l.project_key, l.event_id, bucket
+           SELECT a.project_key AS project_key, l.event_id AS event_id, ${bucketOfMs("l.occurred_at", bucketLength)} AS bucket, SUM(a.points_delta) AS delta
+             FROM ledger_adjustments a JOIN event_log l ON l.event_uid = ${storedUid("a.event_uid")}
+            WHERE a.ingest_batch = ?1 GROUP BY a.project_key, l.event_id, bucket
            UNION ALL
-           SELECT l.project_key, '*', substr(l.occurred_at, 1, ${bucketLength}) AS bucket, SUM(a.points_delta)
-             FROM ledger_adjustments a JOIN event_log l ON l.event_uid = a.event_uid
-            WHERE a.ingest_batch = ?1 GROUP BY l.project_key, bucket
+           SELECT a.project_key, '*', ${bucketOfMs("l.occurred_at", bucketLength)} AS bucket, SUM(a.points_delta)
+             FROM ledger_adjustments a JOIN event_log l ON l.event_uid = ${storedUid("a.event_uid")}
+            WHERE a.ingest_batch = ?1 GROUP BY a.project_key, bucket
          ) AS d
          WHERE ${table}.project_key = d.project_key AND ${table}.event_id = d.event_id AND ${table}.bucket = d.bucket`,
       )

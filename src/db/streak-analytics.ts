@@ -30,7 +30,7 @@ WITH changes AS (
          value ->> '$.previous.current' AS old_current, value ->> '$.previous.longest' AS old_longest,
          value ->> '$.previous.aliveUntil' AS old_alive_until
   FROM json_each(?2)
-  WHERE EXISTS (SELECT 1 FROM event_log WHERE event_uid = value ->> '$.eventUid' AND ingest_batch = ?1)
+  WHERE EXISTS (SELECT 1 FROM event_log_details WHERE event_uid = value ->> '$.eventUid' AND ingest_batch = ?1)
 )`;
 
 /** Moves each changed participant from its old bucket to its new one (net deltas, one upsert each). */

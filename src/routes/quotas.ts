@@ -33,7 +33,7 @@ const UsageSchema = z
       resetsAt: z.string().describe("The next UTC midnight"),
     }),
     storedBytes: QuotaSchema.extend({
-      used: z.number().int().describe("Estimated bytes of the event log: per row 512 bytes plus its metadata, reward and message"),
+      used: z.number().int().describe("Estimated bytes of the event log in D1 (its window): per row 256 bytes plus its metadata and message"),
       events: z.number().int().describe("Rows in the event log"),
     }),
     refreshSeconds: z

@@ -29,13 +29,14 @@ function carriedStates(messages: readonly QueueMessage[]): { streaks: StreakStat
 /**
  * Writes what the queue carries to D1 in one batch, which D1 runs as a single transaction: logged events to
  * the log, the stats and the ledger totals; adjustments to the ledger and the stats points; the users' states
- * to the streak analytics and the leaderboard standings. New log rows and adjustments carry a fresh batch
- * token and the aggregates add exactly the rows with that token, so a redelivery is counted once; standings and
- * adjustments apply only when newer than the stored ones. A failure rolls back all of it.
+ * to the streak analytics and the leaderboard standings. New log rows (their details, event_log_details) and
+ * adjustments carry a fresh batch token and the aggregates add exactly the rows with that token, so a
+ * redelivery is counted once; standings and adjustments apply only when newer than the stored ones. A failure
+ * rolls back all of it.
  * Unique users and streak participants need no row per user: each logged event carries what it changes
  * (decided by the user's object; `objects` answers for messages queued without), and only the events this
  * batch inserted add it.
- * Cost: 9 statements for events, 5 for adjustments, 2 for streak states, 4 for standings, whatever their number.
+ * Cost: 11 statements for events, 5 for adjustments, 2 for streak states, 4 for standings, whatever their number.
  */
 export async function ingest(d1: D1Database, received: readonly QueueMessage[], objects: UserObjects): Promise<void> {
   if (received.length === 0) return;
@@ -58,7 +59,7 @@ export async function ingest(d1: D1Database, received: readonly QueueMessage[], 
   );
   count("eventsIngested", events.length);
   await d1.batch([
-    ...(events.length > 0 ? [insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken, activity), countLedgerEntries(d1, batchToken), countStoredBytes(d1, batchToken)] : []),
+    ...(events.length > 0 ? [...insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken, activity), countLedgerEntries(d1, batchToken), countStoredBytes(d1, batchToken)] : []),
     ...(adjustments.length > 0 ? [...recordAdjustments(d1, adjustments, batchToken), ...moveAdjustedPoints(d1, batchToken)] : []),
     ...recordStreakMoves(d1, batchToken, states.streaks),
     ...recordStandings(d1, states.standings),

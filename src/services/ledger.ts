@@ -114,7 +114,11 @@ export async function ledgerPage(stores: LedgerStores, db: Db, principal: Princi
   // its page keeps the plan it had and may list, until the scheduled job removes them, rows just past the window.
   const from = accountId === undefined ? await crossAccountFrom(d1, principal.projectKey, query.from, query.to) : query.from;
   const unbounded = query.from === undefined && query.eventType !== undefined && query.sort.field !== "timestamp";
+  // The log keys a project by its numeric id (cached per isolate); a project that never had an admin write has no log.
+  const programId = await findProjectId(db, principal.projectKey);
+  if (programId === null) return none;
   const filter: LedgerFilter = {
+    programId,
     projectKey: principal.projectKey,
     accountId,
     ledgerType: query.eventType,

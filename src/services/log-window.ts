@@ -97,23 +97,39 @@ export async function crossAccountFrom(d1: D1Database, projectKey: string, from:
 }
 
 /**
- * Every project's window start (UTC midnight of today less its days), as a CTE `windows(project_key, cutoff)`;
- * ?1 is today's midnight (ISO), ?2 the default days.
+ * Every project's window start (UTC midnight of today less its days), as a CTE `windows(project_key, program_id,
+ * cutoff, cutoff_ms)`; ?1 is today's midnight (ISO), ?2 the default days.
  */
 const WINDOWS = `WITH windows AS (
-  SELECT p.key AS project_key,
-         strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || COALESCE(s.log_window_days, ?2) || ' days') AS cutoff
+  SELECT p.key AS project_key, p.id AS program_id,
+         strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || COALESCE(s.log_window_days, ?2) || ' days') AS cutoff,
+         CAST(round((julianday(?1, '-' || COALESCE(s.log_window_days, ?2) || ' days') - 2440587.5) * 86400000) AS INTEGER) AS cutoff_ms
   FROM projects p LEFT JOIN project_settings s ON s.project_key = p.key
 )`;
+
+/**
+ * The newest event-log id ingested more than WINDOW_DELETE_GUARD_MS ago: the last id of the newest done archive
+ * batch recorded before then (a batch covers only rows already in the log when it was recorded). 0 when none.
+ */
+async function lastIdIngestedBefore(d1: D1Database, before: string): Promise<number> {
+  const row = await d1
+    .prepare(
+      `SELECT COALESCE(MAX(last_id), 0) AS id FROM archive_batches INDEXED BY archive_batches_done
+       WHERE kind = 'events' AND done_at IS NOT NULL AND created_at < ?`,
+    )
+    .bind(before)
+    .first<{ id: number }>();
+  return row?.id ?? 0;
+}
 
 export type WindowReport = { events: number; adjustments: number; more: boolean };
 
 /**
  * Deletes archived rows older than their project's window, DELETE_CHUNK at a time (at most MAX_CHUNKS_PER_RUN
- * chunks a run): events archived (id up to the newest done archive batch's) and ingested more than
- * WINDOW_DELETE_GUARD_MS ago, each chunk together with its bytes off project_usage; then adjustments whose
- * archive batch is done. Never a row the archive does not hold yet. Each project's rows are read from its
- * time index (event_log_project_time, ledger_adjustments_project_time) up to its window's start: a run reads
+ * chunks a run): events archived and ingested more than WINDOW_DELETE_GUARD_MS ago (id up to the last id of a
+ * done archive batch recorded before then), each chunk together with its bytes off project_usage; then adjustments
+ * whose archive batch is done. Never a row the archive does not hold yet. Each project's rows are read from its
+ * time index (event_log_program_time, ledger_adjustments_project_time) up to its window's start: a run reads
  * what it deletes, plus the old rows it must keep (not archived yet, or ingested too recently), and a
  * primary-key probe per project.
  */
@@ -130,16 +146,17 @@ export async function trimLogWindows(d1: D1Database, options: { now?: number; ke
   const report: WindowReport = { events: 0, adjustments: 0, more: false };
   let chunks = 0;
 
-  const archivedEvents = (await newestDoneBatch(d1, "events"))?.lastId ?? 0;
-  while (archivedEvents > 0) {
+  // Archived and ingested before the guard: the rows up to the last id of a done batch recorded before it.
+  const deletable = await lastIdIngestedBefore(d1, guard);
+  while (deletable > 0) {
     if (chunks >= MAX_CHUNKS_PER_RUN) return { ...report, more: true };
     const { results } = await d1
       .prepare(
         `${WINDOWS}
-         SELECT e.id FROM windows w CROSS JOIN event_log e INDEXED BY event_log_project_time ON e.project_key = w.project_key AND e.occurred_at < w.cutoff
-         WHERE e.id <= ?3 AND e.ingested_at < ?4 AND e.ledger_id >= ?6 LIMIT ?5`,
+         SELECT e.id FROM windows w CROSS JOIN event_log e INDEXED BY event_log_program_time ON e.program_id = w.program_id AND e.occurred_at < w.cutoff_ms
+         WHERE e.id <= ?3 AND e.ledger_id >= ?5 LIMIT ?4`,
       )
-      .bind(today, DEFAULT_LOG_WINDOW_DAYS, archivedEvents, guard, DELETE_CHUNK, minLedgerId)
+      .bind(today, DEFAULT_LOG_WINDOW_DAYS, deletable, DELETE_CHUNK, minLedgerId)
       .all<{ id: number }>();
     if (results.length === 0) break;
     chunks += 1;

@@ -47,18 +47,26 @@ describe("D1 migration 0012 (the ledger in the users' objects)", () => {
     const unique = await db().prepare("SELECT \"unique\" AS u FROM pragma_index_list('event_log') WHERE name = 'event_log_project_id'").first<{ u: number }>();
     expect(unique).toEqual({ u: 1 });
 
-    // After: an object's id is kept; a message without one (queued before) is numbered after every id from
-    // before and noted; a row written by code from before takes its log id.
+    // A row written by code from before (while 0012 deploys) takes its log id and is noted.
+    await oldRow(projectKey, 8, 5).run();
+    const written = (await rows()).at(-1)!;
+    expect(written.ledgerId).toBe(written.id);
+    expect(await legacyLedgerAccount(db(), written.id)).toBe(8);
+
+    // Then the raw log's slim row (migration 0013) and today's consumer: an object's id is kept; a message without
+    // one (queued before) is numbered after every id from before and noted.
+    await applyD1Migrations(
+      db(),
+      env.TEST_MIGRATIONS.filter((m) => m.name > MIGRATION),
+    );
     const fromObject = loggedEvent(projectKey, { accountId: 7, ledgerId: 7 * LEDGER_ID_SPAN + 1 });
     const queuedBefore = [loggedEvent(projectKey, { accountId: 8 }), loggedEvent(projectKey, { accountId: 7 })];
-    await db().batch([insertEvents(db(), [fromObject, ...queuedBefore], "new")]);
-    await oldRow(projectKey, 8, 5).run();
-    const after = (await rows()).slice(before.length);
-    const top = before.at(-1)!.id;
-    expect(after.map((r) => r.ledgerId)).toEqual([7 * LEDGER_ID_SPAN + 1, top + 2, top + 3, after[3]!.id]);
+    await db().batch(insertEvents(db(), [fromObject, ...queuedBefore], "new"));
+    const after = (await rows()).slice(before.length + 1);
+    const top = written.id;
+    expect(after.map((r) => r.ledgerId)).toEqual([7 * LEDGER_ID_SPAN + 1, top + 2, top + 3]);
     expect(await legacyLedgerAccount(db(), top + 2)).toBe(8);
     expect(await legacyLedgerAccount(db(), top + 3)).toBe(7);
-    expect(await legacyLedgerAccount(db(), after[3]!.id)).toBe(8);
     expect(await legacyLedgerAccount(db(), 7 * LEDGER_ID_SPAN + 1)).toBeNull();
     // The ledger reads loyalty ids: an item by its id, an account's rows from before for its object to copy.
     expect((await findLedgerEntry(db(), projectKey, 7 * LEDGER_ID_SPAN + 1))?.eventUid).toBe(fromObject.eventUid);

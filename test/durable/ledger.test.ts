@@ -10,6 +10,7 @@ import type { LedgerPageAnswer } from "../../src/durable/user-state";
 import { fillNextLedgers, LEDGER_FILL_KEY, legacyLedgersCopied } from "../../src/services/ledger-fill";
 import { deliver, loggedEvent } from "../fixtures";
 import { api, POLL, setupProject, userObject, userToken, type Credential } from "../helpers";
+import { LOGGED, OF_PROJECT } from "../log-rows";
 
 const definitions = {
   login: { title: "Login", reward: { default: 5 } },
@@ -36,9 +37,9 @@ const accountOf = async (admin: Credential, userId: string) => (await api<UserBo
 
 /** Waits until D1 holds `n` events of the project, then deletes them all: what is answered after that is the objects'. */
 async function forgetInD1(projectKey: string, n: number) {
-  const count = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectKey).first<{ n: number }>())!.n;
+  const count = async () => (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectKey).first<{ n: number }>())!.n;
   await expect.poll(count, { timeout: 60_000, interval: 200 }).toBe(n);
-  await env.DB.prepare("DELETE FROM event_log WHERE project_key = ?").bind(projectKey).run();
+  await env.DB.prepare(`DELETE FROM event_log WHERE ${OF_PROJECT}`).bind(projectKey).run();
   await env.DB.prepare("DELETE FROM ledger_counts WHERE project_key = ?").bind(projectKey).run();
 }
 
@@ -61,7 +62,7 @@ describe("the user's ledger in the user's object", () => {
     expect(own.items.map((i) => i.reward?.rewardAmount)).toEqual([10, 20, 50]);
     // The consumer writes the object's ids to D1: the listing across accounts shows the same ids.
     await expect.poll(async () => (await ledger(admin, "sort=id,asc")).items.map((i) => i.id), POLL).toEqual(own.items.map((i) => i.id));
-    const d1 = await env.DB.prepare("SELECT ledger_id AS id FROM event_log WHERE project_key = ? ORDER BY id").bind(projectId).all<{ id: number }>();
+    const d1 = await env.DB.prepare(`SELECT ledger_id AS id FROM event_log WHERE ${OF_PROJECT} ORDER BY id`).bind(projectId).all<{ id: number }>();
     expect(d1.results.map((r) => r.id)).toEqual(own.items.map((i) => i.id));
   });
 
@@ -319,7 +320,7 @@ describe("objects from before the ledger", () => {
     for (let i = 0; i < older.length; i += 300) expect((await deliver(older.slice(i, i + 300))).retryMessages).toEqual([]);
     expect((await deliver([adjustmentOf(older[1]!, 800, 1, "in D1")])).retryMessages).toEqual([]);
     const d1Ids = new Map(
-      (await env.DB.prepare("SELECT event_uid AS uid, ledger_id AS id FROM event_log WHERE project_key = ?").bind(projectId).all<{ uid: string; id: number }>()).results.map(
+      (await env.DB.prepare(`SELECT event_uid AS uid, ledger_id AS id FROM ${LOGGED} WHERE project_key = ?`).bind(projectId).all<{ uid: string; id: number }>()).results.map(
         (r) => [r.uid, r.id],
       ),
     );
@@ -336,7 +337,7 @@ describe("objects from before the ledger", () => {
     expect((await deliver([inFlight])).retryMessages).toEqual([]);
     expect(await stub.fillLedger(1)).toEqual({ done: true, copied: true, rows: 1 });
     // From here on the object answers alone: D1's log may forget the account.
-    await env.DB.prepare("DELETE FROM event_log WHERE project_key = ?").bind(projectId).run();
+    await env.DB.prepare(`DELETE FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).run();
     await env.DB.prepare("DELETE FROM ledger_counts WHERE project_key = ?").bind(projectId).run();
     const all = await ledger(admin, `accountid=${user.accountId}&sort=id,asc&size=100`);
     expect([all.status, all.total]).toEqual([200, 601]);

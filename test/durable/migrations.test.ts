@@ -5,6 +5,7 @@ import type { LoggedEvent } from "../../src/domain/logged-event";
 import { MAX_CHALLENGE_PROGRESS } from "../../src/domain/limits";
 import { migrateUserState, schemaVersion, USER_STATE_MIGRATIONS, USER_STATE_VERSION } from "../../src/durable/migrations";
 import { newProject, purchaseDefinition, userObject } from "../helpers";
+import { LOGGED } from "../log-rows";
 
 /** The schema objects were created with before migrations existed, copied from the code of that time. */
 const SCHEMA_BEFORE_MIGRATIONS = `
@@ -129,7 +130,7 @@ describe("user object migrations", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await vi.waitFor(
       async () => {
-        const row = await env.DB.prepare("SELECT points FROM event_log WHERE event_uid = ?").bind(pending.eventUid).first();
+        const row = await env.DB.prepare(`SELECT points FROM ${LOGGED} WHERE event_uid = ?`).bind(pending.eventUid).first();
         expect(row).toEqual({ points: 7 });
       },
       { timeout: 15_000, interval: 100 },

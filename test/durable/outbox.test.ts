@@ -5,6 +5,7 @@ import type { LoggedEvent } from "../../src/domain/logged-event";
 import { MAX_BLIND_FAILED_SENDS, MAX_SEND_ATTEMPTS, OUTAGE_PAGE_ROWS, OUTBOX_BACKOFF_MS, OUTBOX_MAX_BACKOFF_MS } from "../../src/durable/storage/outbox";
 import type { DeadLetterBody } from "../../src/routes/admin-dead-letters";
 import { api, purchaseDefinition, setupProject, userObject, type Credential } from "../helpers";
+import { LOGGED, OF_PROJECT } from "../log-rows";
 
 type Stub = ReturnType<typeof userObject>;
 
@@ -69,7 +70,7 @@ const backoffPasses = (stub: Stub) =>
   });
 
 const logCount = async (projectId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
 
 const log = (admin: Credential, amount: number) =>
   api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount } } });
@@ -227,7 +228,7 @@ describe("the outbox with a row the queue refuses", () => {
     }
     expect((await stub.snapshot()).outbox).toBe(0);
     await vi.waitFor(async () => expect(await logCount(projectId)).toBe(healthy.length), { timeout: 15_000, interval: 100 });
-    const amounts = await env.DB.prepare("SELECT json_extract(metadata, '$.amount') AS amount FROM event_log WHERE project_key = ? ORDER BY amount")
+    const amounts = await env.DB.prepare(`SELECT json_extract(metadata, '$.amount') AS amount FROM ${LOGGED} WHERE project_key = ? ORDER BY amount`)
       .bind(projectId)
       .all<{ amount: number }>();
     expect(amounts.results.map((row) => row.amount)).toEqual(healthy);

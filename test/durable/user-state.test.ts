@@ -12,6 +12,7 @@ import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
 import type { UserState } from "../../src/durable/user-state";
 import { handleQueueBatch } from "../../src/queue/consumer";
 import { api, POLL, purchaseDefinition, setupProject, userObject } from "../helpers";
+import { OF_PROJECT } from "../log-rows";
 
 /** Makes the object's queue sends fail until the returned function is called. */
 async function breakQueue(stub: DurableObjectStub<UserState>) {
@@ -34,7 +35,7 @@ async function breakQueue(stub: DurableObjectStub<UserState>) {
 }
 
 const countLogged = async (projectId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
 
 describe("UserState outbox", () => {
   it("keeps a logged event durable when the queue send fails, and the alarm delivers it exactly once", async () => {

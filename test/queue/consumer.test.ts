@@ -11,9 +11,10 @@ import wranglerToml from "../../wrangler.toml?raw";
 import { deliver, loggedEvent } from "../fixtures";
 import { instrumentedD1, newProject } from "../helpers";
 import { archivedKeys, brokenR2, d1Letters, deliverAt, outageD1 } from "./outage";
+import { OF_PROJECT } from "../log-rows";
 
 async function counts(projectKey: string) {
-  const log = await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectKey).first<{ n: number }>();
+  const log = await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectKey).first<{ n: number }>();
   const stats = await env.DB.prepare(
     "SELECT SUM(count) AS count, SUM(points) AS points FROM stats_daily WHERE project_key = ? AND event_id = '*'",
   )

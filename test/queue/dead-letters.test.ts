@@ -7,11 +7,12 @@ import { replayDeadLetter, setAsideDeadLetters } from "../../src/services/dead-l
 import { loggedEvent } from "../fixtures";
 import { api, setupProject, type Credential } from "../helpers";
 import { archivedKeys, brokenR2, d1Letters, deliverAt, outageD1 } from "./outage";
+import { OF_PROJECT } from "../log-rows";
 
 type Page = { items: DeadLetterBody[]; nextCursor: string | null };
 
 const logCount = async (projectId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
 
 const list = (admin: Credential, query = "") => api<Page>("GET", `/v1/admin/dead-letters${query}`, { auth: admin });
 const replay = (admin: Credential, id: string) => api<DeadLetterBody>("POST", `/v1/admin/dead-letters/${id}/replay`, { auth: admin });

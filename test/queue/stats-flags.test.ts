@@ -9,6 +9,7 @@ import type { EventStatsBody, GlobalStatsBody } from "../../src/routes/stats";
 import { deliver, loggedEvent } from "../fixtures";
 import { api, loginDefinition, POLL, purchaseDefinition, setupProject, userObject, type Credential } from "../helpers";
 import { outageD1 } from "./outage";
+import { LOGGED, OF_PROJECT } from "../log-rows";
 
 const DAY_MS = 86_400_000;
 /** The UTC day `daysAgo` days before today. */
@@ -40,7 +41,7 @@ async function logAll(admin: Credential, events: Log[]) {
 }
 
 const logCount = async (projectId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
 
 /** Makes these users' objects hand their queue messages to the test instead of the queue: the test delivers them. */
 async function captureSends(projectId: string, users: string[]): Promise<unknown[]> {
@@ -95,11 +96,11 @@ async function expectExactUniqueUsers(admin: Credential, projectId: string) {
     const start = day(days - 1);
     const global = (await stats<GlobalStatsBody>(admin, `period=${period}`)).json.data;
     expect(global.uniqueUsers, period).toBe(
-      await recount("SELECT COUNT(DISTINCT user_id) AS n FROM event_log WHERE project_key = ? AND substr(occurred_at, 1, 10) >= ?", start),
+      await recount(`SELECT COUNT(DISTINCT user_id) AS n FROM ${LOGGED} WHERE project_key = ? AND substr(occurred_at, 1, 10) >= ?`, start),
     );
     for (const eventId of ["login", "purchase_completed"]) {
       const users = await recount(
-        "SELECT COUNT(DISTINCT user_id) AS n FROM event_log WHERE project_key = ? AND event_id = ? AND substr(occurred_at, 1, 10) >= ?",
+        `SELECT COUNT(DISTINCT user_id) AS n FROM ${LOGGED} WHERE project_key = ? AND event_id = ? AND substr(occurred_at, 1, 10) >= ?`,
         eventId,
         start,
       );
@@ -107,13 +108,13 @@ async function expectExactUniqueUsers(admin: Credential, projectId: string) {
       expect(global.eventBreakdown[eventId]?.users ?? 0, `${period} ${eventId} breakdown`).toBe(users);
     }
     for (const [dayKey, entry] of Object.entries(global.dailyData)) {
-      const users = await recount("SELECT COUNT(DISTINCT user_id) AS n FROM event_log WHERE project_key = ? AND substr(occurred_at, 1, 10) = ?", dayKey);
+      const users = await recount(`SELECT COUNT(DISTINCT user_id) AS n FROM ${LOGGED} WHERE project_key = ? AND substr(occurred_at, 1, 10) = ?`, dayKey);
       expect(entry.users, dayKey).toBe(users);
     }
   }
   const months = await env.DB.prepare(
     `SELECT m.event_id AS eventId, m.bucket AS month, m.users AS users,
-            (SELECT COUNT(DISTINCT user_id) FROM event_log l WHERE l.project_key = m.project_key AND substr(l.occurred_at, 1, 7) = m.bucket
+            (SELECT COUNT(DISTINCT user_id) FROM ${LOGGED} l WHERE l.project_key = m.project_key AND substr(l.occurred_at, 1, 7) = m.bucket
                AND (m.event_id = '*' OR l.event_id = m.event_id)) AS recount
      FROM stats_monthly m WHERE m.project_key = ?`,
   )
@@ -226,8 +227,11 @@ describe("distinct users decided by the user's object", () => {
 
   it("asks the user's object for messages queued without flags, and counts them once beside the object's own", async () => {
     const { admin, projectId } = await project(["alice", "bob"]);
+    const accountOf = async (userId: string) =>
+      (await env.DB.prepare("SELECT account_id AS id FROM users WHERE project_key = ? AND user_id = ?").bind(projectId, userId).first<{ id: number }>())!.id;
+    const [alice, bob] = [await accountOf("alice"), await accountOf("bob")];
     // A message from before the flags for alice today, then her own log today: one user.
-    const legacy = loggedEvent(projectId, { userId: "alice", eventId: "login", occurredAt: at(0) });
+    const legacy = loggedEvent(projectId, { userId: "alice", accountId: alice, eventId: "login", occurredAt: at(0) });
     await deliver([legacy]);
     await logAll(admin, [login("alice", 0, 5)]);
     // bob the other way round: his log first, then a message from before the flags on the same day, and a
@@ -235,9 +239,10 @@ describe("distinct users decided by the user's object", () => {
     await logAll(admin, [login("bob", 1)]);
     await expect.poll(() => logCount(projectId), POLL).toBe(3);
     const late = [
-      loggedEvent(projectId, { userId: "bob", eventId: "login", occurredAt: at(1, 10) }),
+      loggedEvent(projectId, { userId: "bob", accountId: bob, eventId: "login", occurredAt: at(1, 10) }),
       loggedEvent(projectId, {
         userId: "bob",
+        accountId: bob,
         eventId: "login",
         occurredAt: at(2),
         updates: { seq: 0, streaks: [{ streakId: "login_streak", current: 1, longest: 1, aliveUntil: 1 }], standings: [] },

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { ReconciliationReportBody } from "../../src/routes/admin-reconciliation";
 import { apiKeyWith, api, POLL, purchaseDefinition, setupProject, userObject, userToken, type Credential } from "../helpers";
+import { LOGGED, OF_PROJECT, OF_UID } from "../log-rows";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,7 +18,7 @@ const log = (admin: Credential, userId: string, amount: number) =>
   api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId, metadata: { amount } } });
 
 const logRows = async (projectId: string) =>
-  (await env.DB.prepare("SELECT ledger_id AS id, event_uid AS uid, user_id AS userId FROM event_log WHERE project_key = ? ORDER BY id").bind(projectId).all<{ id: number; uid: string; userId: string }>())
+  (await env.DB.prepare(`SELECT ledger_id AS id, event_uid AS uid, user_id AS userId FROM ${LOGGED} WHERE project_key = ? ORDER BY id`).bind(projectId).all<{ id: number; uid: string; userId: string }>())
     .results;
 
 describe("POST /v1/admin/reconciliation", () => {
@@ -49,7 +50,7 @@ describe("POST /v1/admin/reconciliation", () => {
 
     // A gap: one of bob's events never reached the log (its row is gone).
     const lost = (await logRows(projectId)).find((row) => row.userId === "bob")!;
-    await env.DB.prepare("DELETE FROM event_log WHERE event_uid = ?").bind(lost.uid).run();
+    await env.DB.prepare(`DELETE FROM event_log WHERE ${OF_UID}`).bind(lost.uid).run();
     expect(await logRows(projectId)).toHaveLength(4);
 
     const repaired = await reconcile(admin, aroundNow());
@@ -72,7 +73,7 @@ describe("POST /v1/admin/reconciliation", () => {
     const { admin, projectId } = await setupProject();
     expect((await log(admin, "alice", 1)).status).toBe(200);
     await vi.waitFor(async () => expect(await logRows(projectId)).toHaveLength(1), POLL);
-    await env.DB.prepare("DELETE FROM event_log WHERE project_key = ?").bind(projectId).run();
+    await env.DB.prepare(`DELETE FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).run();
 
     const before = await reconcile(admin, { from: new Date(Date.now() - 2 * HOUR).toISOString(), to: new Date(Date.now() - HOUR).toISOString() });
     expect(before.json).toMatchObject({ usersChecked: 1, eventsAcknowledged: 0, missing: 0, resent: 0 });

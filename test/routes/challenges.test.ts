@@ -8,6 +8,7 @@ import { addChallengeProgress } from "../../src/durable/storage/challenges";
 import type { GlobalStatsBody } from "../../src/routes/stats";
 import type { PointsProfileBody } from "../../src/routes/users";
 import { api, POLL, purchaseDefinition, setupProject, userObject, userToken, type Credential } from "../helpers";
+import { LOGGED, OF_PROJECT } from "../log-rows";
 
 const threePurchases = { title: "3 purchases this week", eventIds: ["purchase_completed"], metric: "count", target: 3, period: "week", rewardPoints: 100 };
 
@@ -22,14 +23,14 @@ const purchase = (auth: Credential, amount: number, extra: Record<string, unknow
   api<EventLoggedEnvelope>("POST", "/v1/event", { auth, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount }, ...extra }, headers });
 
 async function completions(projectId: string) {
-  const { results } = await env.DB.prepare("SELECT event_id, points, metadata FROM event_log WHERE project_key = ? AND event_id LIKE 'challenge:%'")
+  const { results } = await env.DB.prepare(`SELECT event_id, points, metadata FROM ${LOGGED} WHERE project_key = ? AND event_id LIKE 'challenge:%'`)
     .bind(projectId)
     .all<{ event_id: string; points: number; metadata: string }>();
   return results.map((r) => ({ ...r, metadata: JSON.parse(r.metadata) as Record<string, unknown> }));
 }
 
 const logged = async (projectId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+  (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
 
 describe("challenge definitions", () => {
   it("creates, replaces, lists, reads and deactivates", async () => {
@@ -86,7 +87,7 @@ describe("challenges on the log path", () => {
 
     await expect.poll(() => logged(projectId), POLL).toBe(5);
     const [completion] = await completions(projectId);
-    const { results } = await env.DB.prepare("SELECT event_uid FROM event_log WHERE project_key = ? AND event_id = 'purchase_completed' ORDER BY id")
+    const { results } = await env.DB.prepare(`SELECT event_uid FROM ${LOGGED} WHERE project_key = ? AND event_id = 'purchase_completed' ORDER BY id`)
       .bind(projectId)
       .all<{ event_uid: string }>();
     expect(completion).toEqual({

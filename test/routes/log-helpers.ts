@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { POLL } from "../helpers";
+import { LOGGED } from "../log-rows";
 
 /** A POST /v1/event body for the `purchase_completed` definition. */
 export const purchase = (userId: string, metadata: Record<string, unknown> = { amount: 49.99 }) => ({
@@ -10,7 +11,7 @@ export const purchase = (userId: string, metadata: Record<string, unknown> = { a
 });
 
 export async function logRows(projectId: string) {
-  const { results } = await env.DB.prepare("SELECT * FROM event_log WHERE project_key = ? ORDER BY occurred_at, id")
+  const { results } = await env.DB.prepare(`SELECT * FROM ${LOGGED} WHERE project_key = ? ORDER BY occurred_at, id`)
     .bind(projectId)
     .all<Record<string, unknown>>();
   return results;

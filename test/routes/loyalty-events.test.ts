@@ -10,6 +10,7 @@ import { ledgerPage, type LedgerQuery } from "../../src/services/ledger";
 import { deliver, loggedEvent } from "../fixtures";
 import { adminToken, api, newProject, POLL, setupProject, userObject, userToken, type Credential } from "../helpers";
 import { rowsReadD1 } from "../rows-read";
+import { LOGGED } from "../log-rows";
 
 const definitions = {
   purchase: {
@@ -402,7 +403,7 @@ describe("POST /v1/loyalty-events/{id}/adjustments", () => {
   it("is order-independent and idempotent in the consumer: a late older adjustment never overwrites a newer one", async () => {
     const { admin, projectId } = await seeded();
     const purchase = (await ledger(admin, "eventtype=TRANSACTION_ASSESSMENT&sort=timestamp,asc")).items[0]!;
-    const { results } = await env.DB.prepare("SELECT event_uid FROM event_log WHERE ledger_id = ?").bind(purchase.id).all<{ event_uid: string }>();
+    const { results } = await env.DB.prepare(`SELECT event_uid FROM ${LOGGED} WHERE ledger_id = ?`).bind(purchase.id).all<{ event_uid: string }>();
     const eventUid = results[0]!.event_uid;
     // Two adjustments as the user's object would send them: 40 -> 30 (seq 100), then 30 -> 20 (seq 101).
     const adjustment = (seq: number, previousAmount: number, newAmount: number) => ({

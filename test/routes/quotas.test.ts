@@ -130,12 +130,12 @@ describe("the storage quota", () => {
     // The consumer adds each ingest's rows with countStoredBytes, in the ingest's batch (exactly once per row).
     const events = [loggedEvent(projectId, { metadata: { note: "x".repeat(1000) } }), loggedEvent(projectId, { customerMessage: "Thanks" })];
     const first = crypto.randomUUID();
-    await env.DB.batch([insertEvents(env.DB, events, first), countStoredBytes(env.DB, first)]);
+    await env.DB.batch([...insertEvents(env.DB, events, first), countStoredBytes(env.DB, first)]);
     const redelivery = crypto.randomUUID();
-    await env.DB.batch([insertEvents(env.DB, events, redelivery), countStoredBytes(env.DB, redelivery)]);
+    await env.DB.batch([...insertEvents(env.DB, events, redelivery), countStoredBytes(env.DB, redelivery)]);
     const bytes = (text: string) => new TextEncoder().encode(text).length;
     const expected = events.reduce(
-      (sum, e) => sum + EVENT_ROW_OVERHEAD_BYTES + bytes(JSON.stringify(e.metadata)) + bytes(JSON.stringify(e.reward)) + bytes(e.customerMessage ?? ""),
+      (sum, e) => sum + EVENT_ROW_OVERHEAD_BYTES + bytes(JSON.stringify(e.metadata)) + bytes(e.customerMessage ?? ""),
       0,
     );
     const before = (await usage(admin)).json.storedBytes;

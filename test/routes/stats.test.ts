@@ -4,6 +4,7 @@ import type { ErrorEnvelope } from "../../src/http/errors";
 import type { BatchResponseBody } from "../../src/routes/event-log";
 import type { EventStatsBody, GlobalStatsBody } from "../../src/routes/stats";
 import { api, loginDefinition, POLL, purchaseDefinition, setupProject, userToken, type Credential } from "../helpers";
+import { LOGGED, OF_PROJECT } from "../log-rows";
 
 const TODAY = "2025-08-07T15:00:00.000Z";
 
@@ -20,7 +21,7 @@ async function logAll(admin: Credential, projectId: string, events: Array<Record
   for (const result of res.json.results) expect(result.statusCode, JSON.stringify(result)).toBe(200);
   // The consumer writes the log and the aggregates in one transaction: once every row is in, stats are complete.
   const logged = async () =>
-    (await env.DB.prepare("SELECT COUNT(*) AS n FROM event_log WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+    (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
   await expect.poll(logged, POLL).toBe(events.length);
 }
 
@@ -164,18 +165,18 @@ describe("GET /v1/stats/event", () => {
     const perEvent = await query<Recount>(
       `SELECT event_id AS eventId, COUNT(*) AS count, COUNT(DISTINCT user_id) AS users, SUM(points) AS points,
               SUM(condition_reached) AS met, SUM(1 - condition_reached) AS failed, SUM(limit_reached) AS limits
-       FROM event_log WHERE project_key = ? GROUP BY event_id`,
+       FROM ${LOGGED} WHERE project_key = ? GROUP BY event_id`,
     );
     const perDay = await query<{ day: string; events: number; users: number; points: number }>(
       `SELECT substr(occurred_at, 1, 10) AS day, COUNT(*) AS events, COUNT(DISTINCT user_id) AS users, SUM(points) AS points
-       FROM event_log WHERE project_key = ? GROUP BY day`,
+       FROM ${LOGGED} WHERE project_key = ? GROUP BY day`,
     );
     const perHour = await query<{ day: string; hour: number; n: number }>(
       `SELECT substr(occurred_at, 1, 10) AS day, CAST(substr(occurred_at, 12, 2) AS INTEGER) AS hour, COUNT(*) AS n
-       FROM event_log WHERE project_key = ? GROUP BY day, hour`,
+       FROM ${LOGGED} WHERE project_key = ? GROUP BY day, hour`,
     );
     const [totals] = await query<{ count: number; users: number; points: number }>(
-      "SELECT COUNT(*) AS count, COUNT(DISTINCT user_id) AS users, SUM(points) AS points FROM event_log WHERE project_key = ?",
+      `SELECT COUNT(*) AS count, COUNT(DISTINCT user_id) AS users, SUM(points) AS points FROM ${LOGGED} WHERE project_key = ?`,
     );
     expect(perEvent.some((e) => e.limits > 0)).toBe(true);
     expect(perEvent.some((e) => e.failed > 0)).toBe(true);

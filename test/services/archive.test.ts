@@ -4,9 +4,11 @@ import type { ErrorEnvelope } from "../../src/http/errors";
 import type { LoyaltyEvent } from "../../src/domain/ledger";
 import type { ArchiveListBody, ProjectSettingsBody } from "../../src/routes/archive";
 import type { UsageBody } from "../../src/routes/quotas";
+import { EVENT_ROW_OVERHEAD_BYTES } from "../../src/db/quotas";
 import { archiveRawLog, type Manifest } from "../../src/services/archive";
 import { trimLogWindows, WINDOW_DELETE_GUARD_MS } from "../../src/services/log-window";
 import { api, apiKeyWith, loginDefinition, POLL, setupProject, userToken, type Credential } from "../helpers";
+import { OF_PROJECT } from "../log-rows";
 
 const DAY = 86_400_000;
 const daysAgo = (days: number, hour = 10) => new Date(Math.floor(Date.now() / DAY) * DAY - days * DAY + hour * 3_600_000).toISOString();
@@ -33,7 +35,7 @@ async function projectWithEvents(events: Array<[string, string]>) {
 const loyaltyId = async (logId: number) => (await env.DB.prepare("SELECT ledger_id AS id FROM event_log WHERE id = ?").bind(logId).first<{ id: number }>())!.id;
 
 const loggedIds = async (projectKey: string) =>
-  (await env.DB.prepare("SELECT id FROM event_log WHERE project_key = ? ORDER BY id").bind(projectKey).all<{ id: number }>()).results.map((r) => r.id);
+  (await env.DB.prepare(`SELECT id FROM event_log WHERE ${OF_PROJECT} ORDER BY id`).bind(projectKey).all<{ id: number }>()).results.map((r) => r.id);
 
 /** Runs the archive until it has nothing left. */
 async function archiveAll() {
@@ -70,23 +72,30 @@ const manifestOf = async (programId: number, day: string) =>
 /** env.DB whose statement marking a batch done fails once (a crash between writing to R2 and the mark). */
 function failingMarkOnce() {
   let failures = 0;
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement =>
-    new Proxy(statement, {
+  const marks = new WeakSet<object>();
+  const fail = () => {
+    failures += 1;
+    return Promise.reject(new Error("D1_ERROR: network connection lost"));
+  };
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
       get(target, property) {
         if (property === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
-        if (property === "run" && failures === 0) {
-          return () => {
-            failures += 1;
-            return Promise.reject(new Error("D1_ERROR: network connection lost"));
-          };
-        }
+        if (property === "run" && failures === 0) return fail;
         const value = Reflect.get(target, property) as unknown;
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
+    marks.add(proxy);
+    return proxy;
+  };
   const db = new Proxy(env.DB, {
     get(target, property) {
       if (property === "prepare") return (sql: string) => (sql.includes("SET done_at") ? wrap(target.prepare(sql)) : target.prepare(sql));
+      // The mark also goes in a batch (with the deletion of the archived events' details).
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) => (failures === 0 && statements.some((s) => marks.has(s)) ? fail() : target.batch(statements));
+      }
       const value = Reflect.get(target, property) as unknown;
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -280,7 +289,7 @@ describe("the raw log's window in D1", () => {
     const unarchived = (await loggedIds(projectId)).at(-1)!;
     const bytesOf = async (ids: number[]) =>
       (await env.DB.prepare(
-        `SELECT SUM(512 + length(CAST(metadata AS BLOB)) + length(CAST(reward AS BLOB)) + COALESCE(length(CAST(customer_message AS BLOB)), 0)) AS n
+        `SELECT SUM(${EVENT_ROW_OVERHEAD_BYTES} + length(CAST(COALESCE(metadata, '{}') AS BLOB)) + COALESCE(length(CAST(customer_message AS BLOB)), 0)) AS n
          FROM event_log WHERE id IN (SELECT value FROM json_each(?))`,
       )
         .bind(JSON.stringify(ids))

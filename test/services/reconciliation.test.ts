@@ -3,11 +3,12 @@ import { describe, expect, it, vi } from "vitest";
 import { reconcileNextUsers, SCHEDULED_CURSOR_KEY, SCHEDULED_SETTLE_MS } from "../../src/services/reconciliation";
 import { runScheduledWork } from "../../src/services/scheduled";
 import { api, POLL, setupProject } from "../helpers";
+import { LOGGED, OF_UID } from "../log-rows";
 
 const MINUTE = 60_000;
 
 const uidsOf = async (projectId: string) =>
-  (await env.DB.prepare("SELECT event_uid AS uid FROM event_log WHERE project_key = ?").bind(projectId).all<{ uid: string }>()).results.map((row) => row.uid);
+  (await env.DB.prepare(`SELECT event_uid AS uid FROM ${LOGGED} WHERE project_key = ?`).bind(projectId).all<{ uid: string }>()).results.map((row) => row.uid);
 
 /** Runs the scheduled task until it finished a pass over every user; returns each run's report. */
 async function onePass(now: number, users: number) {
@@ -27,7 +28,7 @@ describe("the scheduled reconciliation", () => {
     }
     await vi.waitFor(async () => expect(await uidsOf(projectId)).toHaveLength(3), POLL);
     const [lost] = await uidsOf(projectId);
-    await env.DB.prepare("DELETE FROM event_log WHERE event_uid = ?").bind(lost).run();
+    await env.DB.prepare(`DELETE FROM event_log WHERE ${OF_UID}`).bind(lost).run();
 
     // Messages younger than the settle time are left for a later pass; 20 minutes on, these are due.
     const later = Date.now() + SCHEDULED_SETTLE_MS + 5 * MINUTE;
