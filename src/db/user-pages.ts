@@ -25,3 +25,8 @@ export async function usersAfterAccount(d1: D1Database, afterAccountId: number, 
     .all<UserRef>();
   return results;
 }
+
+/** The highest account id assigned so far (0 before any user): where a walk over every account may stop. */
+export async function highestAccountId(d1: D1Database): Promise<number> {
+  return (await d1.prepare("SELECT COALESCE(MAX(account_id), 0) AS n FROM users").first<{ n: number }>())?.n ?? 0;
+}

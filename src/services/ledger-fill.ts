@@ -1,4 +1,4 @@
-import { usersAfterAccount } from "../db/user-pages";
+import { highestAccountId, usersAfterAccount } from "../db/user-pages";
 import { userStateStub } from "../durable/stub";
 
 /**
@@ -47,8 +47,7 @@ export async function fillNextLedgers(env: Pick<Env, "DB" | "USER_STATE" | "ARCH
   let walk = await readWalk(env.ARCHIVE);
   if (walk?.finishedAt) return { accounts: 0, rows: 0, failed: 0, finished: true };
   if (!walk) {
-    const newest = await env.DB.prepare("SELECT COALESCE(MAX(account_id), 0) AS n FROM users").first<{ n: number }>();
-    walk = { afterAccountId: 0, untilAccountId: newest?.n ?? 0, finishedAt: null };
+    walk = { afterAccountId: 0, untilAccountId: await highestAccountId(env.DB), finishedAt: null };
   }
   const limit = options.accounts ?? FILL_ACCOUNTS_PER_RUN;
   const users = (await usersAfterAccount(env.DB, walk.afterAccountId, limit)).filter((user) => user.accountId <= walk.untilAccountId);
