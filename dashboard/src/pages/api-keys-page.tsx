@@ -277,6 +277,15 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
     else if (wasConfirming.current) revokeButton.current?.focus();
     wasConfirming.current = confirming;
   }, [confirming]);
+  // Escape dismisses the question wherever focus is (it may not have reached "Keep it" yet).
+  useEffect(() => {
+    if (!confirming) return;
+    const dismiss = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setConfirming(false);
+    };
+    document.addEventListener("keydown", dismiss);
+    return () => document.removeEventListener("keydown", dismiss);
+  }, [confirming]);
   const expired = apiKey.expiresAt !== null && Date.parse(apiKey.expiresAt) <= Date.now();
   const label = `${apiKey.name} (${apiKey.keyPrefix}…)`;
 
@@ -323,9 +332,6 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
             role="group"
             aria-label={`Confirm revoking ${label}`}
             class="confirm"
-            onKeyDown={(e) => {
-              if (e.key === "Escape") setConfirming(false);
-            }}
           >
             <p>Revoke it? Anything using it is refused at once; this cannot be undone.</p>
             <div class="button-row">
