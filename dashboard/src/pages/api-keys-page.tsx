@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { API_KEY_SCOPES, SCOPE_DESCRIPTIONS, type Scope } from "../../../src/domain/scopes";
 import { createApiKey, listApiKeys, revokeApiKey } from "../api/api-keys";
 import { useApiClient } from "../api/context";
@@ -272,13 +272,14 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
   const revokeButton = useRef<HTMLButtonElement>(null);
   const wasConfirming = useRef(false);
   // Focus follows the question: to "Keep it" when it is asked, back to "Revoke" when it is dismissed.
-  useEffect(() => {
+  // Layout effects run in the same commit that shows the question, so no key press can arrive in between.
+  useLayoutEffect(() => {
     if (confirming) keepIt.current?.focus();
     else if (wasConfirming.current) revokeButton.current?.focus();
     wasConfirming.current = confirming;
   }, [confirming]);
   // Escape dismisses the question wherever focus is (it may not have reached "Keep it" yet).
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!confirming) return;
     const dismiss = (e: KeyboardEvent) => {
       if (e.key === "Escape") setConfirming(false);
