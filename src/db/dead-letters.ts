@@ -108,6 +108,22 @@ export async function markReplayed(db: Db, id: number): Promise<string> {
   return now;
 }
 
+/**
+ * Deletes up to `limit` dead letters replayed before `before` (ISO time), oldest first; returns how many. A
+ * replayed letter's message can no longer come back (the queues keep a message 14 days), so nothing needs it.
+ * Letters not replayed stay: they are events still waiting for an admin. Dead letters are few (a scan is fine).
+ */
+export async function deleteReplayedDeadLetters(d1: D1Database, before: string, limit: number): Promise<number> {
+  const result = await d1
+    .prepare(
+      `DELETE FROM dead_letters WHERE id IN (
+         SELECT id FROM dead_letters WHERE replayed_at IS NOT NULL AND replayed_at < ?1 ORDER BY replayed_at LIMIT ?2)`,
+    )
+    .bind(before, limit)
+    .run();
+  return result.meta.changes;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Dead letters in R2 (binding ARCHIVE): where a dead letter goes when D1 cannot take it.
 //

@@ -4,6 +4,7 @@ import {
   archivedAtMs,
   ARCHIVED_NAME_PATTERN,
   deleteArchivedDeadLetter,
+  deleteReplayedDeadLetters,
   findDeadLetter,
   findDeadLetterByMessageId,
   insertDeadLetters,
@@ -274,3 +275,10 @@ export async function replayDeadLetter(stores: DeadLetterStores & UserObjects, p
     return copy ? d1View(copy) : { ...r2View(ref.name, letter), replayedAt: new Date().toISOString() };
   });
 }
+
+/** How long a replayed dead letter stays listed (with `replayedAt`) before the cron removes it. */
+export const REPLAYED_DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
+
+/** The cron's part: dead letters replayed more than 30 days ago, 1,000 per run. */
+export const removeReplayedDeadLetters = (d1: D1Database, now = Date.now()): Promise<number> =>
+  deleteReplayedDeadLetters(d1, new Date(now - REPLAYED_DEAD_LETTER_RETENTION_MS).toISOString(), 1_000);

@@ -1,5 +1,6 @@
 import { getDb } from "../db/client";
 import { archiveRawLog } from "./archive";
+import { removeReplayedDeadLetters } from "./dead-letters";
 import { fillNextLedgers, legacyLedgersCopied } from "./ledger-fill";
 import { closeLeaderboardPeriods } from "./leaderboards";
 import { trimLogWindows } from "./log-window";
@@ -27,6 +28,8 @@ export async function runScheduledWork(env: Env): Promise<void> {
     ["log window", async () => trimLogWindows(env.DB, { keepLegacyLedgerRows: !(await legacyLedgersCopied(env.ARCHIVE)) })],
     // Board periods ended more than 7 days ago: closed, then trimmed to their top 1,000 (10,000 entries per run).
     ["leaderboard closing", () => closeLeaderboardPeriods(env.DB)],
+    // Dead letters replayed more than 30 days ago (1,000 per run); those not replayed stay until they are.
+    ["dead-letter retention", () => removeReplayedDeadLetters(env.DB)],
   ];
   const results = await Promise.allSettled(tasks.map(([, run]) => run()));
   results.forEach((result, i) => {
