@@ -1,6 +1,6 @@
 /**
  * The fixed vocabulary of event definitions: enumerations and the id pattern. Free of imports, so the dashboard
- * bundles the same lists its event form offers and checks (dashboard/src/events/definition-rules.ts).
+ * bundles the same lists its event form offers and checks (with src/domain/definition-rules.ts).
  */
 
 /** The operators a condition leaf may use. */

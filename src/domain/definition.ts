@@ -1,20 +1,32 @@
 import { z } from "@hono/zod-openapi";
 import { jsonDepth } from "./json";
 import {
-  CONDITION_OPERATORS,
-  EVENT_ID_PATTERN,
-  EVENT_ID_RULE,
-  LIMIT_PERIODS,
-  LOYALTY_EVENT_TYPES,
-  METADATA_FIELD_TYPES,
-  REWARD_TYPES,
-} from "./definition-vocabulary";
-import { MAX_CONDITION_DEPTH, MAX_CONDITION_GROUP_SIZE, MAX_CONDITION_NODES, MAX_JSON_DEPTH, MAX_REWARD_GROUPS, MAX_REWARD_RATE } from "./limits";
+  boundMessages,
+  conditionTreeSizeProblem,
+  CURRENCY_PATTERN,
+  CURRENCY_RULE,
+  definitionRelationProblems,
+  MAX_METADATA_FIELDS,
+  operatorValueProblem,
+  TEXT_BOUNDS,
+  TOO_MANY_USERGROUPS,
+  type FieldProblem,
+  type TextBounds,
+} from "./definition-rules";
+import { CONDITION_OPERATORS, EVENT_ID_PATTERN, EVENT_ID_RULE, LIMIT_PERIODS, LOYALTY_EVENT_TYPES, METADATA_FIELD_TYPES, REWARD_TYPES } from "./definition-vocabulary";
+import { MAX_CONDITION_GROUP_SIZE, MAX_JSON_DEPTH, MAX_REWARD_GROUPS, MAX_REWARD_RATE } from "./limits";
 
+/** A string within its bounds (which the OpenAPI document states), refused in the words of definition-rules.ts. */
+const boundedText = ({ min, max }: TextBounds) => (min > 0 ? z.string().min(min, boundMessages.tooShort(min)) : z.string()).max(max, boundMessages.tooLong(max));
+
+/** Reports the rules' problems as zod issues. */
+const addProblems = (ctx: z.RefinementCtx, problems: FieldProblem[]) => {
+  for (const { path, message } of problems) ctx.addIssue({ code: "custom", path, message });
+};
 
 export const ConditionLeafSchema = z
   .strictObject({
-    field: z.string().min(1).max(200).describe("Metadata key; dotted paths like `cart.total` reach into objects"),
+    field: boundedText(TEXT_BOUNDS.conditionField).describe("Metadata key; dotted paths like `cart.total` reach into objects"),
     operator: z.enum(CONDITION_OPERATORS),
     value: z
       .unknown()
@@ -22,17 +34,8 @@ export const ConditionLeafSchema = z
       .refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, `must not nest deeper than ${MAX_JSON_DEPTH} levels`),
   })
   .superRefine((leaf, ctx) => {
-    const { operator, value } = leaf;
-    const fail = (message: string) => ctx.addIssue({ code: "custom", path: ["value"], message });
-    if ((operator === "in" || operator === "not_in") && !Array.isArray(value)) fail(`${operator} needs an array value`);
-    if (operator.startsWith("greater_than") || operator.startsWith("less_than")) {
-      if (typeof value !== "number" && typeof value !== "string") fail(`${operator} needs a number or string value`);
-    }
-    if (operator === "starts_with" && typeof value !== "string") fail("starts_with needs a string value");
-    if (operator === "exists" && value !== undefined && typeof value !== "boolean") fail("exists takes an optional boolean value");
-    if ((operator === "equals" || operator === "not_equals" || operator === "contains") && value === undefined) {
-      fail(`${operator} needs a value`);
-    }
+    const message = operatorValueProblem(leaf.operator, leaf.value);
+    if (message) addProblems(ctx, [{ path: ["value"], message }]);
   })
   .openapi("ConditionLeaf");
 export type ConditionLeaf = z.infer<typeof ConditionLeafSchema>;
@@ -43,40 +46,20 @@ export const ConditionGroupSchema: z.ZodType<ConditionGroup> = z
   .strictObject({
     type: z.enum(["AND", "OR"]),
     get conditions(): z.ZodArray<z.ZodType<ConditionLeaf | ConditionGroup>> {
-      return z.array(z.union([ConditionLeafSchema, ConditionGroupSchema])).max(MAX_CONDITION_GROUP_SIZE);
+      return z.array(z.union([ConditionLeafSchema, ConditionGroupSchema])).max(MAX_CONDITION_GROUP_SIZE, boundMessages.tooManyItems(MAX_CONDITION_GROUP_SIZE));
     },
   })
   .openapi("ConditionGroup");
 
-/**
- * Group nesting and node count of a condition tree, measured without recursion so that hostile input (a
- * tree thousands of groups deep) is refused before the recursive schema below ever sees it.
- */
-export function conditionTreeSize(tree: unknown, stopAt = { depth: MAX_CONDITION_DEPTH, nodes: MAX_CONDITION_NODES }) {
-  let depth = 0;
-  let nodes = 0;
-  const stack: Array<[unknown, number]> = [[tree, 1]];
-  while (stack.length > 0 && depth <= stopAt.depth && nodes <= stopAt.nodes) {
-    const [node, level] = stack.pop()!;
-    nodes += 1;
-    const children = node !== null && typeof node === "object" ? (node as { conditions?: unknown }).conditions : undefined;
-    if (!Array.isArray(children)) continue;
-    depth = Math.max(depth, level);
-    for (const child of children) stack.push([child, level + 1]);
-  }
-  return { depth, nodes };
-}
-
 /** A definition's `conditions`: bounded in depth and size first, then validated as a tree. */
 export const ConditionTreeSchema = z.preprocess((tree, ctx) => {
-  const { depth, nodes } = conditionTreeSize(tree);
-  if (depth > MAX_CONDITION_DEPTH) ctx.addIssue({ code: "custom", message: `must not nest deeper than ${MAX_CONDITION_DEPTH} groups` });
-  else if (nodes > MAX_CONDITION_NODES) ctx.addIssue({ code: "custom", message: `must have at most ${MAX_CONDITION_NODES} conditions and groups` });
+  const message = conditionTreeSizeProblem(tree);
+  if (message) ctx.addIssue({ code: "custom", message });
   return tree;
 }, ConditionGroupSchema);
 
 export const MetadataFieldSchema = z.strictObject({
-  key: z.string().min(1).max(200),
+  key: boundedText(TEXT_BOUNDS.metadataKey),
   type: z.enum(METADATA_FIELD_TYPES),
   required: z.boolean().default(false),
 });
@@ -89,20 +72,20 @@ export const EventIdSchema = z
 
 /** The fields of an event definition document, shared by the input and output schemas. */
 const definitionFields = {
-  title: z.string().min(1).max(200),
-  description: z.string().max(2000).default(""),
+  title: boundedText(TEXT_BOUNDS.title),
+  description: boundedText(TEXT_BOUNDS.description).default(""),
   status: z.enum(["ACTIVE", "INACTIVE"]).default("ACTIVE"),
   type: z.enum(["STANDARD", "TRANSACTION"]).default("STANDARD"),
   reward: z
-    .record(z.string().min(1).max(100), z.number().finite().nonnegative().max(MAX_REWARD_RATE))
-    .refine((reward) => Object.keys(reward).length <= MAX_REWARD_GROUPS, `must name at most ${MAX_REWARD_GROUPS} usergroups`)
+    .record(boundedText(TEXT_BOUNDS.usergroup), z.number().finite().nonnegative(boundMessages.below(0)).max(MAX_REWARD_RATE, boundMessages.above(MAX_REWARD_RATE)))
+    .refine((reward) => Object.keys(reward).length <= MAX_REWARD_GROUPS, TOO_MANY_USERGROUPS)
     .describe("Points (STANDARD) or points per unit of rewardValueField (TRANSACTION) per usergroup; `default` is required"),
-  rewardValueField: z.string().min(1).max(200).optional(),
-  limit: z.number().int().positive().optional().describe("Maximum rewarded logs per user per limitPeriod"),
+  rewardValueField: boundedText(TEXT_BOUNDS.rewardValueField).optional(),
+  limit: z.number().int(boundMessages.notWhole).positive(boundMessages.notPositive).optional().describe("Maximum rewarded logs per user per limitPeriod"),
   limitPeriod: z.enum(LIMIT_PERIODS).default("lifetime"),
-  maximumReward: z.number().int().nonnegative().optional().describe("Maximum points a single log can award"),
+  maximumReward: z.number().int(boundMessages.notWhole).nonnegative(boundMessages.below(0)).optional().describe("Maximum points a single log can award"),
   conditions: ConditionTreeSchema.optional(),
-  metadataFields: z.array(MetadataFieldSchema).max(100).default([]),
+  metadataFields: z.array(MetadataFieldSchema).max(MAX_METADATA_FIELDS, boundMessages.tooManyItems(MAX_METADATA_FIELDS)).default([]),
   requiresApiKey: z.boolean().default(false),
   loyaltyEventType: z.enum(LOYALTY_EVENT_TYPES).optional(),
   rewardType: z
@@ -113,12 +96,10 @@ const definitionFields = {
     ),
   rewardCurrency: z
     .string()
-    .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as EUR")
+    .regex(CURRENCY_PATTERN, CURRENCY_RULE)
     .optional()
     .describe("Currency of FLAT_AMOUNT rewards (required there); PERCENTAGE rewards use metadata.currency, else this"),
-  customerMessage: z
-    .string()
-    .max(500)
+  customerMessage: boundedText(TEXT_BOUNDS.customerMessage)
     .optional()
     .describe("Shown with the reward in the ledger; {points}, {title} and {balance} are filled in when logged"),
   allowRewardIncrease: z.boolean().optional().describe("Whether an adjustment may raise a reward above its original amount (default false)"),
@@ -127,31 +108,7 @@ const definitionFields = {
 /** An event definition as `PUT /v1/admin/events/{eventId}` takes it (eventId comes from the path). */
 export const EventDefinitionBodySchema = z
   .strictObject(definitionFields)
-  .superRefine((doc, ctx) => {
-    if (doc.reward.default === undefined) {
-      ctx.addIssue({ code: "custom", path: ["reward", "default"], message: "a default reward is required" });
-    }
-    if (doc.type === "TRANSACTION" && !doc.rewardValueField) {
-      ctx.addIssue({ code: "custom", path: ["rewardValueField"], message: "required when type is TRANSACTION" });
-    }
-    if (doc.type === "STANDARD" && doc.rewardValueField) {
-      ctx.addIssue({ code: "custom", path: ["rewardValueField"], message: "only allowed when type is TRANSACTION" });
-    }
-    if (doc.rewardType === "PERCENTAGE" && doc.type !== "TRANSACTION") {
-      ctx.addIssue({ code: "custom", path: ["rewardType"], message: "PERCENTAGE needs type TRANSACTION (a value to take a percentage of)" });
-    }
-    if (doc.rewardType === "FLAT_AMOUNT" && !doc.rewardCurrency) {
-      ctx.addIssue({ code: "custom", path: ["rewardCurrency"], message: "required when rewardType is FLAT_AMOUNT" });
-    }
-    if ((doc.rewardType ?? "LOYALTY_POINTS") === "LOYALTY_POINTS" && doc.rewardCurrency) {
-      ctx.addIssue({ code: "custom", path: ["rewardCurrency"], message: "only for monetary rewards (PERCENTAGE, FLAT_AMOUNT)" });
-    }
-    const seen = new Set<string>();
-    doc.metadataFields.forEach((field, i) => {
-      if (seen.has(field.key)) ctx.addIssue({ code: "custom", path: ["metadataFields", i, "key"], message: "duplicate key" });
-      seen.add(field.key);
-    });
-  })
+  .superRefine((doc, ctx) => addProblems(ctx, definitionRelationProblems(doc)))
   .openapi("EventDefinitionInput");
 export type EventDefinitionBody = z.infer<typeof EventDefinitionBodySchema>;
 

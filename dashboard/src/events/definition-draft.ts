@@ -1,7 +1,7 @@
 import type { FieldError } from "../api/errors";
 import type { ConditionGroup, ConditionNode, EventDefinition, EventDefinitionInput, MetadataField } from "../api/types";
 import type { ConditionOperator, LIMIT_PERIODS, LOYALTY_EVENT_TYPES, REWARD_TYPES } from "../../../src/domain/definition-vocabulary";
-import { definitionProblems, eventIdProblems } from "./definition-rules";
+import { definitionProblems, eventIdProblems, type FieldProblem } from "../../../src/domain/definition-rules";
 
 /**
  * The event form's state: what the inputs hold (text for numbers, so a half-typed value is kept as typed),
@@ -105,26 +105,34 @@ function conditionToDraft(node: ConditionNode): ConditionDraft {
   return { kind: "group", key: newKey(), type: node.type, conditions: node.conditions.map(conditionToDraft) };
 }
 
-/** A number field: undefined when empty, NaN when it is not a number (reported at its path). */
-const numberOrUndefined = (text: string): number | undefined => (text.trim() === "" ? undefined : Number(text.trim()));
+/** The API's dotted path (`metadataFields.2.key`) for a problem the definition rules found. */
+const asFieldError = ({ path, message }: FieldProblem): FieldError => ({ path: path.join("."), message });
 
 /** The body of PUT /v1/admin/events/{eventId} the draft describes, and every problem the API would name in it. */
 export function draftToInput(draft: EventDraft, creating: boolean): { input: EventDefinitionInput; problems: FieldError[] } {
-  const problems: FieldError[] = creating ? eventIdProblems(draft.eventId.trim()) : [];
+  const problems: FieldError[] = creating ? eventIdProblems(draft.eventId.trim()).map(asFieldError) : [];
+  /** A number as typed: undefined when left empty (where allowed); text that is no number is named at its path. */
+  const numberAt = (path: string, text: string, { required = false } = {}): number | undefined => {
+    const trimmed = text.trim();
+    if (trimmed === "" && !required) return undefined;
+    const value = Number(trimmed);
+    if (trimmed !== "" && Number.isFinite(value)) return value;
+    problems.push({ path, message: "must be a number" });
+    return undefined;
+  };
   const reward: Record<string, number> = {};
   const groups = new Set<string>();
   draft.rewards.forEach((row, i) => {
     const group = row.group.trim();
     if (groups.has(group)) problems.push({ path: `rewards.${i}.group`, message: `usergroup ${group} is listed twice` });
     groups.add(group);
-    const amount = numberOrUndefined(row.amount);
-    if (amount === undefined || Number.isNaN(amount)) problems.push({ path: `reward.${group}`, message: "must be a number" });
-    else reward[group] = amount;
+    const amount = numberAt(`reward.${group}`, row.amount, { required: true });
+    if (amount !== undefined) reward[group] = amount;
   });
   const monetary = draft.rewardType !== "LOYALTY_POINTS";
   const transaction = draft.type === "TRANSACTION";
-  const limit = numberOrUndefined(draft.limit);
-  const maximumReward = numberOrUndefined(draft.maximumReward);
+  const limit = numberAt("limit", draft.limit);
+  const maximumReward = numberAt("maximumReward", draft.maximumReward);
   const input: EventDefinitionInput = {
     title: draft.title.trim(),
     description: draft.description,
@@ -144,7 +152,7 @@ export function draftToInput(draft: EventDraft, creating: boolean): { input: Eve
     ...(draft.customerMessage.trim() !== "" ? { customerMessage: draft.customerMessage } : {}),
     ...(draft.conditions ? { conditions: conditionToInput(draft.conditions) as ConditionGroup } : {}),
   };
-  return { input, problems: [...problems, ...definitionProblems(input)] };
+  return { input, problems: [...problems, ...definitionProblems(input).map(asFieldError)] };
 }
 
 /** The form's state for an existing definition. */

@@ -4,7 +4,7 @@ import { useApiClient } from "../api/context";
 import { errorsAt, type FieldError } from "../api/errors";
 import type { ChallengeDefinition } from "../api/types";
 import { describedBy, Field } from "../components/fields";
-import { DefinitionForm } from "./definition-form";
+import { DefinitionForm, type DefinitionFormProps } from "./definition-form";
 import { EventIdsField, SharedFields, sharedProblems, wholeNumber, type SharedDraft } from "./shared-fields";
 
 type ChallengeDraft = SharedDraft & { eventIds: string[]; metric: "count" | "sum"; field: string; target: string; period: "once" | "day" | "week" | "month"; rewardPoints: string };
@@ -27,7 +27,7 @@ const toDraft = (challenge: ChallengeDefinition | null): ChallengeDraft =>
     : { id: "", title: "", description: "", status: "ACTIVE", timezone: "UTC", eventIds: [], metric: "count", field: "", target: "3", period: "week", rewardPoints: "100" };
 
 /** Create or edit a challenge: reach a target (count of logs or a sum of a metadata value) in a period. */
-export function ChallengeForm({ challenge, onSaved, onCancel }: { challenge: ChallengeDefinition | null; onSaved: () => void; onCancel: () => void }) {
+export function ChallengeForm({ definition: challenge, onSaved, onCancel }: DefinitionFormProps<ChallengeDefinition>) {
   const client = useApiClient();
   const [draft, setDraft] = useState(() => toDraft(challenge));
   const creating = challenge === null;

@@ -3,6 +3,9 @@ import { useState } from "preact/hooks";
 import { ApiFailure, asFailure, type FieldError } from "../api/errors";
 import { ErrorNotice, FieldErrorList } from "../components/feedback";
 
+/** What a streak, challenge or leaderboard form takes: the definition to edit (null for a new one), and what follows. */
+export type DefinitionFormProps<D> = { definition: D | null; onSaved: () => void; onCancel: () => void };
+
 /**
  * The frame of a streak, challenge or leaderboard form: checks the draft (`check`), saves it, and shows what the
  * form or the API refused, at the fields (`children` render them) and next to the save button.

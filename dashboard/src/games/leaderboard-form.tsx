@@ -4,7 +4,7 @@ import { useApiClient } from "../api/context";
 import { errorsAt, type FieldError } from "../api/errors";
 import type { LeaderboardDefinition } from "../api/types";
 import { describedBy, Field } from "../components/fields";
-import { DefinitionForm } from "./definition-form";
+import { DefinitionForm, type DefinitionFormProps } from "./definition-form";
 import { EventIdsField, SharedFields, sharedProblems, type SharedDraft } from "./shared-fields";
 
 type LeaderboardDraft = SharedDraft & { metric: "points" | "count"; eventIds: string[]; period: "all" | "day" | "week" | "month" };
@@ -15,7 +15,7 @@ const toDraft = (board: LeaderboardDefinition | null): LeaderboardDraft =>
     : { id: "", title: "", description: "", status: "ACTIVE", timezone: "UTC", metric: "points", eventIds: [], period: "week" };
 
 /** Create or edit a leaderboard: everyone's points, or a count of some events' logs, per period. */
-export function LeaderboardForm({ board, onSaved, onCancel }: { board: LeaderboardDefinition | null; onSaved: () => void; onCancel: () => void }) {
+export function LeaderboardForm({ definition: board, onSaved, onCancel }: DefinitionFormProps<LeaderboardDefinition>) {
   const client = useApiClient();
   const [draft, setDraft] = useState(() => toDraft(board));
   const creating = board === null;

@@ -4,7 +4,7 @@ import { useApiClient } from "../api/context";
 import { errorsAt, type FieldError } from "../api/errors";
 import type { StreakDefinition } from "../api/types";
 import { describedBy, Field } from "../components/fields";
-import { DefinitionForm } from "./definition-form";
+import { DefinitionForm, type DefinitionFormProps } from "./definition-form";
 import { EventIdsField, SharedFields, sharedProblems, wholeNumber, type SharedDraft } from "./shared-fields";
 
 type StreakDraft = SharedDraft & { eventIds: string[]; period: "day" | "week"; goal: string; freezesPerMonth: string };
@@ -15,7 +15,7 @@ const toDraft = (streak: StreakDefinition | null): StreakDraft =>
     : { id: "", title: "", description: "", status: "ACTIVE", timezone: "UTC", eventIds: [], period: "day", goal: "7", freezesPerMonth: "0" };
 
 /** Create or edit a streak: consecutive local days or weeks with a qualifying log. */
-export function StreakForm({ streak, onSaved, onCancel }: { streak: StreakDefinition | null; onSaved: () => void; onCancel: () => void }) {
+export function StreakForm({ definition: streak, onSaved, onCancel }: DefinitionFormProps<StreakDefinition>) {
   const client = useApiClient();
   const [draft, setDraft] = useState(() => toDraft(streak));
   const creating = streak === null;

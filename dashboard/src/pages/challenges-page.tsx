@@ -1,39 +1,16 @@
-import { useState } from "preact/hooks";
 import { bodyOf } from "../api/client";
-import { useApiClient } from "../api/context";
-import type { ChallengeDefinition } from "../api/types";
-import { Empty, ErrorNotice, Loading } from "../components/feedback";
+import { DefinitionsPage } from "../games/definitions-page";
 import { ChallengeForm } from "../games/challenge-form";
-import { useApi } from "../lib/use-api";
 
 export function ChallengesPage() {
-  const client = useApiClient();
-  const challenges = useApi(() => bodyOf(client.v1.admin.challenges.$get()), [client]);
-  const [editing, setEditing] = useState<{ challenge: ChallengeDefinition | null } | null>(null);
-
   return (
-    <section>
-      <div class="page-heading">
-        <h1>Challenges</h1>
-        <button type="button" onClick={() => setEditing({ challenge: null })}>
-          New challenge
-        </button>
-      </div>
-      {editing && (
-        <ChallengeForm
-          key={editing.challenge?.challengeId ?? "new"}
-          challenge={editing.challenge}
-          onCancel={() => setEditing(null)}
-          onSaved={() => {
-            setEditing(null);
-            challenges.reload();
-          }}
-        />
-      )}
-      {challenges.failure && <ErrorNotice failure={challenges.failure} context="Could not load the challenges" />}
-      {challenges.state === "loading" && !challenges.data && <Loading what="challenges" />}
-      {challenges.data && challenges.data.length === 0 && <Empty>No challenges yet: a challenge rewards reaching a target within a period.</Empty>}
-      {challenges.data && challenges.data.length > 0 && (
+    <DefinitionsPage
+      kind="challenge"
+      load={(client) => bodyOf(client.v1.admin.challenges.$get())}
+      idOf={(challenge) => challenge.challengeId}
+      Form={ChallengeForm}
+      empty="No challenges yet: a challenge rewards reaching a target within a period."
+      list={(challenges, edit) => (
         <div class="table-scroll">
           <table data-testid="challenges-table">
             <caption class="visually-hidden">Challenges</caption>
@@ -48,7 +25,7 @@ export function ChallengesPage() {
               </tr>
             </thead>
             <tbody>
-              {challenges.data.map((c) => (
+              {challenges.map((c) => (
                 <tr key={c.challengeId}>
                   <th scope="row">
                     {c.challengeId}
@@ -63,7 +40,7 @@ export function ChallengesPage() {
                   <td>{c.eventIds.join(", ")}</td>
                   <td>{c.rewardPoints} points</td>
                   <td>
-                    <button type="button" class="secondary" onClick={() => setEditing({ challenge: c })} aria-label={`Edit challenge ${c.challengeId}`}>
+                    <button type="button" class="secondary" onClick={() => edit(c)} aria-label={`Edit challenge ${c.challengeId}`}>
                       Edit
                     </button>
                   </td>
@@ -73,6 +50,6 @@ export function ChallengesPage() {
           </table>
         </div>
       )}
-    </section>
+    />
   );
 }

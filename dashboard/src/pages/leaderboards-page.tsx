@@ -1,62 +1,49 @@
 import { useState } from "preact/hooks";
 import { bodyOf } from "../api/client";
 import { useApiClient } from "../api/context";
-import type { LeaderboardDefinition, Standings } from "../api/types";
+import type { Standings } from "../api/types";
 import { Empty, ErrorNotice, Loading } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
 import { Link } from "../components/link";
 import { formatNumber } from "../components/stat-card";
+import { DefinitionsPage } from "../games/definitions-page";
 import { LeaderboardForm } from "../games/leaderboard-form";
 import { periodStartOf, shiftPeriod } from "../lib/periods";
 import { useApi } from "../lib/use-api";
 
+/** The leaderboards, and the standings of the one the path names (else the first). */
 export function LeaderboardsPage({ leaderboardId }: { leaderboardId: string | null }) {
-  const client = useApiClient();
-  const boards = useApi(() => bodyOf(client.v1.admin.leaderboards.$get()), [client]);
-  const [editing, setEditing] = useState<{ board: LeaderboardDefinition | null } | null>(null);
-  const shown = leaderboardId ?? boards.data?.[0]?.leaderboardId ?? null;
-
+  const shownOf = (boards: Array<{ leaderboardId: string }> | null) => leaderboardId ?? boards?.[0]?.leaderboardId ?? null;
   return (
-    <section>
-      <div class="page-heading">
-        <h1>Leaderboards</h1>
-        <button type="button" onClick={() => setEditing({ board: null })}>
-          New leaderboard
-        </button>
-      </div>
-      {editing && (
-        <LeaderboardForm
-          key={editing.board?.leaderboardId ?? "new"}
-          board={editing.board}
-          onCancel={() => setEditing(null)}
-          onSaved={() => {
-            setEditing(null);
-            boards.reload();
-          }}
-        />
-      )}
-      {boards.failure && <ErrorNotice failure={boards.failure} context="Could not load the leaderboards" />}
-      {boards.state === "loading" && !boards.data && <Loading what="leaderboards" />}
-      {boards.data && boards.data.length === 0 && <Empty>No leaderboards yet: a leaderboard ranks users by points or by a count of logs.</Empty>}
-      {boards.data && boards.data.length > 0 && (
+    <DefinitionsPage
+      kind="leaderboard"
+      load={(client) => bodyOf(client.v1.admin.leaderboards.$get())}
+      idOf={(board) => board.leaderboardId}
+      Form={LeaderboardForm}
+      empty="No leaderboards yet: a leaderboard ranks users by points or by a count of logs."
+      list={(boards, edit) => (
         <ul class="board-list">
-          {boards.data.map((board) => (
+          {boards.map((board) => (
             <li key={board.leaderboardId}>
-              <Link to={`/leaderboards/${encodeURIComponent(board.leaderboardId)}`} current={board.leaderboardId === shown}>
+              <Link to={`/leaderboards/${encodeURIComponent(board.leaderboardId)}`} current={board.leaderboardId === shownOf(boards)}>
                 {board.title}
               </Link>{" "}
               <span class="muted">
                 {board.metric} per {board.period} ({board.timezone}) · {board.status}
               </span>{" "}
-              <button type="button" class="secondary small" onClick={() => setEditing({ board })} aria-label={`Edit leaderboard ${board.leaderboardId}`}>
+              <button type="button" class="secondary small" onClick={() => edit(board)} aria-label={`Edit leaderboard ${board.leaderboardId}`}>
                 Edit
               </button>
             </li>
           ))}
         </ul>
       )}
-      {shown && <StandingsView key={shown} leaderboardId={shown} />}
-    </section>
+    >
+      {(boards) => {
+        const shown = shownOf(boards);
+        return shown && <StandingsView key={shown} leaderboardId={shown} />;
+      }}
+    </DefinitionsPage>
   );
 }
 

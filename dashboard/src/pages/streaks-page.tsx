@@ -1,45 +1,22 @@
-import { useState } from "preact/hooks";
 import { bodyOf } from "../api/client";
 import { useApiClient } from "../api/context";
 import type { StreakDefinition } from "../api/types";
 import { Empty, ErrorNotice, Loading } from "../components/feedback";
 import { formatNumber, StatCard } from "../components/stat-card";
+import { DefinitionsPage } from "../games/definitions-page";
 import { StreakForm } from "../games/streak-form";
 import { useApi } from "../lib/use-api";
 
-type Editing = { streak: StreakDefinition | null } | null;
-
 export function StreaksPage() {
-  const client = useApiClient();
-  const streaks = useApi(() => bodyOf(client.v1.admin.streaks.$get()), [client]);
-  const [editing, setEditing] = useState<Editing>(null);
-
   return (
-    <section>
-      <div class="page-heading">
-        <h1>Streaks</h1>
-        <button type="button" onClick={() => setEditing({ streak: null })}>
-          New streak
-        </button>
-      </div>
-      {editing && (
-        <StreakForm
-          key={editing.streak?.streakId ?? "new"}
-          streak={editing.streak}
-          onCancel={() => setEditing(null)}
-          onSaved={() => {
-            setEditing(null);
-            streaks.reload();
-          }}
-        />
-      )}
-      {streaks.failure && <ErrorNotice failure={streaks.failure} context="Could not load the streaks" />}
-      {streaks.state === "loading" && !streaks.data && <Loading what="streaks" />}
-      {streaks.data && streaks.data.length === 0 && <Empty>No streaks yet: a streak counts consecutive days or weeks with a qualifying log.</Empty>}
-      {streaks.data?.map((streak) => (
-        <StreakCard key={streak.streakId} streak={streak} onEdit={() => setEditing({ streak })} />
-      ))}
-    </section>
+    <DefinitionsPage
+      kind="streak"
+      load={(client) => bodyOf(client.v1.admin.streaks.$get())}
+      idOf={(streak) => streak.streakId}
+      Form={StreakForm}
+      empty="No streaks yet: a streak counts consecutive days or weeks with a qualifying log."
+      list={(streaks, edit) => streaks.map((streak) => <StreakCard key={streak.streakId} streak={streak} onEdit={() => edit(streak)} />)}
+    />
   );
 }
 
