@@ -1,5 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
+import { createApp } from "../src/app";
 import { userStateName } from "../src/durable/stub";
 import type { UserState } from "../src/durable/user-state";
 import type { ErrorEnvelope } from "../src/http/errors";
@@ -30,13 +32,14 @@ export type Credential = { bearer: string } | { apiKey: string } | null;
 export type ApiResponse<T> = { status: number; headers: Headers; json: T; text: string };
 
 /**
- * Calls the Worker's fetch handler in the same runtime. `T` is the body the test expects (an error envelope
- * unless it says otherwise); the body is parsed JSON, undefined when empty or not JSON.
+ * Calls the Worker's fetch handler in the same runtime; with `env`, a fresh app over the test's bindings with
+ * those replaced (a var, a failing binding). `T` is the body the test expects (an error envelope unless it says
+ * otherwise); the body is parsed JSON, undefined when empty or not JSON.
  */
 export async function api<T = ErrorEnvelope>(
   method: string,
   path: string,
-  options: { auth?: Credential; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: { auth?: Credential; body?: unknown; rawBody?: string; headers?: Record<string, string>; env?: Partial<Env> } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth && "bearer" in options.auth) headers.authorization = `Bearer ${options.auth.bearer}`;
@@ -44,7 +47,8 @@ export async function api<T = ErrorEnvelope>(
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined && !("content-type" in headers)) headers["content-type"] = "application/json";
-  const response = await exports.default.fetch(new Request(`http://api.test${path}`, { method, headers, body }));
+  const request = new Request(`http://api.test${path}`, { method, headers, body });
+  const response = options.env ? await createApp().fetch(request, { ...env, ...options.env }) : await exports.default.fetch(request);
   const text = await response.text();
   let json: unknown = undefined;
   try {
@@ -95,6 +99,46 @@ export const POLL = { timeout: 15_000, interval: 100 };
 /** The Durable Object of one user of one project, as the Worker reaches it. */
 export const userObject = (projectId: string, userId: string) =>
   env.USER_STATE.get(env.USER_STATE.idFromName(userStateName(projectId, userId))) as DurableObjectStub<UserState>;
+
+/**
+ * The USER_STATE namespace with the objects `unreachable` picks failing every call (as a reset or overloaded
+ * object does); the others are the real ones.
+ */
+export function unreachableUserObjects(unreachable: (id: DurableObjectId) => boolean = () => true): Env["USER_STATE"] {
+  const failing = new Proxy({}, { get: (_target, property) => (property === "then" ? undefined : () => Promise.reject(new Error("Durable Object reset"))) });
+  return {
+    idFromName: (name: string) => env.USER_STATE.idFromName(name),
+    get: (id: DurableObjectId) => (unreachable(id) ? failing : env.USER_STATE.get(id)),
+  } as unknown as Env["USER_STATE"];
+}
+
+/** What a test puts where a user's object sends its queue messages: a queue that fails, filters or records. */
+export type QueueStandIn = {
+  send(body: unknown, options?: QueueSendOptions): Promise<unknown>;
+  sendBatch(messages: Iterable<MessageSendRequest<unknown>>, options?: QueueSendBatchOptions): Promise<unknown>;
+};
+
+/**
+ * Gives a user's object `queue` as its EVENTS_QUEUE binding until the returned function gives its own back. The
+ * object reads the binding at each send, so the change holds at once; the one place tests reach into its env.
+ */
+export async function replaceObjectQueue(stub: DurableObjectStub<UserState>, queue: QueueStandIn): Promise<() => Promise<void>> {
+  const setQueue = (binding: Queue) =>
+    runInDurableObject(stub, (instance) => {
+      const holder = instance as unknown as { env: Env };
+      const own = holder.env.EVENTS_QUEUE;
+      holder.env = { ...holder.env, EVENTS_QUEUE: binding };
+      return own;
+    });
+  const own = await setQueue(queue as Queue);
+  return async () => void (await setQueue(own));
+}
+
+/** A queue that refuses every send, as an unavailable one does. */
+export const unavailableQueue: QueueStandIn = {
+  send: () => Promise.reject(new Error("queue unavailable")),
+  sendBatch: () => Promise.reject(new Error("queue unavailable")),
+};
 
 /**
  * The test's D1, instrumented: counts every call, and makes `batch` calls fail while `failBatch(n)` answers

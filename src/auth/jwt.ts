@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import type { IdentityProviderConfig } from "../db/identity-providers";
+import { UserIdSchema } from "../domain/user-id";
 import { TtlCache } from "../lib/ttl-cache";
 import type { RootAuthConfig } from "./config";
 import { remoteKeySet } from "./jwks";
@@ -32,17 +33,10 @@ const CLOCK_TOLERANCE_SECONDS = 60;
 /** Key ids of project signing keys start with this; other `kid`s belong to identity providers. */
 export const SIGNING_KEY_ID_PREFIX = "sk_";
 
-const RootClaimsSchema = z.object({
-  sub: z.string().min(1).max(255),
-  projectId: z.string().regex(PROJECT_KEY_PATTERN),
-  role: z.enum(["user", "admin"]),
-});
-const ProjectKeyClaimsSchema = z.object({
-  sub: z.string().min(1).max(255),
-  projectId: z.string().optional(),
-  role: z.enum(["user", "admin"]),
-});
-const UserIdSchema = z.string().min(1).max(255);
+/** The roles a token's `role` claim may name. */
+const RoleSchema = z.enum(["user", "admin"]);
+const RootClaimsSchema = z.object({ sub: UserIdSchema, projectId: z.string().regex(PROJECT_KEY_PATTERN), role: RoleSchema });
+const ProjectKeyClaimsSchema = z.object({ sub: UserIdSchema, projectId: z.string().optional(), role: RoleSchema });
 
 /** The HMAC key, imported once per isolate rather than on every verification. */
 const secretKeys = new TtlCache<string, Promise<CryptoKey>>(4, 24 * 3_600_000);

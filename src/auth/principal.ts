@@ -1,4 +1,5 @@
 import { grants, type Scope } from "../domain/scopes";
+import { ApiError } from "../http/errors";
 
 /**
  * Who is calling. Every read and write is scoped to `projectKey`; only `user` principals are bound to one user.
@@ -23,5 +24,13 @@ export const hasServerRights = (p: Principal): boolean => p.kind !== "user";
 /** True when a server principal may do what `scope` allows (user tokens hold no scope). */
 export const holdsScope = (p: Principal, scope: Scope): boolean =>
   p.kind === "admin" || (p.kind === "apiKey" && grants(p.scopes, scope));
+
+/** The one answer to a user token that names another user (in a path, a query or a body) or another's account. */
+export const actsOnlyForItself = (): ApiError => new ApiError(403, "A user token acts only for its own user");
+
+/** A user token acts only for itself: 403 when `userId` is another user's. Admin tokens and API keys act for any. */
+export function assertActsFor(principal: Principal, userId: string): void {
+  if (principal.kind === "user" && principal.userId !== userId) throw actsOnlyForItself();
+}
 
 export const PROJECT_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;

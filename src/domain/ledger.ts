@@ -122,10 +122,11 @@ export function loyaltyEvent(row: LedgerRow): LoyaltyEvent {
 
 export const LEDGER_SORT_FIELDS = ["timestamp", "id", "createdAt"] as const;
 export type LedgerSort = { field: (typeof LEDGER_SORT_FIELDS)[number]; direction: "asc" | "desc" };
+const LEDGER_SORT = new RegExp(`^(${LEDGER_SORT_FIELDS.join("|")})(?:,(asc|desc))?$`);
 
 /** `field,asc|desc` (a field alone is ascending, as in Spring's Pageable); null for anything else. */
 export function parseLedgerSort(sort: string): LedgerSort | null {
-  const match = /^(timestamp|id|createdAt)(?:,(asc|desc))?$/.exec(sort);
+  const match = LEDGER_SORT.exec(sort);
   if (!match) return null;
   return { field: match[1] as LedgerSort["field"], direction: (match[2] ?? "asc") as LedgerSort["direction"] };
 }

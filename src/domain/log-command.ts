@@ -38,7 +38,7 @@ export type LogCommand =
    */
   | ({ kind: "refused"; refusal: Refusal } & IdempotencyFields);
 
-/** What the user's object answers for one command; src/http/log-outcomes.ts maps it to HTTP. */
+/** What the user's object answers for one command; src/http/user-object-errors.ts maps it to HTTP. */
 export type LogOutcome =
   | { kind: "logged"; replayed: boolean; response: EventLoggedEnvelope }
   | { kind: "refused"; refusal: Refusal }

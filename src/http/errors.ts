@@ -82,24 +82,6 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: "Temporarily unavailable; retry (with Retry-After)",
 };
 
-/** Seconds a client should wait after a 503 from a user's object (it is usually back at once). */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
-
-/** A user's object could not be reached: 503 with Retry-After, never a 500 (the request did nothing or is retryable). */
-export const userObjectUnavailable = (hint = "retry shortly"): ApiError =>
-  new ApiError(503, `User state is temporarily unavailable; ${hint}`, undefined, { "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
-
-/** Runs a call to a user's object; any failure of the call itself becomes `userObjectUnavailable`. */
-export async function callUserObject<T>(call: () => Promise<T>, hint?: string): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    console.error("user state call failed", error);
-    throw userObjectUnavailable(hint);
-  }
-}
-
 /** Seconds a client should wait after a 503 caused by D1 being unavailable. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
 

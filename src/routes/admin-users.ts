@@ -1,12 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { boundedJsonObject } from "../domain/json";
+import { UserIdParamSchema } from "../domain/user-id";
 import { errorResponses, userNotFound } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { readUser, registerUser, type UserWithBalance } from "../services/users";
-
-export const UserIdSchema = z.string().min(1).max(255).openapi({ example: "user-123" });
 
 const UserSchema = z
   .object({
@@ -28,7 +27,7 @@ const UserBodySchema = z
   })
   .openapi("UserInput");
 
-const params = z.object({ userId: UserIdSchema });
+const params = z.object({ userId: UserIdParamSchema });
 
 const putUser = adminRoute({
   method: "put",

@@ -1,14 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { rootAuthConfig } from "../auth/config";
+import { UserIdParamSchema } from "../domain/user-id";
 import { errorResponses } from "../http/errors";
 import { jsonBody, jsonResponse, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { DEFAULT_MINTED_TTL_SECONDS, MAX_MINTED_TTL_SECONDS, mintUserToken } from "../services/credentials";
-import { UserIdSchema } from "./admin-users";
 
 const TokenRequestSchema = z
   .strictObject({
-    userId: UserIdSchema,
+    userId: UserIdParamSchema,
     ttlSeconds: z
       .number()
       .int()

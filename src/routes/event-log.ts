@@ -4,18 +4,19 @@ import { EventIdSchema } from "../domain/definition";
 import { boundedJsonObject } from "../domain/json";
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_EVENTS } from "../domain/limits";
 import { EventLoggedEnvelopeSchema, type EventLoggedEnvelope } from "../domain/logged-event";
+import { UserIdSchema } from "../domain/user-id";
 import { eventLoggedExample, logEventRequestExample, withExamples } from "./examples";
 import { limitUserLogs } from "../auth/middleware";
 import { ApiError, ErrorEnvelopeSchema, errorResponses, validationError, type ErrorEnvelope } from "../http/errors";
-import { logResult } from "../http/log-outcomes";
 import { jsonBody, jsonResponse, principalRoute, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
+import { logFailure } from "../http/user-object-errors";
 import { checkIdempotencyKey, logBatch, logEvent, type BatchItem } from "../services/event-logging";
 
 export const LogEventBodySchema = z
   .object({
     eventId: EventIdSchema,
-    userId: z.string().min(1).max(255),
+    userId: UserIdSchema,
     metadata: boundedJsonObject().optional(),
     timestamp: z.iso
       .datetime({ offset: true })
@@ -108,20 +109,20 @@ export const eventLogRoutes = createRouter()
     const request = c.req.valid("json");
     const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
     const outcome = await logEvent(c.env, getDb(c.env.DB), c.get("principal"), request, idempotencyKey);
-    const result = logResult(outcome, request.userId);
-    if (!result.ok) throw new ApiError(result.status, result.body.message, result.body.errors, result.headers);
-    if (result.replayed) c.header("Idempotent-Replayed", "true");
-    return c.json(result.body, 200);
+    if (outcome.kind !== "logged") throw logFailure(outcome, request.userId);
+    if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(outcome.response, 200);
   })
   .openapi(logBatchRoute, async (c) => {
     const items = c.req.valid("json").events.map(parseBatchItem);
     const outcomes = await logBatch(c.env, getDb(c.env.DB), c.get("principal"), items);
     const results = outcomes.map((o) => {
       if (o.kind === "invalid") return o.error.toEnvelope();
-      const result = logResult(o.outcome, o.userId);
-      if (result.ok) return { ...result.body, replayed: result.replayed };
-      if (result.headers["Retry-After"]) c.header("Retry-After", result.headers["Retry-After"]);
-      return result.body;
+      if (o.outcome.kind === "logged") return { ...o.outcome.response, replayed: o.outcome.replayed };
+      const error = logFailure(o.outcome, o.userId);
+      const retryAfter = error.headers["Retry-After"];
+      if (retryAfter) c.header("Retry-After", retryAfter);
+      return error.toEnvelope();
     });
     return c.json({ results }, 200);
   });

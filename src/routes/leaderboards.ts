@@ -1,13 +1,14 @@
 import { z } from "@hono/zod-openapi";
+import { assertActsFor } from "../auth/principal";
 import { getDb } from "../db/client";
-import { DefinitionIdSchema } from "../domain/game-definitions";
+import { DefinitionIdSchema, LeaderboardDefinitionSchema } from "../domain/game-definitions";
 import { CLOSED_PERIOD_GRACE_MS, CLOSED_PERIOD_KEPT_ENTRIES, PeriodStartSchema } from "../domain/leaderboards";
 import { MAX_LEADERBOARD_OFFSET } from "../domain/limits";
-import { ApiError, errorResponses } from "../http/errors";
+import { UserIdParamSchema } from "../domain/user-id";
+import { errorResponses } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { leaderboardEntry, leaderboardPage } from "../services/leaderboards";
-import { UserIdSchema } from "./admin-users";
 
 const EntrySchema = z.object({ rank: z.number().int(), userId: z.string(), score: z.number().int() }).openapi("LeaderboardEntry");
 
@@ -26,7 +27,7 @@ const StandingsSchema = z
   .object({
     leaderboardId: z.string(),
     title: z.string(),
-    period: z.enum(["all", "day", "week", "month"]),
+    period: z.enum(LeaderboardDefinitionSchema.shape.period.options),
     periodStart: z.string().nullable().describe("First local day of the period (YYYY-MM-DD); null for period all"),
     periodEnd: z.string().nullable().describe("Last local day of the period; null for period all"),
     totalParticipants: z.number().int(),
@@ -107,7 +108,7 @@ const getUserEntry = principalRoute({
   summary: "One user's rank and score (a user token reads only its own)",
   description: `On a closed period, a user below its top ${CLOSED_PERIOD_KEPT_ENTRIES} still gets a rank (1 + the users with a higher score) with listed: false.`,
   tags: ["Leaderboards"],
-  request: { params: params.extend({ userId: UserIdSchema }), query: z.object({ periodStart }) },
+  request: { params: params.extend({ userId: UserIdParamSchema }), query: z.object({ periodStart }) },
   responses: { 200: jsonResponse(UserEntrySchema, "The user's entry, null without a score"), ...errorResponses(400, 401, 403, 404) },
 });
 
@@ -132,7 +133,7 @@ export const leaderboardsRoutes = createRouter()
   .openapi(getUserEntry, async (c) => {
     const { leaderboardId, userId } = c.req.valid("param");
     const principal = c.get("principal");
-    if (principal.kind === "user" && principal.userId !== userId) throw new ApiError(403, "A user token may only read its own entry");
+    assertActsFor(principal, userId);
     const entry = await leaderboardEntry(c.env, getDb(c.env.DB), principal.projectKey, leaderboardId, userId, c.req.valid("query").periodStart);
     return c.json(entry, 200);
   });

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { getDb } from "../db/client";
 import { LOYALTY_EVENT_TYPES } from "../domain/definition-vocabulary";
-import { decodeLedgerCursor, LoyaltyEventSchema, parseLedgerSort } from "../domain/ledger";
+import { decodeLedgerCursor, LEDGER_SORT_FIELDS, LoyaltyEventSchema, parseLedgerSort } from "../domain/ledger";
 import { LEDGER_TOTAL_CAP, MAX_LEDGER_OFFSET } from "../domain/limits";
 import type { AppEnv } from "../http/context";
 import { ApiError, errorResponses, invalidFields } from "../http/errors";
@@ -53,12 +53,12 @@ const ListQuerySchema = z
       .transform((value, ctx) => {
         const sort = parseLedgerSort(value);
         if (sort === null) {
-          ctx.addIssue({ code: "custom", message: "must be timestamp, id or createdAt, optionally with ,asc or ,desc" });
+          ctx.addIssue({ code: "custom", message: `must be ${LEDGER_SORT_FIELDS.slice(0, -1).join(", ")} or ${LEDGER_SORT_FIELDS.at(-1)}, optionally with ,asc or ,desc` });
           return z.NEVER;
         }
         return sort;
       })
-      .openapi({ type: "string", example: "timestamp,desc", description: "field,asc|desc over timestamp, id, createdAt; id breaks ties" }),
+      .openapi({ type: "string", example: "timestamp,desc", description: `field,asc|desc over ${LEDGER_SORT_FIELDS.join(", ")}; id breaks ties` }),
     cursor: z
       .string()
       .optional()

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { assertActsFor } from "../auth/principal";
 import { getDb } from "../db/client";
-import { ApiError, errorResponses, userNotFound } from "../http/errors";
+import { UserIdParamSchema } from "../domain/user-id";
+import { errorResponses, userNotFound } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { pointsProfile } from "../services/users";
-import { UserIdSchema } from "./admin-users";
 
 const PointsProfileSchema = z
   .object({
@@ -42,14 +43,14 @@ const getProfile = principalRoute({
   scope: "users:read",
   summary: "A user's points profile: balance, usergroups, streaks, challenges (a user token reads only its own)",
   tags: ["Users"],
-  request: { params: z.object({ userId: UserIdSchema }) },
+  request: { params: z.object({ userId: UserIdParamSchema }) },
   responses: { 200: jsonResponse(PointsProfileSchema, "The profile"), ...errorResponses(401, 403, 404) },
 });
 
 export const usersRoutes = createRouter().openapi(getProfile, async (c) => {
   const { userId } = c.req.valid("param");
   const principal = c.get("principal");
-  if (principal.kind === "user" && principal.userId !== userId) throw new ApiError(403, "A user token may only read its own profile");
+  assertActsFor(principal, userId);
   const profile = await pointsProfile(c.env, getDb(c.env.DB), principal.projectKey, userId);
   if (!profile) throw userNotFound(userId);
   return c.json(profile, 200);

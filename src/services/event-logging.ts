@@ -1,4 +1,4 @@
-import { hasServerRights, type Principal } from "../auth/principal";
+import { assertActsFor, hasServerRights, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
 import { EVENT_ROW_OVERHEAD_BYTES } from "../db/quotas";
 import { registeredUserIds } from "../db/users";
@@ -12,7 +12,7 @@ import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import { ApiError, invalidFields } from "../http/errors";
 import { span } from "../lib/bench-trace";
-import { refusalError } from "../http/log-outcomes";
+import { refusalError } from "../http/user-object-errors";
 import { projectCatalogue } from "./definitions";
 import { checkLogQuotas, countLogged, type QuotaItem } from "./quotas";
 
@@ -146,9 +146,7 @@ export async function logBatch(env: Env, db: Db, principal: Principal, items: Ba
  * names only the user's own groups (user tokens) is for the user's object, which knows them.
  */
 async function prepareLog(db: Db, principal: Principal, request: LogRequest, idempotencyKey: string | null): Promise<PreparedLog> {
-  if (principal.kind === "user" && request.userId !== principal.userId) {
-    throw new ApiError(403, "A user token may only log events for its own userId");
-  }
+  assertActsFor(principal, request.userId);
   if (request.timestamp !== undefined && !hasServerRights(principal)) {
     throw new ApiError(403, "Only admin tokens and API keys may set timestamp");
   }

@@ -1,4 +1,4 @@
-import type { Principal } from "../auth/principal";
+import { actsOnlyForItself, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
 import { countLedger, findLedgerEntry, ledgerPosition, legacyLedgerAccount, readLedgerPage, type LedgerFilter, type LedgerPageStart } from "../db/event-log";
 import { findProjectId } from "../db/projects";
@@ -18,7 +18,8 @@ import {
 import type { AdjustOutcome } from "../domain/log-command";
 import type { RewardType } from "../domain/definition-vocabulary";
 import { userStateStub } from "../durable/stub";
-import { ApiError, callUserObject, invalidFields } from "../http/errors";
+import { ApiError, invalidFields } from "../http/errors";
+import { adjustmentFailure, callUserObject } from "../http/user-object-errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { projectCatalogue } from "./definitions";
 import { crossAccountFrom } from "./log-window";
@@ -59,8 +60,6 @@ async function userOfLedgerId(d1: D1Database, db: Db, projectKey: string, id: nu
   return accountId === null ? null : userOfAccount(db, projectKey, accountId);
 }
 
-const forbiddenAccount = () => new ApiError(403, "A user token may only read its own account's loyalty events");
-
 /** A ledger page: its items, the total of its filter (exact, or a lower bound past the cap) and the cursor after it. */
 export type LedgerPage = { items: LoyaltyEvent[]; total: number; exact: boolean; next: string | null };
 
@@ -98,11 +97,11 @@ export async function ledgerPage(stores: LedgerStores, db: Db, principal: Princi
         start: after === undefined ? { offset: query.page * query.size } : { after: { value: typeof after.value === "number" ? after.value : Date.parse(after.value), id: after.id } },
       }),
     );
-    if (answer.kind === "other_account") throw forbiddenAccount();
+    if (answer.kind === "other_account") throw actsOnlyForItself();
     if (answer.kind === "not_registered") {
       // An unregistered user token has no account: its own ledger is empty, another account's is not its to read.
       if (principal.kind === "user") {
-        if (accountId !== undefined) throw forbiddenAccount();
+        if (accountId !== undefined) throw actsOnlyForItself();
         return none;
       }
     } else accountId = answer.accountId;
@@ -158,19 +157,6 @@ export async function ledgerItem(stores: LedgerStores, db: Db, principal: Princi
 }
 
 export type AdjustmentRequest = { rewardAmount: number; reason: string; allowNegativeBalance?: boolean };
-
-function adjustmentFailure(outcome: Exclude<AdjustOutcome, { kind: "adjusted" }>): ApiError {
-  switch (outcome.kind) {
-    case "negative_balance":
-      return new ApiError(422, `The adjustment would take the balance to ${outcome.balance}; send allowNegativeBalance: true to allow it`);
-    case "idempotency_conflict":
-      return new ApiError(422, "Idempotency-Key was already used with a different request body");
-    case "balance_overflow":
-      return new ApiError(422, "The points balance would leave the safe integer range");
-    case "not_registered":
-      return new ApiError(409, "The event's user is no longer registered in this project");
-  }
-}
 
 /**
  * Sets the reward of a loyalty event to `rewardAmount` (0 refunds it). The user's object applies the

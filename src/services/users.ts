@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import { confirmObjectRegistration, findUser, unconfirmedRegistrations, upsertUser, type RegisteredUser } from "../db/users";
 import { profileStreak, type ProfileStreak } from "../domain/profile";
 import { userStateStub } from "../durable/stub";
-import { callUserObject } from "../http/errors";
+import { callUserObject } from "../http/user-object-errors";
 import type { UserStanding } from "../durable/user-state";
 import { projectCatalogue } from "./definitions";
 

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { LoggedEvent } from "../../src/domain/logged-event";
 import { MAX_BLIND_FAILED_SENDS, MAX_SEND_ATTEMPTS, OUTAGE_PAGE_ROWS, OUTBOX_BACKOFF_MS, OUTBOX_MAX_BACKOFF_MS } from "../../src/durable/storage/outbox";
 import type { DeadLetterBody } from "../../src/routes/admin-dead-letters";
-import { api, purchaseDefinition, setupProject, userObject, type Credential } from "../helpers";
+import { api, purchaseDefinition, replaceObjectQueue, setupProject, userObject, type Credential } from "../helpers";
 import { LOGGED, OF_PROJECT } from "../log-rows";
 
 type Stub = ReturnType<typeof userObject>;
@@ -22,24 +22,19 @@ function itemsOf(sent: Sent | string): LoggedEvent[] {
  */
 async function filterQueue(stub: Stub, refuse: (body: LoggedEvent) => boolean, refuseSend: (n: number) => boolean = () => false) {
   const counter = { sends: 0, items: 0 };
-  await runInDurableObject(stub, (instance) => {
-    const holder = instance as unknown as { env: Env };
-    const real = env.EVENTS_QUEUE;
-    holder.env = {
-      ...holder.env,
-      EVENTS_QUEUE: {
-        send: async (body: Sent | string, options?: QueueSendOptions) => {
-          counter.sends += 1;
-          counter.items += itemsOf(body).length;
-          return itemsOf(body).some(refuse) || refuseSend(counter.sends) ? Promise.reject(new Error("message refused")) : real.send(body, options);
-        },
-        sendBatch: async (messages: Iterable<MessageSendRequest<Sent | string>>, options?: QueueSendBatchOptions) => {
-          const list = [...messages];
-          if (list.some((m) => itemsOf(m.body).some(refuse))) throw new Error("batch refused");
-          return real.sendBatch(list, options);
-        },
-      } as unknown as Queue,
-    };
+  const real = env.EVENTS_QUEUE;
+  await replaceObjectQueue(stub, {
+    send: async (body, options) => {
+      const items = itemsOf(body as Sent | string);
+      counter.sends += 1;
+      counter.items += items.length;
+      return items.some(refuse) || refuseSend(counter.sends) ? Promise.reject(new Error("message refused")) : real.send(body, options);
+    },
+    sendBatch: async (messages, options) => {
+      const list = [...messages];
+      if (list.some((m) => itemsOf(m.body as Sent | string).some(refuse))) throw new Error("batch refused");
+      return real.sendBatch(list, options);
+    },
   });
   return counter;
 }

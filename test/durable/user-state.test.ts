@@ -9,30 +9,9 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
-import type { UserState } from "../../src/durable/user-state";
 import { handleQueueBatch } from "../../src/queue/consumer";
-import { api, POLL, purchaseDefinition, setupProject, userObject } from "../helpers";
+import { api, POLL, purchaseDefinition, replaceObjectQueue, setupProject, unavailableQueue, userObject } from "../helpers";
 import { OF_PROJECT } from "../log-rows";
-
-/** Makes the object's queue sends fail until the returned function is called. */
-async function breakQueue(stub: DurableObjectStub<UserState>) {
-  const original = await runInDurableObject(stub, (instance) => {
-    const holder = instance as unknown as { env: Env };
-    const saved = holder.env;
-    holder.env = {
-      ...saved,
-      EVENTS_QUEUE: {
-        send: async () => Promise.reject(new Error("queue unavailable")),
-        sendBatch: async () => Promise.reject(new Error("queue unavailable")),
-      } as unknown as Queue,
-    };
-    return saved;
-  });
-  return () =>
-    runInDurableObject(stub, (instance) => {
-      (instance as unknown as { env: Env }).env = original;
-    });
-}
 
 const countLogged = async (projectId: string) =>
   (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
@@ -41,7 +20,7 @@ describe("UserState outbox", () => {
   it("keeps a logged event durable when the queue send fails, and the alarm delivers it exactly once", async () => {
     const { admin, projectId } = await setupProject({ definitions: { purchase_completed: purchaseDefinition } });
     const stub = userObject(projectId, "alice");
-    const repair = await breakQueue(stub);
+    const repair = await replaceObjectQueue(stub, unavailableQueue);
 
     const res = await api("POST", "/v1/event", {
       auth: admin,

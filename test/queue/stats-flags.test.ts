@@ -2,12 +2,12 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { dayNumber } from "../../src/domain/active-days";
-import type { LoggedEventMessage } from "../../src/domain/logged-event";
+import type { Activity, LoggedEventMessage } from "../../src/domain/logged-event";
 import type { StreakAnalytics } from "../../src/domain/streak-analytics";
 import type { BatchResponseBody } from "../../src/routes/event-log";
 import type { EventStatsBody, GlobalStatsBody } from "../../src/routes/stats";
 import { deliver, loggedEvent } from "../fixtures";
-import { api, loginDefinition, POLL, purchaseDefinition, setupProject, userObject, type Credential } from "../helpers";
+import { api, loginDefinition, POLL, purchaseDefinition, replaceObjectQueue, setupProject, userObject, type Credential, type QueueStandIn } from "../helpers";
 import { outageD1 } from "./outage";
 import { LOGGED, OF_PROJECT } from "../log-rows";
 
@@ -46,18 +46,13 @@ const logCount = async (projectId: string) =>
 /** Makes these users' objects hand their queue messages to the test instead of the queue: the test delivers them. */
 async function captureSends(projectId: string, users: string[]): Promise<unknown[]> {
   const sent: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => void sent.push(body),
-    sendBatch: async (messages: Iterable<{ body: unknown }>) => {
+  const queue: QueueStandIn = {
+    send: async (body) => void sent.push(body),
+    sendBatch: async (messages) => {
       for (const message of messages) sent.push(message.body);
     },
-  } as unknown as Queue;
-  for (const userId of users) {
-    await runInDurableObject(userObject(projectId, userId), (instance) => {
-      const holder = instance as unknown as { env: Env };
-      holder.env = { ...holder.env, EVENTS_QUEUE: queue };
-    });
-  }
+  };
+  for (const userId of users) await replaceObjectQueue(userObject(projectId, userId), queue);
   return sent;
 }
 
@@ -124,12 +119,46 @@ async function expectExactUniqueUsers(admin: Credential, projectId: string) {
   for (const row of months.results) expect(row.users, `${row.eventId} ${row.month}`).toBe(row.recount);
 }
 
+/**
+ * The activity each log should carry, decided per user in request order: whether its UTC day (and month) is new
+ * for the user, and for the event, and the latest day each had before. Keyed by user, event and time.
+ */
+function expectedActivity(logs: Log[]): Map<string, Activity> {
+  const days = new Map<string, string[]>();
+  const decide = (key: string, day: string) => {
+    const before = days.get(key) ?? [];
+    days.set(key, [...before, day]);
+    const firstOfDay = !before.includes(day);
+    return {
+      firstOfDay,
+      firstOfMonth: firstOfDay && !before.some((d) => d.slice(0, 7) === day.slice(0, 7)),
+      previousLast: before.length === 0 ? null : before.reduce((a, b) => (a > b ? a : b)),
+    };
+  };
+  return new Map(
+    logs.map((log) => {
+      const day = log.timestamp.slice(0, 10);
+      const any = decide(`${log.userId} *`, day);
+      const own = decide(`${log.userId} ${log.eventId}`, day);
+      const activity: Activity = {
+        firstOfDay: any.firstOfDay,
+        firstOfMonth: any.firstOfMonth,
+        firstOfEventDay: own.firstOfDay,
+        firstOfEventMonth: own.firstOfMonth,
+        previousLastDay: any.previousLast,
+        previousEventLastDay: own.previousLast,
+      };
+      return [`${log.userId} ${log.eventId} ${new Date(log.timestamp).toISOString()}`, activity];
+    }),
+  );
+}
+
 describe("distinct users decided by the user's object", () => {
   it("counts each user once whatever the order, redelivery or batching of the messages", async () => {
     const users = ["alice", "bob"];
     const { admin, projectId } = await project(users);
     const sent = await captureSends(projectId, users);
-    await logAll(admin, [
+    const logs = [
       login("alice", 3),
       login("alice", 1),
       login("alice", 0),
@@ -138,10 +167,12 @@ describe("distinct users decided by the user's object", () => {
       login("alice", 1, 30), // a second event on a day
       login("bob", 1),
       purchase("bob", 10),
-    ]);
+    ];
+    await logAll(admin, logs);
     const items = itemsOf(sent);
     expect(items).toHaveLength(8);
-    for (const item of items) expect(item.activity).toBeDefined();
+    // Every message carries what its log changed, as each user's object decided it in request order.
+    expect(new Map(items.map((item) => [`${item.userId} ${item.eventId} ${item.occurredAt}`, item.activity]))).toEqual(expectedActivity(logs));
 
     // First delivery newest first, one message per batch (each twice in it): every user's changes arrive backwards.
     for (const item of [...items].reverse()) expect((await deliver([item, item])).retryMessages).toEqual([]);

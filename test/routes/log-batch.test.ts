@@ -46,4 +46,13 @@ describe("POST /v1/events/batch", () => {
     expect(res.status).toBe(400);
     expect(res.json.errors?.[0]?.path).toBe("events");
   });
+
+  it("marks replays in batch results as the single route does with its header", async () => {
+    const { admin } = await setupProject();
+    const events = [{ ...purchase("alice"), idempotencyKey: "b-1" }];
+    const first = await api<BatchResponseBody>("POST", "/v1/events/batch", { auth: admin, body: { events } });
+    const again = await api<BatchResponseBody>("POST", "/v1/events/batch", { auth: admin, body: { events } });
+    expect(first.json.results[0]).toMatchObject({ statusCode: 200, replayed: false });
+    expect(again.json.results[0]).toMatchObject({ statusCode: 200, replayed: true });
+  });
 });

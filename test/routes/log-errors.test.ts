@@ -1,14 +1,13 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
 import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
 import { userStateName } from "../../src/durable/stub";
 import type { ErrorEnvelope } from "../../src/http/errors";
 import type { UserBody } from "../../src/routes/admin-users";
 import type { CreatedApiKeyBody } from "../../src/routes/api-keys";
 import type { BatchResponseBody } from "../../src/routes/event-log";
-import { api, setupProject, token, userObject, userToken } from "../helpers";
+import { api, setupProject, token, unreachableUserObjects, userObject, userToken } from "../helpers";
 import { logRows, logRowsWhen, purchase } from "./log-helpers";
 
 describe("POST /v1/event: errors", () => {
@@ -152,21 +151,12 @@ describe("POST /v1/event: hostile input", () => {
   it("answers 503 for the items of a user whose object fails, and keeps the other results", async () => {
     const { admin, projectId } = await setupProject({ users: { alice: [], bob: [] } });
     const broken = env.USER_STATE.idFromName(userStateName(projectId, "bob"));
-    const namespace = {
-      idFromName: (name: string) => env.USER_STATE.idFromName(name),
-      get: (id: DurableObjectId) =>
-        id.equals(broken)
-          ? { logEvents: async () => Promise.reject(new Error("Durable Object overloaded")) }
-          : env.USER_STATE.get(id),
-    } as unknown as Env["USER_STATE"];
-    const request = new Request("http://api.test/v1/events/batch", {
-      method: "POST",
-      headers: { authorization: `Bearer ${(admin as { bearer: string }).bearer}`, "content-type": "application/json" },
-      body: JSON.stringify({ events: [purchase("alice", { amount: 2 }), purchase("bob", { amount: 2 })] }),
+    const res = await api<BatchResponseBody>("POST", "/v1/events/batch", {
+      auth: admin,
+      body: { events: [purchase("alice", { amount: 2 }), purchase("bob", { amount: 2 })] },
+      env: { USER_STATE: unreachableUserObjects((id) => id.equals(broken)) },
     });
-    const res = await createApp().fetch(request, { ...env, USER_STATE: namespace });
     expect(res.status).toBe(200);
-    const { results } = (await res.json()) as BatchResponseBody;
-    expect(results.map((r) => r.statusCode)).toEqual([200, 503]);
+    expect(res.json.results.map((r) => r.statusCode)).toEqual([200, 503]);
   });
 });

@@ -1,0 +1,88 @@
+import type { AdjustOutcome, DispatchOutcome, Refusal } from "../domain/log-command";
+import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
+import { ApiError, eventNotFound, userNotFound } from "./errors";
+
+/**
+ * What a user's object refuses, and its being out of reach, as HTTP: the one mapping. Services throw these
+ * errors; a batch renders each item's as its envelope.
+ */
+
+/** Seconds a client should wait after a 503 from a user's object (it is usually back at once). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/** A user's object could not be reached: 503 with Retry-After, never a 500 (the request did nothing or is retryable). */
+export const userObjectUnavailable = (hint = "retry shortly"): ApiError =>
+  new ApiError(503, `User state is temporarily unavailable; ${hint}`, undefined, { "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+
+/** Runs a call to a user's object; any failure of the call itself becomes `userObjectUnavailable`. */
+export async function callUserObject<T>(call: () => Promise<T>, hint?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    console.error("user state call failed", error);
+    throw userObjectUnavailable(hint);
+  }
+}
+
+const idempotencyConflict = () => new ApiError(422, "Idempotency-Key was already used with a different request body");
+const balanceOverflow = () => new ApiError(422, "The points balance would leave the safe integer range");
+
+/** The HTTP answer to a refusal, whether the Worker or (for a request with an idempotency key) the object made it. */
+export function refusalError(refusal: Refusal): ApiError {
+  switch (refusal.code) {
+    case "unknown_event":
+      return eventNotFound(refusal.eventId);
+    case "inactive_event":
+      return new ApiError(400, `Event ${refusal.eventId} is not active`, [{ path: "eventId", message: "event is not active" }]);
+    case "invalid_metadata": {
+      const first = refusal.errors[0];
+      return new ApiError(400, first ? `Invalid metadata: ${first.path}: ${first.message}` : "Invalid metadata", refusal.errors);
+    }
+  }
+}
+
+/** Every answer to a log but a logged event. */
+export type LogFailure = Exclude<DispatchOutcome, { kind: "logged" }>;
+
+/** The error of a log for `userId` that its object did not log. */
+export function logFailure(outcome: LogFailure, userId: string): ApiError {
+  switch (outcome.kind) {
+    case "refused":
+      return refusalError(outcome.refusal);
+    case "not_registered":
+      return userNotFound(userId);
+    case "idempotency_conflict":
+      return idempotencyConflict();
+    case "usergroup_not_held":
+      return new ApiError(403, "A user token may only choose its own usergroups or default", [
+        { path: "metadata.usergroup", message: `must name only the user's own usergroups or default (not in: ${outcome.groups.join(", ")})` },
+      ]);
+    case "balance_overflow":
+      return balanceOverflow();
+    case "event_too_large":
+      return new ApiError(413, "The logged event would be too large; send less metadata", [
+        { path: "metadata", message: `the logged event must stay under ${MAX_QUEUE_MESSAGE_BYTES} bytes` },
+      ]);
+    case "ledger_full":
+      return new ApiError(422, "This user's ledger holds no more entries (16,777,215)");
+    case "unavailable":
+      return userObjectUnavailable("retry with an Idempotency-Key");
+  }
+}
+
+/** Every answer to a reward adjustment but an adjusted reward. */
+export type AdjustmentFailure = Exclude<AdjustOutcome, { kind: "adjusted" }>;
+
+export function adjustmentFailure(outcome: AdjustmentFailure): ApiError {
+  switch (outcome.kind) {
+    case "negative_balance":
+      return new ApiError(422, `The adjustment would take the balance to ${outcome.balance}; send allowNegativeBalance: true to allow it`);
+    case "idempotency_conflict":
+      return idempotencyConflict();
+    case "balance_overflow":
+      return balanceOverflow();
+    case "not_registered":
+      return new ApiError(409, "The event's user is no longer registered in this project");
+  }
+}
