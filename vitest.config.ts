@@ -29,6 +29,7 @@ export default defineConfig(async () => {
                 queueConsumers: {
                   "loyalty-events": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 8, deadLetterQueue: "loyalty-events-dlq" },
                   "loyalty-events-dlq": { maxBatchSize: 100, maxBatchTimeout: 0.05 },
+                  "loyalty-webhooks": { maxBatchSize: 20, maxBatchTimeout: 0.05, maxRetries: 8 },
                 },
               },
             }),

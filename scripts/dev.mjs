@@ -42,7 +42,7 @@ const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--loc
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn(
-  ...wrangler(["dev", "--ip", values.ip, "--port", String(port), "--var", `DASHBOARD_DEMO_TOKEN:${adminToken}`, ...passThrough], { stdio: "inherit" }),
+  ...wrangler(["dev", "--ip", values.ip, "--port", String(port), "--var", `DASHBOARD_DEMO_TOKEN:${adminToken}`, "--var", "WEBHOOKS_ALLOW_LOOPBACK:1", ...passThrough], { stdio: "inherit" }),
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));

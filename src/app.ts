@@ -7,6 +7,7 @@ import { authenticate } from "./auth/middleware";
 import { limitProjectReads } from "./auth/rate-limits";
 import type { AppEnv } from "./http/context";
 import { ApiError, envelope, isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from "./http/errors";
+import { documentWebhookEvents, WEBHOOK_EVENTS_TAG } from "./http/webhook-docs";
 import { benchSnapshot, isTracing } from "./lib/bench-trace";
 import { TtlCache } from "./lib/ttl-cache";
 import { adminDeadLettersRoutes } from "./routes/admin-dead-letters";
@@ -27,6 +28,7 @@ import { quotaRoutes } from "./routes/quotas";
 import { signingKeysRoutes } from "./routes/signing-keys";
 import { statsRoutes } from "./routes/stats";
 import { usersRoutes } from "./routes/users";
+import { webhooksRoutes } from "./routes/webhooks";
 import { uiRoutes } from "./ui/routes";
 
 
@@ -51,6 +53,7 @@ const OPENAPI_TAGS = [
   { name: "Auth", description: "Token exchange: a user token for an app, minted with an API key." },
   { name: "Admin", description: "A project's definitions, users, credentials, dead letters, reconciliation, usage and archive." },
   { name: "Operator", description: "What only the deployment's root credential may do: a project's quotas and settings." },
+  WEBHOOK_EVENTS_TAG,
 ];
 
 /** Headers browsers may send and read; see CORS_ORIGINS in wrangler.toml. */
@@ -143,6 +146,7 @@ export function createApp() {
     name: "X-API-Key",
     description: "A project API key. Each route lists the scope a key needs in its security requirement; `admin` holds every scope.",
   });
+  documentWebhookEvents(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -182,7 +186,8 @@ export function createApp() {
     .route("/v1", leaderboardsRoutes)
     .route("/v1", loyaltyEventsRoutes)
     .route("/v1", quotaRoutes)
-    .route("/v1", archiveRoutes);
+    .route("/v1", archiveRoutes)
+    .route("/v1", webhooksRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { span, tracedEnv } from "./lib/bench-trace";
 import { handleQueueBatch } from "./queue/consumer";
+import { handleWebhooksBatch, WEBHOOKS_QUEUE } from "./queue/webhooks";
 import { runScheduledWork } from "./services/scheduled";
 
 export { UserState } from "./durable/user-state";
@@ -10,6 +11,8 @@ const app = createApp();
 export default {
   // tracedEnv returns env itself unless BENCH_TRACE is "1" (the benchmark harness counts D1 and queue use).
   fetch: (request, env, ctx) => app.fetch(request, tracedEnv(env, "request"), ctx),
-  queue: (batch, env) => span(env, "consumer: batch", () => handleQueueBatch(batch, tracedEnv(env, "consumer"))),
+  // Webhook deliveries are not the write path's cost: their consumer is not traced.
+  queue: (batch, env) =>
+    batch.queue === WEBHOOKS_QUEUE ? handleWebhooksBatch(batch, env) : span(env, "consumer: batch", () => handleQueueBatch(batch, tracedEnv(env, "consumer"))),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduledWork(env)),
 } satisfies ExportedHandler<Env>;

@@ -82,6 +82,12 @@ describe("OpenAPI document", () => {
         "/v1/admin/api-keys/{id}",
         "/v1/admin/signing-keys",
         "/v1/admin/signing-keys/{kid}",
+        "/v1/admin/webhooks",
+        "/v1/admin/webhooks/{id}",
+        "/v1/admin/webhooks/{id}/deliveries",
+        "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry",
+        "/v1/admin/webhooks/{id}/rotate-secret",
+        "/v1/admin/webhooks/{id}/test",
         "/v1/admin/project/auth",
         "/v1/auth/tokens",
         "/v1/admin/usage",
@@ -115,7 +121,7 @@ describe("OpenAPI document", () => {
     );
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["apiKey", "bearerAuth"]);
     expect(doc.components.schemas.Error!.properties).toHaveProperty("errors");
-    expect(doc.paths["/v1/event"]!.post!.requestBody!.content["application/json"]!.schema).toBeDefined();
+    expect(doc.paths["/v1/event"]!.post!.requestBody!.content["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/LogEventInput" });
     const statsParams = doc.paths["/v1/stats/event"]!.get!.parameters!.map((p) => p.name);
     expect(statsParams.sort()).toEqual(["eventId", "month", "period", "timeframe"]);
     // Routes with a body document 413 and 415; every route documents 429.

@@ -754,10 +754,480 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the project's webhook endpoints, oldest first (no secrets)
+         * @description Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Create a webhook endpoint (the signing secret is shown once)
+         * @description At most 20 endpoints per project. Deliveries are signed per Standard Webhooks (headers webhook-id, webhook-timestamp, webhook-signature); verify them with any standardwebhooks library and the secret. The url must be https, on a public host: no IP address in a private, loopback, link-local, CGNAT, unique-local or unspecified range, no `localhost`, `*.localhost`, `*.local` or `*.internal`, no credentials, at most 2,000 characters (a development deployment with WEBHOOKS_ALLOW_LOOPBACK=1 also takes http://127.0.0.1:<port>, http://localhost:<port> and http://[::1]:<port>).
+         *
+         *     Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint, with whether (and why) it is disabled
+         * @description Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        get: operations["getWebhookEndpoint"];
+        /**
+         * Change a webhook endpoint's url, event types, description or enabled state (the fields sent)
+         * @description Disabling stops its pending deliveries (they fail); enabling clears the disabled reason and the failing streak. Other isolates' fan-out sees the change within 5 seconds.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        put: operations["updateWebhookEndpoint"];
+        post?: never;
+        /**
+         * Delete a webhook endpoint and its delivery records
+         * @description Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the endpoint a new signing secret (shown once); the old one keeps signing beside it for 24 hours
+         * @description During the overlap every delivery carries both signatures in `webhook-signature`, space-separated: a receiver verifying with either secret accepts it. A second rotation within the overlap ends the first secret's.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to the endpoint now; answers the delivery after its first attempt
+         * @description The test takes the path of every delivery: signed, recorded in the deliveries, and retried on the schedule if the attempt fails.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        post: operations["sendWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's deliveries, newest first: status, attempts, last response and next retry
+         * @description Delivery records are kept 14 days, and at most the newest 10,000 per endpoint.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attempt one delivery again now; answers the delivery after the attempt
+         * @description Any delivery may be sent again (receivers deduplicate on `webhook-id`). If the attempt fails, it is retried on the schedule while within 3 days of the delivery's first attempt, else failed. 409 while the endpoint is disabled.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `webhooks:manage`.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "event.logged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Every logged event (opt-in: one per log) */
+        post: operations["onEventLogged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "points.awarded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A log or a challenge bonus added points */
+        post: operations["onPointsAwarded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "limit.reached": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A log met its event's limit and awarded nothing */
+        post: operations["onLimitReached"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "streak.extended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A log grew a streak's current run */
+        post: operations["onStreakExtended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "challenge.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A log completed a challenge (its bonus is in the balance) */
+        post: operations["onChallengeCompleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "leaderboard.period_closed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A board period's standings became final (once per period), with the top 10 */
+        post: operations["onLeaderboardPeriodClosed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reward.adjusted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A ledger entry's reward was set to a new amount (refund, correction) */
+        post: operations["onRewardAdjusted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        EventLoggedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "event.logged";
+            data?: components["schemas"]["EventLoggedWebhookData"];
+        };
+        EventLoggedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The ledger entry's unique id (what reward.adjusted names) */
+            eventUid: string;
+            /** @description The ledger entry's id (GET /v1/loyalty-events/{id}); null for an entry queued before ids were assigned by the user's object */
+            loyaltyEventId: number | null;
+            /** @description The event definition's id */
+            eventId: string;
+            /** @description Points the log added to the balance (0 when a condition failed or the limit was reached) */
+            points: number;
+            /** @description The user's points after this log (before any challenge bonus it triggered) */
+            balanceAfter: number;
+            conditionReached: boolean;
+            limitReached: boolean;
+            /** @enum {string} */
+            rewardType: "LOYALTY_POINTS" | "PERCENTAGE" | "FLAT_AMOUNT";
+            /** @description Points, or money rounded to 2 decimals for PERCENTAGE and FLAT_AMOUNT */
+            rewardAmount: number;
+            rewardCurrency: string | null;
+            /**
+             * Format: date-time
+             * @description When the event happened (a backfilled timestamp included)
+             */
+            occurredAt: string;
+            /** @description The log's metadata, as logged */
+            metadata: {
+                [key: string]: unknown;
+            };
+        };
+        WebhookEvent: {
+            /** @description Stable across retries and redeliveries; the `webhook-id` header */
+            id: string;
+            type: components["schemas"]["WebhookEventType"] | "webhook.test";
+            /** Format: date-time */
+            createdAt: string;
+            projectId: string;
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /** @enum {string} */
+        WebhookEventType: "event.logged" | "points.awarded" | "limit.reached" | "streak.extended" | "challenge.completed" | "leaderboard.period_closed" | "reward.adjusted";
+        PointsAwardedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "points.awarded";
+            data?: components["schemas"]["PointsAwardedWebhookData"];
+        };
+        PointsAwardedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The ledger entry's unique id (what reward.adjusted names) */
+            eventUid: string;
+            /** @description The ledger entry's id (GET /v1/loyalty-events/{id}); null for an entry queued before ids were assigned by the user's object */
+            loyaltyEventId: number | null;
+            /**
+             * @description A log of an event, or the bonus of a completed challenge
+             * @enum {string}
+             */
+            source: "event" | "challenge";
+            /** @description The event definition's id, or `challenge:<challengeId>` for a bonus */
+            eventId: string;
+            /** @description The completed challenge (source challenge), else null */
+            challengeId: string | null;
+            points: number;
+            /** @description The user's points after these */
+            balanceAfter: number;
+        };
+        LimitReachedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "limit.reached";
+            data?: components["schemas"]["LimitReachedWebhookData"];
+        };
+        LimitReachedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The ledger entry's unique id (what reward.adjusted names) */
+            eventUid: string;
+            /** @description The ledger entry's id (GET /v1/loyalty-events/{id}); null for an entry queued before ids were assigned by the user's object */
+            loyaltyEventId: number | null;
+            /** @description The event definition whose limit the log met: it awarded nothing */
+            eventId: string;
+            /** @description Rewarded logs allowed per limit period */
+            limit: number | null;
+            /** @description lifetime, day, week or month */
+            limitPeriod: string | null;
+            /** @description The limit period the log fell in (e.g. 2026-05-04 for a day) */
+            periodKey: string | null;
+            /** Format: date-time */
+            occurredAt: string;
+        };
+        StreakExtendedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "streak.extended";
+            data?: components["schemas"]["StreakExtendedWebhookData"];
+        };
+        StreakExtendedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            streakId: string;
+            /** @description The streak's current run after the log (it grew) */
+            current: number;
+            longest: number;
+            /** @description The log that extended it */
+            eventUid: string;
+        };
+        ChallengeCompletedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "challenge.completed";
+            data?: components["schemas"]["ChallengeCompletedWebhookData"];
+        };
+        ChallengeCompletedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The ledger entry's unique id (what reward.adjusted names) */
+            eventUid: string;
+            /** @description The ledger entry's id (GET /v1/loyalty-events/{id}); null for an entry queued before ids were assigned by the user's object */
+            loyaltyEventId: number | null;
+            challengeId: string;
+            /**
+             * Format: date
+             * @description The first day of the challenge period completed; null for a challenge without periods
+             */
+            periodStart: string | null;
+            /** @description Added to the balance (the bonus' own ledger entry: eventUid) */
+            bonusPoints: number;
+            balanceAfter: number;
+            /** @description The eventUid of the log that completed it */
+            triggeredBy: string | null;
+        };
+        LeaderboardPeriodClosedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "leaderboard.period_closed";
+            data?: components["schemas"]["LeaderboardPeriodClosedWebhookData"];
+        };
+        LeaderboardPeriodClosedWebhookData: {
+            leaderboardId: string;
+            /** @description How the board cuts its periods */
+            calendar: {
+                /** @enum {string} */
+                period: "day" | "week" | "month";
+                timezone: string;
+            };
+            /** @description The period's number in its calendar (what the standings key it by) */
+            period: number;
+            /**
+             * Format: date
+             * @description The period's first local day
+             */
+            periodStart: string | null;
+            /**
+             * Format: date
+             * @description The period's last local day
+             */
+            periodEnd: string | null;
+            /**
+             * Format: date-time
+             * @description When the standings became final (a grace period after the end)
+             */
+            closedAt: string;
+            participants: number;
+            /** @description The final top 10 in rank order (competition ranks: equal scores share one) */
+            top: {
+                rank: number;
+                userId: string;
+                score: number;
+            }[];
+        };
+        RewardAdjustedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "reward.adjusted";
+            data?: components["schemas"]["RewardAdjustedWebhookData"];
+        };
+        RewardAdjustedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The adjusted ledger entry (event.logged's eventUid) */
+            eventUid: string;
+            adjustmentUid: string;
+            previousAmount: number;
+            newAmount: number;
+            /** @description How the balance moved (0 for monetary rewards) */
+            pointsDelta: number;
+            reason: string;
+            /** Format: date-time */
+            adjustedAt: string;
+            /** @description The user's balance after the adjustment (null for adjustments queued before it was carried) */
+            balanceAfter: number | null;
+        };
         EventDefinition: {
             eventId: string;
             title: string;
@@ -1557,6 +2027,71 @@ export interface components {
         ProjectSettingsInput: {
             /** @description Days of raw log D1 keeps (1 to 36500); null or left out: the default, 90 */
             logWindowDays?: number | null;
+        };
+        CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
+            /** @description `whsec_` + base64: verify deliveries with it (Standard Webhooks). Shown once; stored encrypted */
+            secret: string;
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            description: string;
+            eventTypes: components["schemas"]["WebhookEventType"][];
+            enabled: boolean;
+            /** @description Why it is disabled: "disabled by an admin", "410 Gone" or "failing for 3 days" */
+            disabledReason: string | null;
+            disabledAt: string | null;
+            /** @description The first failed attempt since the last success; three days of failures disable the endpoint */
+            failingSince: string | null;
+            /** @description After a rotation: until when the previous secret still signs beside the new one */
+            previousSecretExpiresAt: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        WebhookEndpointInput: {
+            /** @description Where deliveries are POSTed: https, on a public host: no IP address in a private, loopback, link-local, CGNAT, unique-local or unspecified range, no `localhost`, `*.localhost`, `*.local` or `*.internal`, no credentials, at most 2,000 characters (a development deployment with WEBHOOKS_ALLOW_LOOPBACK=1 also takes http://127.0.0.1:<port>, http://localhost:<port> and http://[::1]:<port>) */
+            url: string;
+            /** @description The event types sent to this endpoint (`webhook.test` is always sent when asked for) */
+            eventTypes: components["schemas"]["WebhookEventType"][];
+            description?: string;
+            enabled?: boolean;
+        };
+        WebhookEndpointChanges: {
+            /** @description Where deliveries are POSTed: https, on a public host: no IP address in a private, loopback, link-local, CGNAT, unique-local or unspecified range, no `localhost`, `*.localhost`, `*.local` or `*.internal`, no credentials, at most 2,000 characters (a development deployment with WEBHOOKS_ALLOW_LOOPBACK=1 also takes http://127.0.0.1:<port>, http://localhost:<port> and http://[::1]:<port>) */
+            url?: string;
+            /** @description The event types sent to this endpoint (`webhook.test` is always sent when asked for) */
+            eventTypes?: components["schemas"]["WebhookEventType"][];
+            description?: string;
+            enabled?: boolean;
+        };
+        WebhookDelivery: {
+            id: string;
+            endpointId: string;
+            /** @description The event's id: the `webhook-id` header of every attempt */
+            eventId: string;
+            eventType: string;
+            /**
+             * @description pending while attempts remain; succeeded after a 2xx; failed when the retries ended or the endpoint was disabled
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            /** @description The last attempt's HTTP status (null: no answer) */
+            responseStatus: number | null;
+            latencyMs: number | null;
+            /** @description At most 4 KiB of the last answer's body */
+            responseText: string | null;
+            /** @description Why the last attempt failed */
+            error: string | null;
+            /** @description When the next attempt is due (pending only) */
+            nextAttemptAt: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; null after the last one */
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -4887,6 +5422,932 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"][];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointInput"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown only here */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointChanges"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rotated; the new secret is shown only here */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendWebhookTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery after its first attempt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries with this status */
+                status?: "pending" | "succeeded" | "failed";
+                limit?: number;
+                /** @description Page: the previous page's `nextCursor` (with the same status filter) */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+                /** @description The delivery's id */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery after the attempt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    onEventLogged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventLoggedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPointsAwarded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsAwardedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLimitReached: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitReachedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onStreakExtended: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreakExtendedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onChallengeCompleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChallengeCompletedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLeaderboardPeriodClosed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaderboardPeriodClosedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onRewardAdjusted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RewardAdjustedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -274,3 +274,51 @@ export async function trimClosedPeriod(d1: D1Database, board: TrimmingPeriod, ch
   if (changes < chunk) await bind(`UPDATE leaderboard_periods SET trimmed_at = ?5 WHERE ${WHERE_BOARD}`, now).run();
   return changes;
 }
+
+/** A closed board period whose leaderboard.period_closed event was not handed over yet. */
+export type UnannouncedPeriod = BoardPeriod & { participants: number; closedAt: number };
+
+/** Up to `limit` closed periods not announced yet, those closed first first (an index range of them alone). */
+export async function unannouncedPeriods(d1: D1Database, limit: number): Promise<UnannouncedPeriod[]> {
+  const rows = await d1
+    .prepare(
+      `SELECT project_key AS projectKey, leaderboard_id AS leaderboardId, calendar, period, participants, closed_at AS closedAt
+       FROM leaderboard_periods INDEXED BY leaderboard_periods_unannounced
+       WHERE closed_at IS NOT NULL AND announced_at IS NULL ORDER BY closed_at LIMIT ?1`,
+    )
+    .bind(limit)
+    .all<UnannouncedPeriod>();
+  return rows.results;
+}
+
+/**
+ * The top `n` entries of each board period, in board order (on a closed period never past its kept entries),
+ * in one D1 round trip; each list's first entry has rank 1.
+ */
+export async function topEntries(d1: D1Database, boards: readonly BoardPeriod[], n: number): Promise<BoardEntry[][]> {
+  if (boards.length === 0) return [];
+  const results = await d1.batch<BoardEntry>(
+    boards.map((board) =>
+      d1
+        .prepare(`SELECT user_id AS userId, score, reached_at AS reachedAt FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ${keptLimit("?5", "0")}`)
+        .bind(board.projectKey, board.leaderboardId, board.calendar, board.period, n),
+    ),
+  );
+  return results.map((result) => result.results);
+}
+
+/** Marks board periods announced (those not announced yet; one statement). */
+export async function markAnnounced(d1: D1Database, boards: readonly BoardPeriod[], now: number): Promise<void> {
+  if (boards.length === 0) return;
+  const keys = JSON.stringify(boards.map(({ projectKey, leaderboardId, calendar, period }) => [projectKey, leaderboardId, calendar, period]));
+  await d1
+    .prepare(
+      `UPDATE leaderboard_periods SET announced_at = ?2
+       WHERE announced_at IS NULL AND rowid IN (
+         SELECT p.rowid FROM json_each(?1) k JOIN leaderboard_periods p
+           ON p.project_key = k.value ->> '$[0]' AND p.leaderboard_id = k.value ->> '$[1]'
+          AND p.calendar = k.value ->> '$[2]' AND p.period = k.value ->> '$[3]')`,
+    )
+    .bind(keys, now)
+    .run();
+}

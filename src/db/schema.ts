@@ -407,6 +407,11 @@ export const leaderboardPeriods = sqliteTable(
     closedAt: integer("closed_at"),
     keptEntries: integer("kept_entries"),
     trimmedAt: integer("trimmed_at"),
+    /**
+     * When the period's `leaderboard.period_closed` webhook event was handed over with the consumer's webhook
+     * fan-out (epoch ms; migration 0014); null until then, so each closed period is announced once.
+     */
+    announcedAt: integer("announced_at"),
   },
   (t) => [
     primaryKey({ columns: [t.projectKey, t.leaderboardId, t.calendar, t.period] }),
@@ -414,6 +419,8 @@ export const leaderboardPeriods = sqliteTable(
     index("leaderboard_periods_open").on(t.endsAt).where(sql`closed_at IS NULL AND ends_at IS NOT NULL`),
     // Closed periods whose entries below the kept ones are still being deleted.
     index("leaderboard_periods_trimming").on(t.closedAt).where(sql`closed_at IS NOT NULL AND trimmed_at IS NULL`),
+    // Closed periods whose leaderboard.period_closed event was not handed over yet (migration 0015).
+    index("leaderboard_periods_unannounced").on(t.closedAt).where(sql`closed_at IS NOT NULL AND announced_at IS NULL`),
   ],
 );
 
@@ -522,3 +529,71 @@ export const projectSettings = sqliteTable("project_settings", {
   logWindowDays: integer("log_window_days"),
   updatedAt: text("updated_at").notNull(),
 });
+
+/**
+ * A project's webhook endpoints (README "Webhooks"; at most 20 per project). `eventTypes` is the JSON array of
+ * the types it receives. The signing secret is stored encrypted like signing keys' (src/auth/secret-box.ts, bound
+ * to the project and endpoint id); after a rotation the previous one keeps signing beside it until
+ * `previousSecretExpiresAt`. `failingSince` is the first failed attempt since the last success (null while
+ * healthy): three days of failures disable the endpoint. `deliveriesTrimmedAt` is when the scheduled sweep last
+ * held its deliveries to their per-endpoint cap (what it checks next). Times are epoch ms.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    projectKey: text("project_key").notNull(),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    disabledAt: integer("disabled_at"),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    previousSecretCiphertext: text("previous_secret_ciphertext"),
+    previousSecretExpiresAt: integer("previous_secret_expires_at"),
+    failingSince: integer("failing_since"),
+    deliveriesTrimmedAt: integer("deliveries_trimmed_at").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_project").on(t.projectKey, t.createdAt), index("webhook_endpoints_trimmed").on(t.deliveriesTrimmedAt)],
+);
+
+/**
+ * One webhook event for one endpoint, and its attempts so far. Unique on (endpoint, event id): a redelivered
+ * fan-out never makes a second delivery. `payload` is the exact body sent (the event's JSON); `status` is
+ * pending until an attempt succeeds or the retries end. `nextAttemptAt` (pending only) is when the next attempt
+ * is due; while one runs it holds the attempt's lease, so a duplicate retry message finds nothing due.
+ * `responseText` keeps at most 4 KiB of the last answer; `lastError` says why an attempt got no answer (timeout,
+ * network). Kept 14 days, and at most 10,000 per endpoint. Times are epoch ms.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id").notNull(),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    responseStatus: integer("response_status"),
+    latencyMs: integer("latency_ms"),
+    responseText: text("response_text"),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId),
+    // An endpoint's deliveries newest first, all or of one status (the list's pages, the per-endpoint cap).
+    index("webhook_deliveries_endpoint_created").on(t.endpointId, t.createdAt, t.id),
+    index("webhook_deliveries_endpoint_status").on(t.endpointId, t.status, t.createdAt, t.id),
+    // Pending deliveries by when they are due: what the sweep re-sends when a retry message was lost.
+    index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    // Oldest first: what the retention deletes.
+    index("webhook_deliveries_created").on(t.createdAt),
+  ],
+);

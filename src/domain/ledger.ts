@@ -176,6 +176,8 @@ export const AdjustmentMessageSchema = z.object({
   pointsDelta: z.number().int(),
   reason: z.string(),
   adjustedAt: z.iso.datetime(),
+  /** The user's balance after it (absent in messages from before it was carried). */
+  balanceAfter: z.number().int().optional(),
   updates: UserUpdatesSchema.optional(),
 });
 export type AdjustmentMessage = z.infer<typeof AdjustmentMessageSchema>;

@@ -114,7 +114,12 @@ export type UserUpdates = z.infer<typeof UserUpdatesSchema>;
 /** A queue message: a logged event (the event-log row) and, from the user's object, the updates it caused. */
 export const LoggedEventMessageSchema = z.preprocess(
   withLedgerFields,
-  LoggedEventSchema.extend({ updates: UserUpdatesSchema.optional(), activity: ActivitySchema.optional() }),
+  LoggedEventSchema.extend({
+    updates: UserUpdatesSchema.optional(),
+    activity: ActivitySchema.optional(),
+    /** A challenge completion's entry (no `updates` of its own): the sequence number of the log that completed it. */
+    seq: z.number().int().nonnegative().optional(),
+  }),
 );
 export type LoggedEventMessage = z.infer<typeof LoggedEventMessageSchema>;
 

@@ -45,6 +45,7 @@ export function applyAdjustment(sql: SqlStorage, outbox: Outbox, command: Adjust
     pointsDelta,
     reason: command.reason,
     adjustedAt,
+    balanceAfter: balance,
     updates: { seq, streaks: [], standings },
   };
   outbox.add(message, now);

@@ -114,7 +114,9 @@ export function applyLog(
   if (!fitsInBytes(body, MAX_QUEUE_MESSAGE_BYTES)) throw new LogRefused({ kind: "event_too_large" });
   outbox.add(message, now, body);
   for (const completion of completions) {
-    outbox.add(statsReady ? { ...completion, activity: recordActivity(sql, completion.eventId, completion.occurredAt) } : completion, now);
+    // The completion shares the log's sequence number (its webhook events are ordered with the log's).
+    const withSeq = { ...completion, seq };
+    outbox.add(statsReady ? { ...withSeq, activity: recordActivity(sql, completion.eventId, completion.occurredAt) } : withSeq, now);
   }
 
   const response = eventLoggedEnvelope(definition, event, decision, balance, {

@@ -4,6 +4,7 @@ import { projectKeyOf } from "../domain/logged-event";
 import { parseQueueMessage, type QueueMessage } from "../domain/queue-message";
 import { parkDeadLetters } from "../services/dead-letters";
 import { ingest } from "../services/ingestion";
+import { handOverWebhookEvents } from "../services/webhook-emission";
 import type { UserObjects } from "../services/stats-flags";
 
 export const EVENTS_QUEUE = "loyalty-events";
@@ -48,7 +49,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): 
 
 /**
  * Ingests a batch in chunks, each one D1 transaction, and acks or retries per message: a message is acked
- * when every chunk holding its items committed. A message that can never be stored (not JSON, fails the
+ * when every chunk holding its items committed and the webhook events it emits were handed over. A message that can never be stored (not JSON, fails the
  * schema, an item too large for a D1 call) is parked at once; a message D1 failed for is retried with growing
  * delays for as long as the queue keeps it (ingestion is idempotent, so items that did commit count once), and
  * parked only on its last delivery. Parking goes to D1, else to R2; a message neither takes is retried.
@@ -79,11 +80,17 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
     d1Down ||= outcome.down;
   }
 
+  // What the committed messages emit goes to the webhooks queue before they are acked; if it cannot, they
+  // are retried (ingesting them again changes nothing, and the events keep their ids).
+  const committed = items.filter((item) => !failed.has(item.message)).map((item) => ({ source: item.message, body: item.body }));
+  const webhooks = await handOverWebhookEvents(env, committed);
   const givenUp: Parked[] = [];
   for (const message of new Set(items.map((item) => item.message))) {
-    if (!failed.has(message)) message.ack();
-    else if (lastChance(message)) givenUp.push({ message, error: `D1 failed on all ${message.attempts} deliveries; last: ${describe(failed.get(message))}` });
-    else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    const notHandedOver = webhooks.notHandedOver.has(message);
+    if (!failed.has(message) && !notHandedOver) message.ack();
+    else if (!lastChance(message)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    else if (notHandedOver) givenUp.push({ message, error: `its webhook events were not handed over on all ${message.attempts} deliveries; last: ${describe(webhooks.error)}` });
+    else givenUp.push({ message, error: `D1 failed on all ${message.attempts} deliveries; last: ${describe(failed.get(message))}` });
   }
   await park(env, batch.queue, [...unstorable, ...givenUp]);
 }

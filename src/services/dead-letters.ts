@@ -18,10 +18,10 @@ import {
   type StoredDeadLetter,
 } from "../db/dead-letters";
 import { chunkBySize, utf8Bytes } from "../domain/json";
-import { parseQueueMessage } from "../domain/queue-message";
+import { parseQueueMessage, type QueueMessage } from "../domain/queue-message";
 import { ApiError } from "../http/errors";
 import { ingest } from "./ingestion";
-import type { UserObjects } from "./stats-flags";
+import { handOverWebhookEvents } from "./webhook-emission";
 
 /**
  * Dead letters live in two stores: D1 (`dead_letters`), and R2 (`ARCHIVE`) for the letters D1 could not take
@@ -242,7 +242,7 @@ function replayable(id: string, projectKey: string, body: string) {
  * in D1 as replayed and its object deleted; the answer is that D1 copy (also when the R2 id is replayed
  * again). 404 for an id of another project or none; 503 while D1 (or R2) fails.
  */
-export async function replayDeadLetter(stores: DeadLetterStores & UserObjects, projectKey: string, id: string): Promise<DeadLetterView> {
+export async function replayDeadLetter(stores: Env, projectKey: string, id: string): Promise<DeadLetterView> {
   const ref = parseDeadLetterId(id);
   if (!ref) throw notFound(id);
   const db = getDb(stores.DB);
@@ -252,6 +252,7 @@ export async function replayDeadLetter(stores: DeadLetterStores & UserObjects, p
     const messages = replayable(id, projectKey, letter.body);
     const replayedAt = await fromStores(async () => {
       await ingest(stores.DB, messages, stores);
+      await handOverReplayed(stores, messages);
       return markReplayed(db, ref.id);
     });
     return d1View({ ...letter, replayedAt });
@@ -268,12 +269,22 @@ export async function replayDeadLetter(stores: DeadLetterStores & UserObjects, p
   const messages = replayable(id, projectKey, letter.body);
   return fromStores(async () => {
     await ingest(stores.DB, messages, stores);
+    await handOverReplayed(stores, messages);
     const { queue, messageId, body, attempts, error, receivedAt } = letter;
     await insertDeadLetters(stores.DB, queue, [{ messageId, projectKey, body, attempts, error, receivedAt, replayedAt: new Date().toISOString() }]);
     await deleteArchivedDeadLetter(stores.ARCHIVE, projectKey, ref.name);
     const copy = await findDeadLetterByMessageId(db, projectKey, messageId);
     return copy ? d1View(copy) : { ...r2View(ref.name, letter), replayedAt: new Date().toISOString() };
   });
+}
+
+/**
+ * A replay emits the webhook events its messages emit, with the ids the queue's delivery would have given them
+ * (receivers deduplicate); when they cannot be handed over, the replay fails (503) before it is marked done.
+ */
+async function handOverReplayed(env: Env, messages: readonly QueueMessage[]): Promise<void> {
+  const { notHandedOver, error } = await handOverWebhookEvents(env, messages.map((body) => ({ source: body, body })));
+  if (notHandedOver.size > 0) throw error ?? new Error("webhook events not handed over");
 }
 
 /** How long a replayed dead letter stays listed (with `replayedAt`) before the cron removes it. */

@@ -2,20 +2,27 @@ import { z } from "@hono/zod-openapi";
 import type { Db } from "../db/client";
 import {
   closeEndedPeriods,
+  markAnnounced,
   periodsBeingTrimmed,
   rankOfScore,
   readStanding,
   readStandingsPage,
+  topEntries,
   trimClosedPeriod,
+  unannouncedPeriods,
   type BoardPeriod,
   type Closure,
 } from "../db/leaderboards";
 import { userStateStub } from "../durable/stub";
 import { calendarKey, periodCalendar, type LeaderboardDefinition } from "../domain/game-definitions";
 import { boardWindow, CLOSED_PERIOD_GRACE_MS, CLOSED_PERIOD_KEPT_ENTRIES, competitionRanks, type BoardWindow } from "../domain/leaderboards";
-import { ApiError, callUserObject, invalidFields } from "../http/errors";
+import { ApiError, invalidFields } from "../http/errors";
+import { callUserObject } from "../http/user-object-errors";
+import { periodClosedEvent } from "../domain/webhook-events";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { projectCatalogue } from "./definitions";
+import { sendWebhookEvents } from "./webhook-emission";
+import { subscribedTypes } from "./webhook-subscriptions";
 
 async function boardOf(db: Db, projectKey: string, leaderboardId: string): Promise<LeaderboardDefinition> {
   const board = (await projectCatalogue(db, projectKey)).leaderboards.get(leaderboardId);
@@ -166,4 +173,33 @@ export async function closeLeaderboardPeriods(d1: D1Database, now: number = Date
     }
   }
   return { closed, deleted, trimmed };
+}
+
+/** How many entries leaderboard.period_closed lists. */
+export const ANNOUNCED_TOP = 10;
+
+/**
+ * Announces closed board periods (the scheduled work, after closing): up to `limit` periods not announced yet,
+ * those closed first first. Periods of projects subscribed to leaderboard.period_closed get the event with
+ * their top 10 (one D1 round trip for all of them), handed to the webhooks queue; then every period of the
+ * chunk is marked announced (unsubscribed projects' at once). A failure before the mark leaves them for the
+ * next run, which sends the same event ids again (at least once; deliveries deduplicate). A project whose
+ * subscriptions cannot be read now is left for the next run. Bounded: 4 D1 round trips per run at most.
+ */
+export async function announceClosedPeriods(env: Env, now: number = Date.now(), limit = 100): Promise<{ announced: number; sent: number }> {
+  const periods = await unannouncedPeriods(env.DB, limit);
+  if (periods.length === 0) return { announced: 0, sent: 0 };
+  const projects = [...new Set(periods.map((period) => period.projectKey))];
+  const lookups = await Promise.allSettled(projects.map((projectKey) => subscribedTypes(env, projectKey)));
+  const subscribed = new Map(projects.map((projectKey, i) => [projectKey, lookups[i]!]));
+  const known = periods.filter((period) => subscribed.get(period.projectKey)!.status === "fulfilled");
+  const wanted = known.filter((period) => {
+    const lookup = subscribed.get(period.projectKey)!;
+    return lookup.status === "fulfilled" && lookup.value.has("leaderboard.period_closed");
+  });
+  const tops = await topEntries(env.DB, wanted, ANNOUNCED_TOP);
+  const events = wanted.map((period, i) => periodClosedEvent({ ...period, top: competitionRanks(tops[i]!, 1, 0) }));
+  await sendWebhookEvents(env, events);
+  await markAnnounced(env.DB, known, now);
+  return { announced: known.length, sent: events.length };
 }

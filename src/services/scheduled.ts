@@ -2,11 +2,12 @@ import { getDb } from "../db/client";
 import { archiveRawLog } from "./archive";
 import { removeReplayedDeadLetters } from "./dead-letters";
 import { fillNextLedgers, legacyLedgersCopied } from "./ledger-fill";
-import { closeLeaderboardPeriods } from "./leaderboards";
+import { announceClosedPeriods, closeLeaderboardPeriods } from "./leaderboards";
 import { trimLogWindows } from "./log-window";
 import { reconcileNextUsers } from "./reconciliation";
 import { moveStatsSeeds } from "./stats-seeds";
 import { repairRegistrations } from "./users";
+import { sweepWebhookDeliveries } from "./webhook-delivery";
 
 /**
  * What the cron trigger (wrangler.toml `[triggers]`, every 10 minutes) runs. Each task is bounded in the work
@@ -27,9 +28,12 @@ export async function runScheduledWork(env: Env): Promise<void> {
     // Archived rows older than their project's window, deleted from D1 (up to 20,000; never an unarchived row).
     ["log window", async () => trimLogWindows(env.DB, { keepLegacyLedgerRows: !(await legacyLedgersCopied(env.ARCHIVE)) })],
     // Board periods ended more than 7 days ago: closed, then trimmed to their top 1,000 (10,000 entries per run).
-    ["leaderboard closing", () => closeLeaderboardPeriods(env.DB)],
+    // ...then leaderboard.period_closed for closed periods not announced yet (100 per run), to subscribed projects.
+    ["leaderboard closing", async () => [await closeLeaderboardPeriods(env.DB), await announceClosedPeriods(env)]],
     // Dead letters replayed more than 30 days ago (1,000 per run); those not replayed stay until they are.
     ["dead-letter retention", () => removeReplayedDeadLetters(env.DB)],
+    // Webhook deliveries whose retry message was lost, sent again; delivery records past 14 days or 10,000 per endpoint, deleted.
+    ["webhook sweep", () => sweepWebhookDeliveries(env)],
   ];
   const results = await Promise.allSettled(tasks.map(([, run]) => run()));
   results.forEach((result, i) => {
