@@ -16,6 +16,7 @@ import { SignInPage } from "./pages/sign-in-page";
 import { StreaksPage } from "./pages/streaks-page";
 import { UsagePage } from "./pages/usage-page";
 import { UsersPage } from "./pages/users-page";
+import { WebhooksPage } from "./pages/webhooks-page";
 
 const NAVIGATION = [
   { to: "/analytics", label: "Analytics" },
@@ -26,6 +27,7 @@ const NAVIGATION = [
   { to: "/ledger", label: "Ledger" },
   { to: "/users", label: "Users" },
   { to: "/api-keys", label: "API keys" },
+  { to: "/webhooks", label: "Webhooks" },
   { to: "/usage", label: "Usage" },
 ];
 
@@ -46,6 +48,7 @@ function Page({ path }: { path: string }) {
   const user = matchPath("/users/:userId", path);
   if (user) return <UsersPage userId={user.userId!} />;
   if (path === "/api-keys") return <ApiKeysPage />;
+  if (path === "/webhooks") return <WebhooksPage />;
   if (path === "/usage") return <UsagePage />;
   return <NotFoundPage path={path} />;
 }

@@ -53,6 +53,8 @@ export async function startWorker(options: { demoToken: (secret: string) => Prom
       "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
       "--persist-to", persistTo,
       "--var", `JWT_SECRET:${jwtSecret}`, "--var", `DASHBOARD_DEMO_TOKEN:${demoToken}`,
+      // As under `npm run dev`: webhook endpoints may be http://127.0.0.1:<port> (the tests' receivers).
+      "--var", "WEBHOOKS_ALLOW_LOOPBACK:1",
       "--show-interactive-dev-session=false", "--log-level", "warn",
     ],
     { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...quiet }, detached: true },

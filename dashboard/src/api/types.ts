@@ -47,3 +47,13 @@ export type MetadataField = EventDefinition["metadataFields"][number];
 /** Global stats (no eventId) and per-event stats (with one) share the answer's envelope. */
 export type GlobalStats = Extract<StatsAnswer["data"], { totalEvents: number }>;
 export type EventStats = Extract<StatsAnswer["data"], { totalCount: number }>;
+
+/** A webhook endpoint as listed (no secret); the create's and the rotation's answers, the only ones with the secret. */
+export type WebhookEndpoint = InferResponseType<V1["admin"]["webhooks"]["$get"], 200>[number];
+export type CreatedWebhookEndpoint = InferResponseType<V1["admin"]["webhooks"]["$post"], 201>;
+export type WebhookEndpointInput = InferRequestType<V1["admin"]["webhooks"]["$post"]>["json"];
+export type WebhookEndpointChanges = InferRequestType<V1["admin"]["webhooks"][":id"]["$put"]>["json"];
+export type WebhookEventType = WebhookEndpoint["eventTypes"][number];
+export type WebhookDeliveryPage = InferResponseType<V1["admin"]["webhooks"][":id"]["deliveries"]["$get"], 200>;
+export type WebhookDelivery = WebhookDeliveryPage["items"][number];
+export type WebhookDeliveryStatus = WebhookDelivery["status"];
