@@ -1,15 +1,21 @@
 import { AdjustmentMessageSchema, type AdjustmentMessage } from "./ledger";
 import { LoggedEventMessageSchema, type LoggedEventMessage } from "./logged-event";
+import { PointsChangeMessageSchema, type PointsChangeMessage } from "./points-lifecycle";
 
-/** What the stats queue carries: logged events and reward adjustments, both from the users' objects. */
-export type QueueMessage = LoggedEventMessage | AdjustmentMessage;
+/** What the stats queue carries, all from the users' objects: logged events, reward adjustments, other points changes. */
+export type QueueMessage = LoggedEventMessage | AdjustmentMessage | PointsChangeMessage;
 
 export const isAdjustment = (message: QueueMessage): message is AdjustmentMessage => "kind" in message && message.kind === "adjustment";
+export const isPointsChange = (message: QueueMessage): message is PointsChangeMessage => "kind" in message && message.kind === "points_change";
+/** A logged event (a log or a challenge bonus): neither an adjustment nor another points change. */
+export const isLoggedEvent = (message: QueueMessage): message is LoggedEventMessage => !("kind" in message) || message.kind === undefined;
 
 const kindOf = (body: unknown): unknown => (body !== null && typeof body === "object" ? (body as { kind?: unknown }).kind : undefined);
 
 function parseOne(body: unknown): QueueMessage | null {
-  const result = (kindOf(body) === "adjustment" ? AdjustmentMessageSchema : LoggedEventMessageSchema).safeParse(body);
+  const kind = kindOf(body);
+  const schema = kind === "adjustment" ? AdjustmentMessageSchema : kind === "points_change" ? PointsChangeMessageSchema : LoggedEventMessageSchema;
+  const result = schema.safeParse(body);
   return result.success ? result.data : null;
 }
 
@@ -38,4 +44,5 @@ export function parseQueueMessage(received: unknown): QueueMessage[] | null {
 }
 
 /** The key a message is deduplicated (and kept in the outbox) under. */
-export const messageKey = (message: QueueMessage): string => (isAdjustment(message) ? message.adjustmentUid : message.eventUid);
+export const messageKey = (message: QueueMessage): string =>
+  isAdjustment(message) ? message.adjustmentUid : isPointsChange(message) ? message.changeUid : message.eventUid;

@@ -3,7 +3,7 @@ import { dayToDate, firstDayOfPeriod, lastDayOfPeriod, type CalendarPeriod } fro
 import { COMPLETION_EVENT_PREFIX, REWARD_TYPES } from "./definition-vocabulary";
 import type { AdjustmentMessage } from "./ledger";
 import type { LoggedEventMessage, StreakState } from "./logged-event";
-import { isAdjustment, type QueueMessage } from "./queue-message";
+import { isAdjustment, isPointsChange, type QueueMessage } from "./queue-message";
 
 /**
  * What a webhook tells a project's receivers. Each event is derived from what a user's object committed (the
@@ -321,6 +321,7 @@ function adjustmentEvents(message: AdjustmentMessage, subscribed: ReadonlySet<We
  */
 export function webhookEventsOf(message: QueueMessage, subscribed: ReadonlySet<WebhookEventType>): WebhookEvent[] {
   if (subscribed.size === 0) return [];
+  if (isPointsChange(message)) return []; // points lifecycle events: in progress
   return isAdjustment(message) ? adjustmentEvents(message, subscribed) : loggedEventEvents(message, subscribed);
 }
 

@@ -5,7 +5,7 @@ import { aggregateIngested, moveAdjustedPoints, type ActivityRow } from "../db/s
 import { recordStreakMoves, type StreakStateRow } from "../db/streak-analytics";
 import type { AdjustmentMessage } from "../domain/ledger";
 import type { LoggedEventMessage } from "../domain/logged-event";
-import { isAdjustment, type QueueMessage } from "../domain/queue-message";
+import { isAdjustment, isPointsChange, type QueueMessage } from "../domain/queue-message";
 import { count } from "../lib/bench-trace";
 import { withStatsFlags, type UserObjects } from "./stats-flags";
 
@@ -14,6 +14,7 @@ function carriedStates(messages: readonly QueueMessage[]): { streaks: StreakStat
   const streaks: StreakStateRow[] = [];
   const standings: StandingRow[] = [];
   for (const message of messages) {
+    if (isPointsChange(message)) continue;
     const { projectKey, userId, updates } = message;
     if (!updates) continue;
     if (!isAdjustment(message)) {
@@ -48,6 +49,7 @@ export async function ingest(d1: D1Database, received: readonly QueueMessage[], 
   const seen = new Set<string>();
   for (const message of messages) {
     if (isAdjustment(message)) adjustments.push(message);
+    else if (isPointsChange(message)) continue; // points lifecycle: written by the points-change ingestion (in progress)
     else if (!seen.has(message.eventUid)) {
       seen.add(message.eventUid);
       events.push(message);

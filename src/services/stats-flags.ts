@@ -2,7 +2,7 @@ import type { StatsQuestion } from "../durable/stats-activity";
 import type { StatsAnswer } from "../durable/storage/stats-activity";
 import { userStateStub } from "../durable/stub";
 import type { LoggedEventMessage } from "../domain/logged-event";
-import { isAdjustment, type QueueMessage } from "../domain/queue-message";
+import { isLoggedEvent, type QueueMessage } from "../domain/queue-message";
 
 /** What ingestion needs to ask users' objects. */
 export type UserObjects = Pick<Env, "USER_STATE">;
@@ -25,7 +25,7 @@ function questionFor(message: LoggedEventMessage): StatsQuestion | null {
 export async function withStatsFlags(objects: UserObjects, messages: readonly QueueMessage[]): Promise<QueueMessage[]> {
   const byUser = new Map<string, { projectKey: string; userId: string; questions: StatsQuestion[] }>();
   for (const message of messages) {
-    if (isAdjustment(message)) continue;
+    if (!isLoggedEvent(message)) continue;
     const question = questionFor(message);
     if (!question) continue;
     const key = JSON.stringify([message.projectKey, message.userId]);
@@ -41,7 +41,7 @@ export async function withStatsFlags(objects: UserObjects, messages: readonly Qu
     }),
   );
   return messages.map((message) => {
-    if (isAdjustment(message)) return message;
+    if (!isLoggedEvent(message)) return message;
     const answer = answers.get(message.eventUid);
     if (!answer) return message;
     const updates = message.updates && {
