@@ -18,3 +18,4 @@ export {
   type ListPath,
   type Page,
 } from "./paging.js";
+export { verifyWebhook, WebhookVerificationError, type VerifyOptions, type WebhookEvent } from "./webhooks.js";
