@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { API_KEY_SCOPES, SCOPE_DESCRIPTIONS, type Scope } from "../../../src/domain/scopes";
 import { createApiKey, listApiKeys, revokeApiKey } from "../api/api-keys";
 import { useApiClient } from "../api/context";
@@ -8,6 +8,7 @@ import { Empty, ErrorNotice, Loading } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
 import { DefinitionForm } from "../games/definition-form";
 import { useAction, useApi } from "../lib/use-api";
+import { useConfirmInPlace } from "../lib/use-confirm-in-place";
 
 /** The API's limits on a key (the form checks them before sending). */
 const NAME_MAX = 100;
@@ -263,30 +264,11 @@ function ApiKeysTable({ keys, onRevoked }: { keys: ApiKey[]; onRevoked: () => vo
 
 function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => void }) {
   const client = useApiClient();
-  const [confirming, setConfirming] = useState(false);
+  const { confirming, ask, dismiss, keepIt, trigger: revokeButton } = useConfirmInPlace();
   const revoke = useAction(async () => {
     await revokeApiKey(client, apiKey.id);
     onRevoked();
   });
-  const keepIt = useRef<HTMLButtonElement>(null);
-  const revokeButton = useRef<HTMLButtonElement>(null);
-  const wasConfirming = useRef(false);
-  // Focus follows the question: to "Keep it" when it is asked, back to "Revoke" when it is dismissed.
-  // Layout effects run in the same commit that shows the question, so no key press can arrive in between.
-  useLayoutEffect(() => {
-    if (confirming) keepIt.current?.focus();
-    else if (wasConfirming.current) revokeButton.current?.focus();
-    wasConfirming.current = confirming;
-  }, [confirming]);
-  // Escape dismisses the question wherever focus is (it may not have reached "Keep it" yet).
-  useLayoutEffect(() => {
-    if (!confirming) return;
-    const dismiss = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setConfirming(false);
-    };
-    document.addEventListener("keydown", dismiss);
-    return () => document.removeEventListener("keydown", dismiss);
-  }, [confirming]);
   const expired = apiKey.expiresAt !== null && Date.parse(apiKey.expiresAt) <= Date.now();
   const label = `${apiKey.name} (${apiKey.keyPrefix}…)`;
 
@@ -339,13 +321,13 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
               <button type="button" class="danger" disabled={revoke.pending} onClick={() => void revoke.run()}>
                 {revoke.pending ? "Revoking…" : "Yes, revoke"}
               </button>
-              <button type="button" class="secondary" ref={keepIt} disabled={revoke.pending} onClick={() => setConfirming(false)}>
+              <button type="button" class="secondary" ref={keepIt} disabled={revoke.pending} onClick={dismiss}>
                 Keep it
               </button>
             </div>
           </div>
         ) : (
-          <button type="button" class="secondary" ref={revokeButton} onClick={() => setConfirming(true)} aria-label={`Revoke ${label}`}>
+          <button type="button" class="secondary" ref={revokeButton} onClick={ask} aria-label={`Revoke ${label}`}>
             Revoke
           </button>
         )}

@@ -16,6 +16,7 @@ import { Empty, ErrorNotice, Loading, Success } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
 import { DefinitionForm } from "../games/definition-form";
 import { useAction, useApi } from "../lib/use-api";
+import { useConfirmInPlace } from "../lib/use-confirm-in-place";
 import { toMinute } from "./api-keys-page";
 
 /** The API's limits on an endpoint (the form checks them before sending). */
@@ -36,6 +37,9 @@ const EVENT_TYPES: Record<WebhookEventType, { description: string; loud?: true }
   "challenge.completed": { description: "A user completed a challenge period (once per user and period)." },
   "leaderboard.period_closed": { description: "A leaderboard period closed, with its final top 10 (once per period)." },
   "reward.adjusted": { description: "A reward set to a new amount: a refund or a correction." },
+  "points.redeemed": { description: "A user's points were redeemed." },
+  "points.expired": { description: "A user's points expired (at their lots' date)." },
+  "tier.changed": { description: "A user moved to another tier (up on earning, down when a window ended)." },
 };
 const EVENT_TYPE_ORDER = Object.keys(EVENT_TYPES) as WebhookEventType[];
 
@@ -436,32 +440,15 @@ function EndpointCard({ endpoint, onChanged, onDeleted }: { endpoint: WebhookEnd
 /** Delete, after a question in place: Escape or "Keep it" dismisses it and puts the focus back. */
 function DeleteEndpoint({ endpoint, onDeleted }: { endpoint: WebhookEndpoint; onDeleted: () => void }) {
   const client = useApiClient();
-  const [confirming, setConfirming] = useState(false);
+  const { confirming, ask, dismiss, keepIt, trigger: deleteButton } = useConfirmInPlace();
   const remove = useAction(async () => {
     await deleteWebhookEndpoint(client, endpoint.id);
     onDeleted();
   });
-  const keepIt = useRef<HTMLButtonElement>(null);
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const wasConfirming = useRef(false);
-  // Layout effects run in the commit that shows the question, so no key press can arrive before they do.
-  useLayoutEffect(() => {
-    if (confirming) keepIt.current?.focus();
-    else if (wasConfirming.current) deleteButton.current?.focus();
-    wasConfirming.current = confirming;
-  }, [confirming]);
-  useLayoutEffect(() => {
-    if (!confirming) return;
-    const dismiss = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setConfirming(false);
-    };
-    document.addEventListener("keydown", dismiss);
-    return () => document.removeEventListener("keydown", dismiss);
-  }, [confirming]);
 
   if (!confirming) {
     return (
-      <button type="button" class="secondary" ref={deleteButton} onClick={() => setConfirming(true)}>
+      <button type="button" class="secondary" ref={deleteButton} onClick={ask}>
         Delete
       </button>
     );
@@ -473,7 +460,7 @@ function DeleteEndpoint({ endpoint, onDeleted }: { endpoint: WebhookEndpoint; on
         <button type="button" class="danger" disabled={remove.pending} onClick={() => void remove.run()}>
           {remove.pending ? "Deleting…" : "Yes, delete"}
         </button>
-        <button type="button" class="secondary" ref={keepIt} disabled={remove.pending} onClick={() => setConfirming(false)}>
+        <button type="button" class="secondary" ref={keepIt} disabled={remove.pending} onClick={dismiss}>
           Keep it
         </button>
       </div>
