@@ -2,6 +2,7 @@ import type { VersionedDefinition } from "./definition";
 import type { RewardType } from "./definition-vocabulary";
 import type { ChallengeDefinition, LeaderboardDefinition, StreakDefinition } from "./game-definitions";
 import type { EventLoggedEnvelope } from "./logged-event";
+import type { PointsPolicy } from "./points-lifecycle";
 import type { FieldError } from "./rewards";
 
 /** Why the Worker refused a log because of the event's definition. */
@@ -30,6 +31,8 @@ export type LogCommand =
       leaderboards: LeaderboardDefinition[];
       /** A user token sent it: `metadata.usergroup` may then name only the user's own groups or `default`. */
       fromUserToken: boolean;
+      /** The project's points policy (expiry, zone, tier ladder) from its catalogue; absent: NO_POINTS_POLICY. */
+      policy?: PointsPolicy;
     } & IdempotencyFields)
   /**
    * A request the Worker refused because of the event's definition. With an idempotency key it still goes
@@ -71,6 +74,8 @@ export type AdjustCommand = IdempotencyFields & {
   allowNegativeBalance: boolean;
   /** The active points leaderboards: an adjustment of points moves them in the event's period. */
   pointsBoards: LeaderboardDefinition[];
+  /** The project's points policy, as with a log; absent: NO_POINTS_POLICY. */
+  policy?: PointsPolicy;
 };
 
 export type AdjustmentResult = { eventUid: string; previousAmount: number; newAmount: number; pointsDelta: number; balance: number; adjustedAt: string };

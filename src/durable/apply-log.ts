@@ -2,6 +2,7 @@ import { completionEvent } from "../domain/challenges";
 import { fitsInBytes } from "../domain/json";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import type { LogCommand, LogOutcome } from "../domain/log-command";
+import type { PointsPolicy } from "../domain/points-lifecycle";
 import { buildLoggedEvent, eventLoggedEnvelope, type EventLoggedEnvelope, type LoggedEvent, type LoggedEventMessage } from "../domain/logged-event";
 import { decideReward, usergroupsNotHeld } from "../domain/rewards";
 import { advanceChallenges } from "./challenge-progress";
@@ -11,9 +12,11 @@ import { appendToLedger } from "./storage/ledger";
 import { countRewardedLog, usedInPeriod } from "./storage/limit-counters";
 import type { Outbox } from "./storage/outbox";
 import type { UserProfile } from "../domain/user";
+import { creditPoints } from "./points-changes";
 import { recordChange } from "./storage/profile";
 import { advanceStreaks } from "./streak-progress";
 import { recordActivity, reportStreaks } from "./stats-activity";
+import { currentTier, tierAfterEarning } from "./tier-progress";
 
 /** Thrown inside a log's transaction to roll back what it wrote and answer `outcome` instead. */
 export class LogRefused extends Error {
@@ -35,7 +38,9 @@ function inLedger(sql: SqlStorage, event: LoggedEvent): LoggedEvent {
  * and its writes: limit counter, streaks, challenges (a completion adds its bonus and its own event-log
  * entry), leaderboard scores, balance, outbox rows and the idempotency record. With `statsReady` (the object
  * has its user's stats history) each logged event carries its stats flags (./stats-activity); without, the
- * consumer asks for them later.
+ * consumer asks for them later. Points lifecycle (`policy`, the newest the object holds): the member's tier
+ * counts as one of its usergroups; each event with points (the log, each bonus) is a lot and a history entry,
+ * and the tier may go up after them.
  */
 export function applyLog(
   sql: SqlStorage,
@@ -44,6 +49,7 @@ export function applyLog(
   now: number,
   profile: UserProfile | null,
   statsReady: boolean,
+  policy: PointsPolicy,
 ): LogOutcome {
   const { idempotencyKey } = command;
   if (idempotencyKey !== null) {
@@ -59,15 +65,17 @@ export function applyLog(
   const recordedAt = new Date(now).toISOString();
 
   if (!profile) return { kind: "not_registered" };
+  const tier = currentTier(sql, policy);
+  const groups = tier === null ? profile.usergroups : [...profile.usergroups, tier];
   // A user token may not pick a richer usergroup for itself: refused before anything is written.
   if (command.fromUserToken) {
-    const notHeld = usergroupsNotHeld(metadata, profile.usergroups);
+    const notHeld = usergroupsNotHeld(metadata, groups);
     if (notHeld.length > 0) return { kind: "usergroup_not_held", groups: notHeld };
   }
   const decision = decideReward({
     definition,
     metadata,
-    registeredGroups: profile.usergroups,
+    registeredGroups: groups,
     occurredAt: command.occurredAt,
     usedInPeriod: (periodKey) => usedInPeriod(sql, definition.eventId, periodKey),
   });
@@ -99,6 +107,20 @@ export function applyLog(
     return completion;
   });
   if (!Number.isSafeInteger(balance)) throw new LogRefused({ kind: "balance_overflow" });
+  for (const earned of [event, ...completions]) {
+    if (earned.points <= 0) continue;
+    creditPoints(sql, {
+      type: "earn",
+      source: "earn",
+      points: earned.points,
+      balanceBefore: earned.balanceBefore,
+      at: now,
+      policy,
+      reference: String(earned.ledgerId),
+      reason: null,
+      details: { eventId: earned.eventId },
+    });
+  }
 
   const standings = advanceLeaderboards(sql, command.leaderboards, occurredAtMs, { points: balance - profile.balance, qualifies }, now);
   const seq = recordChange(sql, balance);
@@ -118,6 +140,7 @@ export function applyLog(
     const withSeq = { ...completion, seq };
     outbox.add(statsReady ? { ...withSeq, activity: recordActivity(sql, completion.eventId, completion.occurredAt) } : withSeq, now);
   }
+  if (balance > profile.balance) tierAfterEarning(sql, outbox, { ...profile, balance }, policy, now);
 
   const response = eventLoggedEnvelope(definition, event, decision, balance, {
     streaks: streaks.results,

@@ -149,6 +149,45 @@ export const USER_STATE_MIGRATIONS: readonly string[] = [
    END;
    CREATE TABLE ledger_fill (id INTEGER PRIMARY KEY CHECK (id = 1), after_id INTEGER NOT NULL, done INTEGER NOT NULL);
    INSERT INTO ledger_fill (id, after_id, done) VALUES (1, 0, NOT EXISTS (SELECT 1 FROM profile));`,
+  // 12: the points lifecycle (src/domain/point-lots.ts, tiers.ts). `point_lots`: each earn's points (`source`
+  // earn / adjust / reverse / opening, `reference` the loyalty event id or redemption id), what is left of them
+  // and when that expires (epoch ms; null: never), spent oldest (lowest id) first; the partial indexes hold only
+  // lots with points left. `points_history`: every change of the balance (and of the tier, with 0 points) with
+  // the balance after it, by seq. `redemptions`: each redemption under its idempotency key, with the lots it
+  // took from (`taken`, JSON [{lotId, points}]) and its reversal. `earned_days`: points earned per local day (in
+  // the project's zone when earned), for tier windows. `tier_state`: the tier, since when, and when the object
+  // re-evaluates it (`review_at`, its alarm). `points_policy`: the newest policy the Worker sent (by version).
+  // An object that already held a member: its balance becomes one opening lot without expiry and one history
+  // entry (`earn`, reason "opening balance"; `adjust` for a negative balance, which has no lot), so the
+  // history's sum is the balance from the start.
+  `CREATE TABLE point_lots (
+     id INTEGER PRIMARY KEY, earned_at INTEGER NOT NULL, points INTEGER NOT NULL, remaining INTEGER NOT NULL,
+     expires_at INTEGER, source TEXT NOT NULL, reference TEXT
+   );
+   CREATE INDEX point_lots_live ON point_lots (id, remaining) WHERE remaining > 0;
+   CREATE INDEX point_lots_expiring ON point_lots (expires_at, remaining) WHERE remaining > 0 AND expires_at IS NOT NULL;
+   CREATE TABLE points_history (
+     seq INTEGER PRIMARY KEY,
+     type TEXT NOT NULL CHECK (type IN ('earn', 'adjust', 'redeem', 'reverse', 'expire', 'tier')),
+     at INTEGER NOT NULL, points INTEGER NOT NULL, balance_after INTEGER NOT NULL,
+     reference TEXT, reason TEXT, details TEXT
+   );
+   CREATE TABLE redemptions (
+     id TEXT PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, request_hash TEXT NOT NULL,
+     points INTEGER NOT NULL, reason TEXT NOT NULL, reference TEXT, metadata TEXT NOT NULL,
+     created_at INTEGER NOT NULL, balance_after INTEGER NOT NULL, taken TEXT NOT NULL,
+     reversed_at INTEGER, reversal_reason TEXT
+   ) WITHOUT ROWID;
+   CREATE TABLE earned_days (day INTEGER PRIMARY KEY, points INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE tier_state (id INTEGER PRIMARY KEY CHECK (id = 1), tier_id TEXT, since INTEGER, review_at INTEGER);
+   INSERT INTO tier_state (id, tier_id, since, review_at) VALUES (1, NULL, NULL, NULL);
+   CREATE TABLE points_policy (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, policy TEXT NOT NULL);
+   INSERT INTO point_lots (earned_at, points, remaining, expires_at, source, reference)
+     SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER), balance, balance, NULL, 'opening', NULL FROM profile WHERE balance > 0;
+   INSERT INTO points_history (type, at, points, balance_after, reference, reason, details)
+     SELECT CASE WHEN balance > 0 THEN 'earn' ELSE 'adjust' END, CAST(unixepoch('subsec') * 1000 AS INTEGER), balance, balance,
+       NULL, 'opening balance', NULL
+     FROM profile WHERE balance <> 0;`,
 ];
 
 export const USER_STATE_VERSION = USER_STATE_MIGRATIONS.length;

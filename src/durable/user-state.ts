@@ -9,12 +9,15 @@ import type { LedgerRow } from "../domain/ledger";
 import { deleteSeeds, readSeed } from "../db/stats-seeds";
 import { unregisteredOutcome, type AdjustCommand, type AdjustOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
 import type { ChallengeDefinition, StreakDefinition } from "../domain/game-definitions";
+import { NO_POINTS_POLICY, type PointsPolicy, type RedeemCommand, type RedeemOutcome, type ReverseCommand, type ReverseOutcome } from "../domain/points-lifecycle";
 import type { StreakSummary } from "../domain/streaks";
 import type { Registration, UserProfile } from "../domain/user";
 import { applyAdjustment } from "./apply-adjustment";
 import { applyLog, LogRefused } from "./apply-log";
+import { applyRedemption, applyReversal } from "./apply-redemption";
 import { currentChallenge } from "./challenge-progress";
 import { isPristine, migrateUserState } from "./migrations";
+import { adoptPolicy, nextPointsDuty, pointsStanding, settleDuePoints, type PointsStanding } from "./points-changes";
 import { acknowledgedBetween, MAX_ACKNOWLEDGED_PER_CALL, pruneAcknowledged, type AcknowledgedPage } from "./storage/acknowledged";
 import { expireIdempotencyRecords } from "./storage/idempotency";
 import {
@@ -30,6 +33,8 @@ import {
 import { readScore } from "./storage/leaderboard-scores";
 import { allCounters } from "./storage/limit-counters";
 import { Outbox } from "./storage/outbox";
+import { readHistoryPage, type PointsHistoryPage } from "./storage/points-history";
+import { readPolicy } from "./storage/points-policy";
 import { readProfile, writeRegistration } from "./storage/profile";
 import { streakSummary } from "./streak-progress";
 import { answerStatsQuestion, pruneActiveDays, type StatsQuestion } from "./stats-activity";
@@ -40,12 +45,15 @@ const OUTBOX_RETRY_MS = 30_000;
 const IDEMPOTENCY_SWEEP_MS = 60_000;
 /** How long an object remembers that D1 does not know its user, so unknown-user traffic does not hit D1 each time. */
 const UNKNOWN_USER_RECHECK_MS = 10_000;
+/** Points history entries per page at most. */
+export const MAX_POINTS_HISTORY_PAGE = 200;
 
+/** The profile's part from the object; `expiring` and `tier` are the points lifecycle's (points-changes.ts). */
 export type UserStanding = {
   balance: number;
   streaks: Array<{ streakId: string; summary: StreakSummary | null }>;
   challenges: Array<ReturnType<typeof currentChallenge>>;
-};
+} & PointsStanding;
 
 /** D1 rows a ledger copy reads per statement, and statements per call by default (a ledger query's call). */
 const FILL_PAGE_ROWS = 500;
@@ -74,7 +82,9 @@ export type UserSnapshot = { registered: boolean; balance: number; counters: Rec
  * The single authority for one user of one project: limit counters, points balance and idempotency keys.
  * Each log is decided and committed in one SQLite transaction together with an outbox row; the outbox is
  * then sent to the stats queue, and an alarm re-sends whatever is left (at-least-once; consumers dedupe
- * on eventUid). Storage lives in ./storage, the per-log work in ./apply-log, decisions in src/domain.
+ * on eventUid). Storage lives in ./storage, the per-log work in ./apply-log, decisions in src/domain. The
+ * points lifecycle (lots, redemptions, expiries, tiers: ./points-changes, ./apply-redemption, ./tier-progress)
+ * is decided here too; the same alarm expires lots and reviews the tier on time.
  */
 export class UserState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -97,6 +107,16 @@ export class UserState extends DurableObject<Env> {
   private ledgerCopy: Promise<LedgerFillAnswer> | null = null;
   /** Once the object has no D1 seed left to import, it decides the stats flags itself (see statsReady). */
   private statsSeeded = false;
+  /** The newest points policy held (storage/points-policy.ts); undefined until read. */
+  private policy: PointsPolicy | undefined = undefined;
+  /** When points work (an expiry, a tier review) is next due; undefined until read, null: none. */
+  private pointsDueAt: number | null | undefined = undefined;
+  /**
+   * The object's time for everything it decides (logs, expiries, tiers, idempotency). Tests replace it to run
+   * the object at another moment (test/durable/points-helpers.ts): expiries and tier reviews cannot wait for
+   * real time.
+   */
+  private clock: () => number = () => Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -136,21 +156,24 @@ export class UserState extends DurableObject<Env> {
       if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) return commands.map(unregisteredOutcome);
       this.registered = true;
     }
-    const now = Date.now();
+    const now = this.clock();
     const statsReady = await this.statsReady(false);
+    const policy = this.pointsReady(now, newestPolicy(commands.map((command) => (command.kind === "log" ? command.policy : undefined))));
     const outcomes = commands.map((command) => {
       count("logsApplied");
-      const outcome = this.inTransaction(() => applyLog(this.sql, this.outbox, command, now, this.storedProfile(), statsReady));
+      const outcome = this.inTransaction(() => applyLog(this.sql, this.outbox, command, now, this.storedProfile(), statsReady, policy));
       if (outcome.kind === "logged" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.response.data.balance };
       return outcome;
     });
+    this.pointsChanged();
     if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
       expireIdempotencyRecords(this.sql, now);
       pruneAcknowledged(this.sql, now);
       pruneActiveDays(this.sql, now);
       this.expiredAt = now;
     }
-    if (outcomes.some((o) => o.kind === "logged" && !o.replayed)) await this.sendSoon(now);
+    if (this.outbox.hasUnsent()) await this.sendSoon(now);
+    this.armForPoints();
     return outcomes;
   }
 
@@ -160,45 +183,136 @@ export class UserState extends DurableObject<Env> {
    * (Answering before the send measured no faster locally; see BENCHMARKS.md.)
    */
   private async sendSoon(now: number): Promise<void> {
-    // An alarm that is already pending delivers these rows too: set one only when none is (one storage write
-    // per user per retry interval, instead of one per log).
-    if (this.alarmAt === null) {
-      this.alarmAt = now + OUTBOX_RETRY_MS;
-      void this.ctx.storage.setAlarm(this.alarmAt);
-      count("doAlarmsSet");
-    }
+    // An alarm that is already pending (soon enough) delivers these rows too: set one only when none is (one
+    // storage write per user per retry interval, instead of one per log).
+    this.armAlarm(now + OUTBOX_RETRY_MS);
     await span(this.env, "object: queue send", () => this.outbox.flush());
+  }
+
+  /**
+   * Makes the alarm fire by `at`: sets it when none is pending or the pending one is later (an expiry months
+   * away must not hold back an outbox retry). Not awaited: the write commits with the turn's other writes.
+   */
+  private armAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+    count("doAlarmsSet");
+  }
+
+  /** Arms the alarm for the next expiry or tier review, if any (read again after changes: pointsChanged). */
+  private armForPoints(): void {
+    if (!this.hasSchema) return;
+    this.pointsDueAt ??= nextPointsDuty(this.sql);
+    if (this.pointsDueAt !== null) this.armAlarm(this.pointsDueAt);
+  }
+
+  /** Lots or the tier may have changed: the next points duty is read again. */
+  private pointsChanged(): void {
+    this.pointsDueAt = undefined;
+  }
+
+  /**
+   * Before a change or a read of the balance: applies the expiries and tier reviews due by `now` (each at its
+   * own instant: points-changes.ts), and adopts `offered` if it is newer than the policy held (a new
+   * ladder or zone re-evaluates the tier), then applies what that made due. Returns the policy in force.
+   * Writes nothing when nothing is due and the policy is not new.
+   */
+  private pointsReady(now: number, offered?: PointsPolicy): PointsPolicy {
+    if (!this.storedProfile()) return NO_POINTS_POLICY;
+    const held = (this.policy ??= readPolicy(this.sql));
+    const due = () => (this.pointsDueAt ??= nextPointsDuty(this.sql)) !== null && this.pointsDueAt! <= now;
+    if (!due() && (!offered || offered.version <= held.version)) return held;
+    const settle = (policy: PointsPolicy) => {
+      settleDuePoints(this.sql, this.outbox, readProfile(this.sql)!, policy, now);
+      this.pointsChanged();
+    };
+    try {
+      this.policy = this.inTransaction(() => {
+        settle(held);
+        const inForce = adoptPolicy(this.sql, this.outbox, readProfile(this.sql)!, offered, now);
+        this.pointsChanged();
+        if (due()) settle(inForce);
+        return inForce;
+      });
+    } finally {
+      // Whatever the transaction did (or rolled back), the balance, policy and next duty are read again.
+      this.profileRow = undefined;
+      this.pointsChanged();
+    }
+    return this.policy;
   }
 
   /** Adjusts the reward of one of the user's logged events (see applyAdjustment), then sends the change to the queue. */
   async adjust(command: AdjustCommand): Promise<AdjustOutcome> {
     if (!this.storedProfile()) return { kind: "not_registered" };
-    const now = Date.now();
-    const outcome = this.inTransaction(() => applyAdjustment(this.sql, this.outbox, command, now, this.storedProfile()));
-    if (outcome.kind === "adjusted" && !outcome.replayed) {
-      this.profileRow = { ...this.profileRow!, balance: outcome.result.balance };
-      await this.sendSoon(now);
-    }
+    const now = this.clock();
+    const policy = this.pointsReady(now, command.policy);
+    const outcome = this.inTransaction(() => applyAdjustment(this.sql, this.outbox, command, now, this.storedProfile(), policy));
+    if (outcome.kind === "adjusted" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.result.balance };
+    return this.afterPointsChange(outcome, now);
+  }
+
+  /**
+   * Redeems points (apply-redemption.ts): after the expiries due, exactly once per idempotency key, refused when
+   * the balance is short. Each call decides in one transaction, so concurrent redemptions never overdraw.
+   */
+  async redeem(projectKey: string, userId: string, command: RedeemCommand): Promise<RedeemOutcome> {
+    if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) return { kind: "not_registered" };
+    const now = this.clock();
+    this.pointsReady(now, command.policy);
+    const outcome = this.inTransaction(() => applyRedemption(this.sql, this.outbox, command, now, this.storedProfile()));
+    if (outcome.kind === "redeemed" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.redemption.balance };
+    return this.afterPointsChange(outcome, now);
+  }
+
+  /** Reverses a redemption once, giving its points back (apply-redemption.ts). */
+  async reverseRedemption(projectKey: string, userId: string, command: ReverseCommand): Promise<ReverseOutcome> {
+    if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) return { kind: "not_registered" };
+    const now = this.clock();
+    const policy = this.pointsReady(now, command.policy);
+    const outcome = this.inTransaction(() => applyReversal(this.sql, this.outbox, command, now, this.storedProfile(), policy));
+    if (outcome.kind === "reversed") this.profileRow = { ...this.profileRow!, balance: outcome.balance };
+    return this.afterPointsChange(outcome, now);
+  }
+
+  /** The member's points history, newest first, before `cursor` (a seq); null when unregistered. */
+  async pointsHistory(query: { cursor?: number; limit: number }): Promise<PointsHistoryPage | null> {
+    if (!this.storedProfile()) return null;
+    const now = this.clock();
+    this.pointsReady(now);
+    const limit = Math.max(1, Math.min(Math.trunc(query.limit) || 1, MAX_POINTS_HISTORY_PAGE));
+    const page = readHistoryPage(this.sql, query.cursor, limit);
+    return this.afterPointsChange(page, now);
+  }
+
+  /** After a call that may have written points changes: sends the outbox and arms the alarm for what is due next. */
+  private async afterPointsChange<T>(outcome: T, now: number): Promise<T> {
+    this.pointsChanged();
+    if (this.outbox.hasUnsent()) await this.sendSoon(now);
+    this.armForPoints();
     return outcome;
   }
 
   /**
    * Re-sends what is due in the outbox; while rows are left, reschedules itself for when the earliest is due
    * again (each row backs off on its own), never sooner than OUTBOX_RETRY_MS. Also prunes acknowledged
-   * messages past their retention.
+   * messages past their retention, and expires lots and reviews the tier when due: the alarm is always set for
+   * the earliest of these duties (no scan of all users: each object wakes itself).
    */
   override async alarm(): Promise<void> {
     // The alarm that fired is no longer pending; a log arriving meanwhile arms the next one.
     this.alarmAt = null;
     if (!this.hasSchema) return;
+    const now = this.clock();
+    // Expiries and tier reviews due (the alarm's other duties), before the send, so their messages go with it.
+    this.pointsReady(now);
     await this.outbox.flush();
-    const now = Date.now();
     pruneAcknowledged(this.sql, now);
     const next = this.outbox.nextAttemptAt(now);
-    if (next !== null && this.alarmAt === null) {
-      this.alarmAt = Math.max(now + OUTBOX_RETRY_MS, next);
-      await this.ctx.storage.setAlarm(this.alarmAt);
-    }
+    if (next !== null) this.armAlarm(Math.max(now + OUTBOX_RETRY_MS, next));
+    this.pointsChanged();
+    this.armForPoints();
   }
 
   /**
@@ -227,18 +341,22 @@ export class UserState extends DurableObject<Env> {
   }
 
   /**
-   * The user's points profile: balance, each given streak's summary under its current rules, each given
-   * challenge's progress in its current period; null when unregistered.
+   * The user's points profile: balance (after the expiries due), each given streak's summary under its current
+   * rules, each given challenge's progress in its current period, the next expiries and the tier (under
+   * `policy` when it is newer than the one held: it is adopted as with a command); null when unregistered.
    */
-  async standing(streaks: StreakDefinition[], challenges: ChallengeDefinition[]): Promise<UserStanding | null> {
-    const profile = this.storedProfile();
-    if (!profile) return null;
-    const now = Date.now();
-    return {
+  async standing(streaks: StreakDefinition[], challenges: ChallengeDefinition[], policy?: PointsPolicy): Promise<UserStanding | null> {
+    if (!this.storedProfile()) return null;
+    const now = this.clock();
+    const inForce = this.pointsReady(now, policy);
+    const profile = this.storedProfile()!;
+    const standing: UserStanding = {
       balance: profile.balance,
       streaks: streaks.map((streak) => ({ streakId: streak.streakId, summary: streakSummary(this.sql, streak) })),
       challenges: challenges.map((challenge) => currentChallenge(this.sql, challenge, now)),
+      ...pointsStanding(this.sql, inForce, now),
     };
+    return this.afterPointsChange(standing, now);
   }
 
   /**
@@ -339,8 +457,11 @@ export class UserState extends DurableObject<Env> {
 
   /** Current state, for admin reads and tests. */
   async snapshot(): Promise<UserSnapshot> {
-    const profile = this.storedProfile();
-    if (!profile) return { registered: false, balance: 0, counters: {}, outbox: 0 };
+    if (!this.storedProfile()) return { registered: false, balance: 0, counters: {}, outbox: 0 };
+    const now = this.clock();
+    this.pointsReady(now);
+    await this.afterPointsChange(null, now);
+    const profile = this.storedProfile()!;
     return { registered: true, balance: profile.balance, counters: allCounters(this.sql), outbox: this.outbox.size() };
   }
 
@@ -409,4 +530,11 @@ export class UserState extends DurableObject<Env> {
     if (!this.storedProfile()) await this.register(user);
     return true;
   }
+}
+
+/** The newest (highest version) of the policies commands carried, if any carried one. */
+function newestPolicy(policies: ReadonlyArray<PointsPolicy | undefined>): PointsPolicy | undefined {
+  let newest: PointsPolicy | undefined;
+  for (const policy of policies) if (policy && (!newest || policy.version > newest.version)) newest = policy;
+  return newest;
 }

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { LoggedEvent } from "../../src/domain/logged-event";
 import { MAX_CHALLENGE_PROGRESS } from "../../src/domain/limits";
+import { NO_POINTS_POLICY } from "../../src/domain/points-lifecycle";
 import { migrateUserState, schemaVersion, USER_STATE_MIGRATIONS, USER_STATE_VERSION } from "../../src/durable/migrations";
 import { newProject, purchaseDefinition, userObject } from "../helpers";
 import { LOGGED } from "../log-rows";
@@ -201,6 +202,58 @@ describe("user object migrations", () => {
     }));
     expect(state.outbox).toEqual([{ event_uid: "e-1", attempts: 0, failed_sends: 0, next_attempt_at: 0 }]);
     expect(state.acknowledged).toEqual([{ acked_at: 1000, event_uid: "e-1", body: "{}" }]);
+  });
+
+  it("gives an existing member's balance one opening lot and history entry, so the points invariant holds from the start (version 12)", async () => {
+    const projectKey = newProject();
+    const members = { saver: 42, debtor: -5, empty: 0 };
+    for (const [userId, balance] of Object.entries(members)) {
+      await runInDurableObject(userObject(projectKey, userId), (_instance, state) => {
+        const sql = state.storage.sql;
+        expect(schemaVersion(sql)).toBe(0);
+        for (let version = 1; version <= 11; version++) {
+          sql.exec(USER_STATE_MIGRATIONS[version - 1]!);
+          sql.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", version, Date.now());
+        }
+        sql.exec(
+          "INSERT INTO profile (id, project_key, program_id, user_id, account_id, usergroups, balance) VALUES (1, ?, 1, ?, 1, '[]', ?)",
+          projectKey,
+          userId,
+          balance,
+        );
+      });
+    }
+    const before = Date.now();
+    const migrated = async (userId: string) => {
+      const stub = userObject(projectKey, userId);
+      await evictDurableObject(stub);
+      expect((await stub.snapshot()).registered).toBe(true);
+      return runInDurableObject(stub, (_instance, state) => ({
+        lots: state.storage.sql.exec("SELECT points, remaining, expires_at, source, earned_at FROM point_lots").toArray(),
+        history: state.storage.sql.exec("SELECT type, points, balance_after, reason, at FROM points_history").toArray(),
+      }));
+    };
+    const saver = await migrated("saver");
+    expect(saver.lots).toEqual([{ points: 42, remaining: 42, expires_at: null, source: "opening", earned_at: expect.any(Number) }]);
+    expect(saver.history).toEqual([{ type: "earn", points: 42, balance_after: 42, reason: "opening balance", at: saver.lots[0]!.earned_at }]);
+    expect(Math.abs((saver.lots[0]!.earned_at as number) - before)).toBeLessThan(60_000);
+    // A negative balance (an overdrawing adjustment) is a debt: no lot, an opening `adjust` entry.
+    const debtor = await migrated("debtor");
+    expect(debtor.lots).toEqual([]);
+    expect(debtor.history).toEqual([{ type: "adjust", points: -5, balance_after: -5, reason: "opening balance", at: expect.any(Number) }]);
+    expect(await migrated("empty")).toEqual({ lots: [], history: [] });
+    // The opening lot is spent like any other.
+    const stub = userObject(projectKey, "saver");
+    const redeemed = await stub.redeem(projectKey, "saver", {
+      policy: NO_POINTS_POLICY,
+      points: 40,
+      reason: "gift",
+      reference: null,
+      metadata: {},
+      idempotencyKey: "k",
+      requestHash: "h",
+    });
+    expect(redeemed).toMatchObject({ kind: "redeemed", redemption: { balance: 2 } });
   });
 
   it("stores nothing for a user nobody registered", async () => {

@@ -104,6 +104,11 @@ export function appendToLedger(sql: SqlStorage, event: LoggedEvent): LoggedEvent
   return row ? { ...event, ledgerId: row.id } : null;
 }
 
+/** The loyalty id of a logged event, by its uid; null when this ledger does not hold it (yet). */
+export function ledgerIdOfEvent(sql: SqlStorage, eventUid: string): number | null {
+  return sql.exec<{ id: number }>("SELECT id FROM ledger WHERE event_uid = ?", eventUid).toArray()[0]?.id ?? null;
+}
+
 /** Applies an adjustment to its entry, in the caller's transaction: the newest (by the user's sequence) wins. */
 export function adjustLedgerEntry(sql: SqlStorage, adjustment: AdjustmentMessage): void {
   sql.exec(

@@ -131,6 +131,11 @@ export class Outbox {
     this.sent = [...new Set([...mark.sent, ...this.sent])];
   }
 
+  /** Whether this instance wrote rows it has not sent yet. */
+  hasUnsent(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Rows not sent yet. */
   size(): number {
     this.compact();
