@@ -23,10 +23,13 @@ import { eventLogRoutes } from "./routes/event-log";
 import { eventsRoutes } from "./routes/events";
 import { leaderboardsRoutes } from "./routes/leaderboards";
 import { loyaltyEventsRoutes } from "./routes/loyalty-events";
+import { pointsRoutes } from "./routes/points";
 import { projectAuthRoutes } from "./routes/project-auth";
+import { projectSettingsRoutes } from "./routes/project-settings";
 import { quotaRoutes } from "./routes/quotas";
 import { signingKeysRoutes } from "./routes/signing-keys";
 import { statsRoutes } from "./routes/stats";
+import { tiersRoutes } from "./routes/tiers";
 import { usersRoutes } from "./routes/users";
 import { webhooksRoutes } from "./routes/webhooks";
 import { uiRoutes } from "./ui/routes";
@@ -46,7 +49,7 @@ export function versionedPath(request: Request): string {
 /** The OpenAPI document's tags, each with what its routes are for. */
 const OPENAPI_TAGS = [
   { name: "Events", description: "Event definitions and logging events for users (the write path)." },
-  { name: "Users", description: "A user's points profile: balance, usergroups, streaks and challenges." },
+  { name: "Users", description: "A user's points profile (balance, tier, expiring points, streaks, challenges), redemptions and points history." },
   { name: "Analytics", description: "Statistics of logged events and streak analytics." },
   { name: "Leaderboards", description: "Standings of a leaderboard's periods and one user's rank." },
   { name: "Ledger", description: "The loyalty-events ledger: every logged event in the loyalty-events shape, and reward adjustments." },
@@ -187,7 +190,10 @@ export function createApp() {
     .route("/v1", loyaltyEventsRoutes)
     .route("/v1", quotaRoutes)
     .route("/v1", archiveRoutes)
-    .route("/v1", webhooksRoutes);
+    .route("/v1", webhooksRoutes)
+    .route("/v1", projectSettingsRoutes)
+    .route("/v1", tiersRoutes)
+    .route("/v1", pointsRoutes);
 }
 
 /** The API's type, for a typed client: `hc<AppType>(baseUrl)` from `hono/client`. */

@@ -518,7 +518,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A user's points profile: balance, usergroups, streaks, challenges (a user token reads only its own)
+         * A user's points profile: balance, usergroups, streaks, challenges, tier, expiring points (a user token reads only its own)
          * @description Credentials: user tokens (for their own data), admin tokens, or API keys with the scope `users:read`.
          */
         get: operations["getUserProfile"];
@@ -898,6 +898,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/project/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's points settings
+         * @description Points settings (README "Points lifecycle"). `pointsExpiry`: `none` (default), `after_days` (a lot's remainder expires at the end of the local day `days` days after it was earned) or `end_of_year_after` (at the end of the local year `years` years after the year it was earned; 0: that same year). Changing it applies to lots earned afterwards; lots earned before keep their dates. `timezone` (default UTC) cuts those days and years and the tier windows. `userTokensMayRedeem` (default false) lets a user token redeem its own points.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `events:read`.
+         */
+        get: operations["getPointsSettings"];
+        /**
+         * Set the project's points settings (expiry, time zone, user-token redemptions)
+         * @description Points settings (README "Points lifecycle"). `pointsExpiry`: `none` (default), `after_days` (a lot's remainder expires at the end of the local day `days` days after it was earned) or `end_of_year_after` (at the end of the local year `years` years after the year it was earned; 0: that same year). Changing it applies to lots earned afterwards; lots earned before keep their dates. `timezone` (default UTC) cuts those days and years and the tier windows. `userTokensMayRedeem` (default false) lets a user token redeem its own points. The fields sent replace the stored ones; the others stay. Every isolate applies them within 5 seconds.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `definitions:write`.
+         */
+        put: operations["putPointsSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's tier ladder
+         * @description A member's tier is the highest level whose `minPoints` the points earned in the `window` reach (logs, challenge bonuses and positive adjustments; not redemptions, expiries or reversals), in the project's time zone (PUT /v1/admin/project/settings). Below the lowest level a member has no tier. `downgrade: never` keeps a member's highest tier; `end_of_window` re-evaluates it when a window ends. The tier acts as a usergroup for rewards (`reward.<tierId>`). At most 20 levels, tier ids unique, no two levels at the same minPoints (stored sorted by it).
+         *
+         *     Credentials: admin tokens, or API keys with the scope `events:read`.
+         */
+        get: operations["getTierLadder"];
+        /**
+         * Create or replace the project's tier ladder
+         * @description A member's tier is the highest level whose `minPoints` the points earned in the `window` reach (logs, challenge bonuses and positive adjustments; not redemptions, expiries or reversals), in the project's time zone (PUT /v1/admin/project/settings). Below the lowest level a member has no tier. `downgrade: never` keeps a member's highest tier; `end_of_window` re-evaluates it when a window ends. The tier acts as a usergroup for rewards (`reward.<tierId>`). At most 20 levels, tier ids unique, no two levels at the same minPoints (stored sorted by it). Every isolate applies a change within 5 seconds; members' tiers follow at their next change or window end.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `definitions:write`.
+         */
+        put: operations["putTierLadder"];
+        post?: never;
+        /**
+         * Remove the project's tier ladder (members have no tier from then on)
+         * @description Credentials: admin tokens, or API keys with the scope `definitions:write`.
+         */
+        delete: operations["deleteTierLadder"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a user's points
+         * @description Takes `points` from the balance, oldest lots first, decided by the user's object (exact under concurrency). 422 naming `points` when the balance, after the expiries due, is short; 409 when the Idempotency-Key was used with another body. A user token redeems only its own points, and only where the project's `userTokensMayRedeem` is true.
+         *
+         *     Credentials: user tokens (for their own data), admin tokens, or API keys with the scope `points:redeem`.
+         */
+        post: operations["redeemPoints"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/redemptions/{redemptionId}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a redemption's points back (once)
+         * @description The points go back to the lots they were taken from; those taken from lots that expired meanwhile come back as one lot earned now (expiring like an earn made now). A second reversal of the same redemption is 409; an unknown one 404.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `points:redeem`.
+         */
+        post: operations["reverseRedemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/points-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's points history, newest first (a user token reads only its own)
+         * @description Every change of the balance with the balance after it: earn (a log or a challenge bonus), adjust, redeem, reverse, expire, and tier changes (points 0). For every member at every moment, earned − redeemed + reversed − expired ± adjusted = balance.
+         *
+         *     Credentials: user tokens (for their own data), admin tokens, or API keys with the scope `users:read`.
+         */
+        get: operations["getPointsHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Points earned, redeemed, reversed and expired per UTC day
+         * @description Credentials: admin tokens, or API keys with the scope `stats:read`.
+         */
+        get: operations["getPointsStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "event.logged": {
@@ -1019,6 +1165,57 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "points.redeemed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Points were redeemed (POST /v1/users/{userId}/redemptions) */
+        post: operations["onPointsRedeemed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "points.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Points expired (the remainders of lots due, at their date) */
+        post: operations["onPointsExpired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tier.changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A member's tier changed (earned, window ended, ladder changed) */
+        post: operations["onTierChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1030,7 +1227,7 @@ export interface components {
         EventLoggedWebhookData: {
             /** @description The user the event is about (the project's own user id) */
             userId: string;
-            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
             sequence: number | null;
             /** @description The ledger entry's unique id (what reward.adjusted names) */
             eventUid: string;
@@ -1071,7 +1268,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        WebhookEventType: "event.logged" | "points.awarded" | "limit.reached" | "streak.extended" | "challenge.completed" | "leaderboard.period_closed" | "reward.adjusted";
+        WebhookEventType: "event.logged" | "points.awarded" | "limit.reached" | "streak.extended" | "challenge.completed" | "leaderboard.period_closed" | "reward.adjusted" | "points.redeemed" | "points.expired" | "tier.changed";
         PointsAwardedWebhookEvent: components["schemas"]["WebhookEvent"] & {
             /** @enum {string} */
             type?: "points.awarded";
@@ -1080,7 +1277,7 @@ export interface components {
         PointsAwardedWebhookData: {
             /** @description The user the event is about (the project's own user id) */
             userId: string;
-            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
             sequence: number | null;
             /** @description The ledger entry's unique id (what reward.adjusted names) */
             eventUid: string;
@@ -1107,7 +1304,7 @@ export interface components {
         LimitReachedWebhookData: {
             /** @description The user the event is about (the project's own user id) */
             userId: string;
-            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
             sequence: number | null;
             /** @description The ledger entry's unique id (what reward.adjusted names) */
             eventUid: string;
@@ -1132,7 +1329,7 @@ export interface components {
         StreakExtendedWebhookData: {
             /** @description The user the event is about (the project's own user id) */
             userId: string;
-            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
             sequence: number | null;
             streakId: string;
             /** @description The streak's current run after the log (it grew) */
@@ -1149,7 +1346,7 @@ export interface components {
         ChallengeCompletedWebhookData: {
             /** @description The user the event is about (the project's own user id) */
             userId: string;
-            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
             sequence: number | null;
             /** @description The ledger entry's unique id (what reward.adjusted names) */
             eventUid: string;
@@ -1213,7 +1410,7 @@ export interface components {
         RewardAdjustedWebhookData: {
             /** @description The user the event is about (the project's own user id) */
             userId: string;
-            /** @description The user's change number: each log and each reward adjustment the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
             sequence: number | null;
             /** @description The adjusted ledger entry (event.logged's eventUid) */
             eventUid: string;
@@ -1227,6 +1424,64 @@ export interface components {
             adjustedAt: string;
             /** @description The user's balance after the adjustment (null for adjustments queued before it was carried) */
             balanceAfter: number | null;
+        };
+        PointsRedeemedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "points.redeemed";
+            data?: components["schemas"]["PointsRedeemedWebhookData"];
+        };
+        PointsRedeemedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The redemption (POST /v1/users/{userId}/redemptions); its reference is in the points history */
+            redemptionId: string;
+            /** @description Points taken from the balance */
+            points: number;
+            balanceAfter: number;
+            /** @description The redemption's reason */
+            reason: string | null;
+            /** Format: date-time */
+            redeemedAt: string;
+        };
+        PointsExpiredWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "points.expired";
+            data?: components["schemas"]["PointsExpiredWebhookData"];
+        };
+        PointsExpiredWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description Points that expired at once (the remainders of the lots due then) */
+            points: number;
+            balanceAfter: number;
+            /**
+             * Format: date-time
+             * @description When they expired: the lots' expiry date
+             */
+            expiredAt: string;
+        };
+        TierChangedWebhookEvent: components["schemas"]["WebhookEvent"] & {
+            /** @enum {string} */
+            type?: "tier.changed";
+            data?: components["schemas"]["TierChangedWebhookData"];
+        };
+        TierChangedWebhookData: {
+            /** @description The user the event is about (the project's own user id) */
+            userId: string;
+            /** @description The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued before sequences were carried. */
+            sequence: number | null;
+            /** @description The tier before (null: none) */
+            from: string | null;
+            /** @description The tier after (null: none) */
+            to: string | null;
+            /** @description earned (points earned lifted the member), window_ended (the tier window ended), ladder_changed */
+            cause: string;
+            /** Format: date-time */
+            changedAt: string;
         };
         EventDefinition: {
             eventId: string;
@@ -1469,7 +1724,7 @@ export interface components {
             key: string;
         };
         /** @enum {string} */
-        Scope: "events:log" | "events:read" | "users:read" | "users:write" | "definitions:write" | "stats:read" | "ledger:read" | "ledger:adjust" | "webhooks:manage" | "tokens:mint" | "keys:manage" | "admin";
+        Scope: "events:log" | "events:read" | "users:read" | "users:write" | "definitions:write" | "stats:read" | "ledger:read" | "ledger:adjust" | "points:redeem" | "webhooks:manage" | "tokens:mint" | "keys:manage" | "admin";
         ApiKey: {
             id: string;
             name: string;
@@ -1859,6 +2114,26 @@ export interface components {
                 target: number;
                 completed: boolean;
             }[];
+            /** @description The next (at most three) dates on which points expire, soonest first, with the points expiring then */
+            expiring: {
+                points: number;
+                expiresAt: string;
+            }[];
+            /** @description Where the member stands on the project's tier ladder; null when the project has none */
+            tier: {
+                /** @description null: below the ladder's lowest level */
+                tierId: string | null;
+                title: string | null;
+                /** @description When the member reached this tier */
+                since: string | null;
+                /** @description Points earned in the ladder's current window */
+                pointsInWindow: number;
+                /** @description The next level up and the points still to earn in the window; null at the top */
+                next: {
+                    tierId: string;
+                    pointsNeeded: number;
+                } | null;
+            } | null;
         };
         LeaderboardStandings: {
             leaderboardId: string;
@@ -2092,6 +2367,138 @@ export interface components {
             items: components["schemas"]["WebhookDelivery"][];
             /** @description Pass as `cursor` for the next page; null after the last one */
             nextCursor: string | null;
+        };
+        PointsSettings: {
+            pointsExpiry: components["schemas"]["PointsExpiry"];
+            /** @description IANA time zone of expiry dates and tier windows */
+            timezone: string;
+            userTokensMayRedeem: boolean;
+            /** @description The project's catalogue version these settings are part of; grows with every change */
+            version: number;
+            /** @description When the settings or the tier ladder last changed; null: never set (the defaults) */
+            updatedAt: string | null;
+        };
+        PointsExpiry: {
+            /** @enum {string} */
+            mode: "none";
+        } | {
+            /** @enum {string} */
+            mode: "after_days";
+            days: number;
+        } | {
+            /** @enum {string} */
+            mode: "end_of_year_after";
+            years: number;
+        };
+        PointsSettingsInput: {
+            pointsExpiry?: components["schemas"]["PointsExpiry"] & unknown;
+            /**
+             * @description IANA time zone of expiry dates and tier windows (default UTC)
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /** @description Whether a user token may redeem its own user's points (default false) */
+            userTokensMayRedeem?: boolean;
+        };
+        StoredTierLadder: components["schemas"]["TierLadder"] & {
+            /** @description The project's catalogue version the ladder is part of; grows with every change */
+            version: number;
+            updatedAt: string | null;
+        };
+        TierLadder: {
+            /** @enum {string} */
+            basis: "points_earned";
+            /** @enum {string} */
+            window: "lifetime" | "calendar_year" | "rolling_12_months";
+            levels: {
+                tierId: string;
+                title: string;
+                minPoints: number;
+            }[];
+            /** @enum {string} */
+            downgrade: "never" | "end_of_window";
+        };
+        Redemption: {
+            redemptionId: string;
+            points: number;
+            /** @description The balance after the redemption (at the time it was made, for a replay) */
+            balance: number;
+            createdAt: string;
+        };
+        RedemptionInput: {
+            /** @description Points to take from the balance (oldest lots first) */
+            points: number;
+            /** @description Why, as the history shows it (a reward's name, an order) */
+            reason: string;
+            /** @description Your own id for it (an order, a voucher) */
+            reference?: string;
+            /** @description Kept with the redemption (at most 32 KiB as JSON) */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        Reversal: {
+            redemptionId: string;
+            /** @description The points given back */
+            points: number;
+            /** @description The redemption's reason */
+            reason: string;
+            reference: string | null;
+            /** @description When the redemption was made */
+            createdAt: string;
+            reversedAt: string;
+            /** @description The balance after the reversal */
+            balance: number;
+        };
+        ReversalInput: {
+            reason: string;
+        };
+        PointsHistory: {
+            /** @description Newest first */
+            entries: components["schemas"]["PointsHistoryEntry"][];
+            /** @description Pass as `cursor` for the next page; null after the last */
+            nextCursor: string | null;
+        };
+        PointsHistoryEntry: {
+            /** @description The member's change number: the order of the changes */
+            seq: number;
+            /** @enum {string} */
+            type: "earn" | "adjust" | "redeem" | "reverse" | "expire" | "tier";
+            at: string;
+            /** @description How the balance moved (negative for redeem, expire and negative adjustments; 0 for tier) */
+            points: number;
+            balanceAfter: number;
+            /** @description earn and adjust: the loyalty event id; redeem and reverse: the redemption id */
+            reference: string | null;
+            reason: string | null;
+            /** @description tier: {from, to, cause}; earn: the lot's expiry */
+            details: {
+                [key: string]: unknown;
+            } | null;
+        };
+        PointsStats: {
+            period: string;
+            startDate: string;
+            endDate: string;
+            totals: {
+                /** @description The stats' points: logs and challenge bonuses, adjustments applied in the adjusted event's day */
+                earned: number;
+                redeemed: number;
+                /** @description Points given back by reversals */
+                reversed: number;
+                expired: number;
+            };
+            /** @description Every UTC day of the window, zeros included */
+            dailyData: {
+                [key: string]: {
+                    /** @description The stats' points: logs and challenge bonuses, adjustments applied in the adjusted event's day */
+                    earned: number;
+                    redeemed: number;
+                    /** @description Points given back by reversals */
+                    reversed: number;
+                    expired: number;
+                };
+            };
         };
     };
     responses: never;
@@ -6099,6 +6506,697 @@ export interface operations {
             };
         };
     };
+    getPointsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings in force (the defaults when never set) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsSettings"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putPointsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description The settings in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsSettings"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTierLadder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ladder */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredTierLadder"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putTierLadder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TierLadder"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredTierLadder"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredTierLadder"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTierLadder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redeemPoints: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required; per user, kept with the redemption. A retry with the same key and body answers the first redemption again with Idempotent-Replayed: true; another body is 409 */
+                "idempotency-key": string;
+            };
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedemptionInput"];
+            };
+        };
+        responses: {
+            /** @description Redeemed (a replay under the same key answers the same, with Idempotent-Replayed: true) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redemption"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different body, or a balance that would leave the exact integer range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reverseRedemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+                /** @description The redemption's id (POST …/redemptions) */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReversalInput"];
+            };
+        };
+        responses: {
+            /** @description Reversed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reversal"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPointsHistory: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsHistory"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPointsStats: {
+        parameters: {
+            query?: {
+                period?: "1d" | "7d" | "30d" | "90d" | "current_month" | "ytd" | "all";
+                /** @description `month` with `month=YYYY-MM`: that whole month */
+                timeframe?: "month";
+                /** @description YYYY-MM; used with timeframe=month */
+                month?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Points per day and totals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsStats"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     onEventLogged: {
         parameters: {
             query?: never;
@@ -6332,6 +7430,114 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RewardAdjustedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPointsRedeemed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsRedeemedWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPointsExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsExpiredWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and receives nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTierChanged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every retry (deduplicate on it) */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated while a rotated secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TierChangedWebhookEvent"];
             };
         };
         responses: {

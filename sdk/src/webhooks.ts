@@ -15,6 +15,9 @@ export type WebhookEvent =
   | Schemas["ChallengeCompletedWebhookEvent"]
   | Schemas["LeaderboardPeriodClosedWebhookEvent"]
   | Schemas["RewardAdjustedWebhookEvent"]
+  | Schemas["PointsRedeemedWebhookEvent"]
+  | Schemas["PointsExpiredWebhookEvent"]
+  | Schemas["TierChangedWebhookEvent"]
   | (Schemas["WebhookEvent"] & { type: "webhook.test" });
 
 /** Why a delivery was refused: its signature, its timestamp or its headers. */

@@ -571,11 +571,12 @@ export function recordAdjustments(d1: D1Database, adjustments: readonly Adjustme
 /** D1 caps a bound value at 2 MB: each statement's JSON list of uids stays well below it. */
 const MAX_UID_LIST_BYTES = 900_000;
 
-/** The uids of a JSON list that D1 has neither as a logged event nor as an adjustment (one index lookup each). */
+/** The uids of a JSON list that D1 has neither as a logged event, an adjustment nor a points change (one index lookup each). */
 const MISSING_UIDS = `
 SELECT j.value AS uid FROM json_each(?1) AS j
 WHERE NOT EXISTS (SELECT 1 FROM event_log WHERE event_uid = ${storedUid("j.value")})
-  AND NOT EXISTS (SELECT 1 FROM ledger_adjustments WHERE adjustment_uid = j.value)`;
+  AND NOT EXISTS (SELECT 1 FROM ledger_adjustments WHERE adjustment_uid = j.value)
+  AND NOT EXISTS (SELECT 1 FROM points_changes WHERE change_uid = j.value)`;
 
 /**
  * Reconciliation: of `uids` (messages users' objects acknowledged: logged events and adjustments), those that

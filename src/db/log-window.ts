@@ -60,16 +60,17 @@ async function lastIdIngestedBefore(d1: D1Database, before: string): Promise<num
   return row?.id ?? 0;
 }
 
-export type WindowReport = { events: number; adjustments: number; more: boolean };
+export type WindowReport = { events: number; adjustments: number; pointsChanges: number; more: boolean };
 
 /**
  * Deletes archived rows older than their project's window, DELETE_CHUNK at a time (at most MAX_CHUNKS_PER_RUN
  * chunks a run): events archived and ingested more than the guard (`ingestedBefore`) (id up to the last id of a
  * done archive batch recorded before then), each chunk together with its bytes off project_usage; then adjustments
- * whose archive batch is done. Never a row the archive does not hold yet. Each project's rows are read from its
+ * whose archive batch is done; then points changes ingested before the guard (they are not archived: what they
+ * leave is the daily points stats). Never a row the archive does not hold yet. Each project's rows are read from its
  * time index (event_log_program_time, ledger_adjustments_project_time) up to its window's start: a run reads
  * what it deletes, plus the old rows it must keep (not archived yet, or ingested too recently), and a
- * primary-key probe per project.
+ * primary-key probe per project (points changes: points_changes_project_time).
  */
 export async function deleteRowsPastWindows(
   d1: D1Database,
@@ -77,7 +78,7 @@ export async function deleteRowsPastWindows(
 ): Promise<WindowReport> {
   const { today, defaultDays, minLedgerId } = at;
   const guard = at.ingestedBefore;
-  const report: WindowReport = { events: 0, adjustments: 0, more: false };
+  const report: WindowReport = { events: 0, adjustments: 0, pointsChanges: 0, more: false };
   let chunks = 0;
 
   // Archived and ingested before the guard: the rows up to the last id of a done batch recorded before it.
@@ -117,6 +118,23 @@ export async function deleteRowsPastWindows(
       .run();
     chunks += 1;
     report.adjustments += result.meta.changes;
+    if (result.meta.changes < DELETE_CHUNK) break;
+  }
+
+  // Points changes (not archived: their daily aggregates stay) older than the window and ingested before the guard.
+  for (;;) {
+    if (chunks >= MAX_CHUNKS_PER_RUN) return { ...report, more: true };
+    const result = await d1
+      .prepare(
+        `${WINDOWS}
+         DELETE FROM points_changes WHERE rowid IN (
+           SELECT c.rowid FROM windows w CROSS JOIN points_changes c INDEXED BY points_changes_project_time ON c.project_key = w.project_key
+           WHERE c.at < w.cutoff AND c.ingested_at < ?3 LIMIT ?4)`,
+      )
+      .bind(today, defaultDays, Date.parse(guard), DELETE_CHUNK)
+      .run();
+    chunks += 1;
+    report.pointsChanges += result.meta.changes;
     if (result.meta.changes < DELETE_CHUNK) break;
   }
   return report;

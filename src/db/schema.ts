@@ -597,3 +597,58 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_created").on(t.createdAt),
   ],
 );
+
+/**
+ * A project's points lifecycle settings (README "Points lifecycle"; PUT /v1/admin/project/settings and
+ * PUT /v1/admin/tiers): how lots earned from now on expire (`pointsExpiry`, JSON), the time zone of expiry dates
+ * and tier windows, whether user tokens may redeem, and the tier ladder (JSON; null: no tiers). No row: the
+ * defaults. Every write bumps `projects.definitions_version` in its transaction, so the catalogue (and the
+ * `PointsPolicy` each command carries) follows within 5 s everywhere.
+ */
+export const projectPointsSettings = sqliteTable("project_points_settings", {
+  projectKey: text("project_key").primaryKey(),
+  pointsExpiry: text("points_expiry", { mode: "json" }).notNull().default(sql`'{"mode":"none"}'`),
+  timezone: text("timezone").notNull().default("UTC"),
+  userTokensMayRedeem: integer("user_tokens_may_redeem", { mode: "boolean" }).notNull().default(false),
+  tierLadder: text("tier_ladder", { mode: "json" }),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
+ * The points changes users' objects reported besides logs and adjustments (redemptions, reversals, expiries,
+ * tier changes: the `points_change` queue message), one row per change, idempotent on its uid: the consumer
+ * adds to the daily points stats exactly the rows its batch inserted (tagged `ingestBatch`), and
+ * reconciliation finds acknowledged changes here. `at` is ISO (its first 10 characters: the UTC day);
+ * `ingestedAt` (epoch ms) keeps a row past its project's raw-log window until a redelivery can no longer come.
+ */
+export const pointsChanges = sqliteTable(
+  "points_changes",
+  {
+    changeUid: text("change_uid").primaryKey(),
+    projectKey: text("project_key").notNull(),
+    change: text("change", { enum: ["redeem", "reverse", "expire", "tier"] }).notNull(),
+    points: integer("points").notNull(),
+    at: text("at").notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+    ingestedAt: integer("ingested_at").notNull(),
+  },
+  // A project's changes by time: what falls out of its raw-log window (src/db/log-window.ts).
+  (t) => [index("points_changes_project_time").on(t.projectKey, t.at)],
+);
+
+/**
+ * Points redeemed, given back by reversals and expired per project and UTC day (of the change's `at`), added by
+ * the consumer from exactly the points_changes rows its batch inserted. Read by GET /v1/stats/points beside
+ * stats_daily's points (earned).
+ */
+export const statsPointsDaily = sqliteTable(
+  "stats_points_daily",
+  {
+    projectKey: text("project_key").notNull(),
+    day: text("day").notNull(),
+    redeemed: integer("redeemed").notNull().default(0),
+    reversed: integer("reversed").notNull().default(0),
+    expired: integer("expired").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.projectKey, t.day] })],
+);

@@ -3,6 +3,7 @@ import { dayToDate, firstDayOfPeriod, lastDayOfPeriod, type CalendarPeriod } fro
 import { COMPLETION_EVENT_PREFIX, REWARD_TYPES } from "./definition-vocabulary";
 import type { AdjustmentMessage } from "./ledger";
 import type { LoggedEventMessage, StreakState } from "./logged-event";
+import type { PointsChangeMessage } from "./points-lifecycle";
 import { isAdjustment, isPointsChange, type QueueMessage } from "./queue-message";
 
 /**
@@ -18,6 +19,9 @@ export const WEBHOOK_EVENT_TYPES = [
   "challenge.completed",
   "leaderboard.period_closed",
   "reward.adjusted",
+  "points.redeemed",
+  "points.expired",
+  "tier.changed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -56,12 +60,12 @@ export type WebhookFanoutMessage = z.infer<typeof WebhookFanoutMessageSchema>;
 // The `data` of each type. Every event about a user carries `userId` and `sequence`.
 
 const SEQUENCE_RULE =
-  "The user's change number: each log and each reward adjustment the user's object applies takes the next one " +
-  "(1, 2, …), so a receiver orders what it gets for one user by it. The events of one log share it; within one " +
-  "sequence their order is the order of the list of types (event.logged, points.awarded, limit.reached, " +
-  "streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted), several of one type in the " +
-  "order of their balanceAfter (the log's points before its challenge bonuses). null only for an event queued " +
-  "before sequences were carried.";
+  "The user's change number: each log, reward adjustment, redemption, reversal, expiry and tier change the user's " +
+  "object applies takes the next one (1, 2, …), so a receiver orders what it gets for one user by it. The events " +
+  "of one log share it; within one sequence their order is the order of the list of types (event.logged, " +
+  "points.awarded, limit.reached, streak.extended, challenge.completed, leaderboard.period_closed, reward.adjusted, " +
+  "points.redeemed, points.expired, tier.changed), several of one type in the order of their balanceAfter (the " +
+  "log's points before its challenge bonuses). null only for an event queued before sequences were carried.";
 
 const userFields = {
   userId: z.string().describe("The user the event is about (the project's own user id)"),
@@ -170,6 +174,36 @@ export const RewardAdjustedWebhookDataSchema = z
   })
   .openapi("RewardAdjustedWebhookData");
 
+export const PointsRedeemedWebhookDataSchema = z
+  .object({
+    ...userFields,
+    redemptionId: z.string().describe("The redemption (POST /v1/users/{userId}/redemptions); its reference is in the points history"),
+    points: z.number().int().positive().describe("Points taken from the balance"),
+    balanceAfter: z.number().int(),
+    reason: z.string().nullable().describe("The redemption's reason"),
+    redeemedAt: z.iso.datetime(),
+  })
+  .openapi("PointsRedeemedWebhookData");
+
+export const PointsExpiredWebhookDataSchema = z
+  .object({
+    ...userFields,
+    points: z.number().int().positive().describe("Points that expired at once (the remainders of the lots due then)"),
+    balanceAfter: z.number().int(),
+    expiredAt: z.iso.datetime().describe("When they expired: the lots' expiry date"),
+  })
+  .openapi("PointsExpiredWebhookData");
+
+export const TierChangedWebhookDataSchema = z
+  .object({
+    ...userFields,
+    from: z.string().nullable().describe("The tier before (null: none)"),
+    to: z.string().nullable().describe("The tier after (null: none)"),
+    cause: z.string().describe("earned (points earned lifted the member), window_ended (the tier window ended), ladder_changed"),
+    changedAt: z.iso.datetime(),
+  })
+  .openapi("TierChangedWebhookData");
+
 /** Each type's `data`, in the order of WEBHOOK_EVENT_TYPES. */
 export const WEBHOOK_DATA_SCHEMAS = {
   "event.logged": EventLoggedWebhookDataSchema,
@@ -179,6 +213,9 @@ export const WEBHOOK_DATA_SCHEMAS = {
   "challenge.completed": ChallengeCompletedWebhookDataSchema,
   "leaderboard.period_closed": LeaderboardPeriodClosedWebhookDataSchema,
   "reward.adjusted": RewardAdjustedWebhookDataSchema,
+  "points.redeemed": PointsRedeemedWebhookDataSchema,
+  "points.expired": PointsExpiredWebhookDataSchema,
+  "tier.changed": TierChangedWebhookDataSchema,
 } as const satisfies Record<WebhookEventType, z.ZodType>;
 export type WebhookData<T extends WebhookEventType> = z.infer<(typeof WEBHOOK_DATA_SCHEMAS)[T]>;
 
@@ -314,6 +351,34 @@ function adjustmentEvents(message: AdjustmentMessage, subscribed: ReadonlySet<We
 }
 
 /**
+ * The event of a points change, ids `pc_<changeUid>_<type>`: a redemption emits points.redeemed, an expiry
+ * points.expired, a tier change tier.changed. A reversal emits none (the three types the lifecycle defines; it
+ * shows in the points history and the points stats, and the next event's balanceAfter has its points).
+ */
+function pointsChangeEvents(message: PointsChangeMessage, subscribed: ReadonlySet<WebhookEventType>): WebhookEvent[] {
+  const { changeUid, projectKey, userId, seq: sequence, points, balanceAfter, at } = message;
+  const id = (type: WebhookEventType) => webhookEventId("pc", changeUid, type);
+  switch (message.change) {
+    case "redeem": {
+      // A redemption's change always names it (the object sets it); one that does not cannot be described.
+      if (!subscribed.has("points.redeemed") || points <= 0 || message.redemptionId === null) return [];
+      const data = { userId, sequence, redemptionId: message.redemptionId, points, balanceAfter, reason: message.reason, redeemedAt: at };
+      return [envelope("points.redeemed", id("points.redeemed"), projectKey, at, data)];
+    }
+    case "expire":
+      if (!subscribed.has("points.expired") || points <= 0) return [];
+      return [envelope("points.expired", id("points.expired"), projectKey, at, { userId, sequence, points, balanceAfter, expiredAt: at })];
+    case "tier": {
+      if (!subscribed.has("tier.changed") || message.tier === null) return [];
+      const { from, to, cause } = message.tier;
+      return [envelope("tier.changed", id("tier.changed"), projectKey, at, { userId, sequence, from, to, cause, changedAt: at })];
+    }
+    case "reverse":
+      return [];
+  }
+}
+
+/**
  * The webhook events a stats-queue message emits, of the `subscribed` types only, in the order of the types.
  * A log that completes a challenge reaches the queue as two messages, the log's and the completion entry's
  * (`challenge:<id>`): the first emits event.logged, points.awarded, limit.reached and streak.extended, the
@@ -321,7 +386,7 @@ function adjustmentEvents(message: AdjustmentMessage, subscribed: ReadonlySet<We
  */
 export function webhookEventsOf(message: QueueMessage, subscribed: ReadonlySet<WebhookEventType>): WebhookEvent[] {
   if (subscribed.size === 0) return [];
-  if (isPointsChange(message)) return []; // points lifecycle events: in progress
+  if (isPointsChange(message)) return pointsChangeEvents(message, subscribed);
   return isAdjustment(message) ? adjustmentEvents(message, subscribed) : loggedEventEvents(message, subscribed);
 }
 

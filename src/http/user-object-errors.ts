@@ -1,4 +1,5 @@
 import type { AdjustOutcome, DispatchOutcome, Refusal } from "../domain/log-command";
+import type { RedeemOutcome, ReverseOutcome } from "../domain/points-lifecycle";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import { ApiError, eventNotFound, userNotFound } from "./errors";
 
@@ -84,5 +85,35 @@ export function adjustmentFailure(outcome: AdjustmentFailure): ApiError {
       return balanceOverflow();
     case "not_registered":
       return new ApiError(409, "The event's user is no longer registered in this project");
+  }
+}
+
+/** Every answer to a redemption but a redemption (422 is the short balance, so a reused key is 409 here). */
+export type RedemptionFailure = Exclude<RedeemOutcome, { kind: "redeemed" }>;
+
+export function redemptionFailure(outcome: RedemptionFailure, userId: string): ApiError {
+  switch (outcome.kind) {
+    case "insufficient_points":
+      return new ApiError(422, `The balance of ${outcome.balance} points (after the expiries due) is short of the points to redeem`, [
+        { path: "points", message: `must be at most the balance, ${outcome.balance}` },
+      ]);
+    case "not_registered":
+      return userNotFound(userId);
+    case "idempotency_conflict":
+      return new ApiError(409, "Idempotency-Key was already used for a redemption with a different request body");
+  }
+}
+
+/** Every answer to a reversal but a reversal. */
+export type ReversalFailure = Exclude<ReverseOutcome, { kind: "reversed" }>;
+
+export function reversalFailure(outcome: ReversalFailure, userId: string, redemptionId: string): ApiError {
+  switch (outcome.kind) {
+    case "already_reversed":
+      return new ApiError(409, `Redemption ${redemptionId} was already reversed`);
+    case "unknown_redemption":
+      return new ApiError(404, `Redemption ${redemptionId} does not exist for user ${userId}`);
+    case "not_registered":
+      return userNotFound(userId);
   }
 }

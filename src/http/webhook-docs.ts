@@ -16,6 +16,9 @@ const SUMMARIES: Record<WebhookEventType, string> = {
   "challenge.completed": "A log completed a challenge (its bonus is in the balance)",
   "leaderboard.period_closed": "A board period's standings became final (once per period), with the top 10",
   "reward.adjusted": "A ledger entry's reward was set to a new amount (refund, correction)",
+  "points.redeemed": "Points were redeemed (POST /v1/users/{userId}/redemptions)",
+  "points.expired": "Points expired (the remainders of lots due, at their date)",
+  "tier.changed": "A member's tier changed (earned, window ended, ladder changed)",
 };
 
 /** The PascalCase stem of a type's component names: `challenge.completed` → `ChallengeCompleted`. */

@@ -32,6 +32,23 @@ const PointsProfileSchema = z
         completed: z.boolean(),
       }),
     ),
+    expiring: z
+      .array(z.object({ points: z.number().int(), expiresAt: z.string() }))
+      .max(3)
+      .describe("The next (at most three) dates on which points expire, soonest first, with the points expiring then"),
+    tier: z
+      .object({
+        tierId: z.string().nullable().describe("null: below the ladder's lowest level"),
+        title: z.string().nullable(),
+        since: z.string().nullable().describe("When the member reached this tier"),
+        pointsInWindow: z.number().int().describe("Points earned in the ladder's current window"),
+        next: z
+          .object({ tierId: z.string(), pointsNeeded: z.number().int() })
+          .nullable()
+          .describe("The next level up and the points still to earn in the window; null at the top"),
+      })
+      .nullable()
+      .describe("Where the member stands on the project's tier ladder; null when the project has none"),
   })
   .openapi("PointsProfile");
 export type PointsProfileBody = z.infer<typeof PointsProfileSchema>;
@@ -41,7 +58,7 @@ const getProfile = principalRoute({
   path: "/users/{userId}",
   operationId: "getUserProfile",
   scope: "users:read",
-  summary: "A user's points profile: balance, usergroups, streaks, challenges (a user token reads only its own)",
+  summary: "A user's points profile: balance, usergroups, streaks, challenges, tier, expiring points (a user token reads only its own)",
   tags: ["Users"],
   request: { params: z.object({ userId: UserIdParamSchema }) },
   responses: { 200: jsonResponse(PointsProfileSchema, "The profile"), ...errorResponses(401, 403, 404) },

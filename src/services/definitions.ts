@@ -9,6 +9,7 @@ import {
   type DefinitionWrite,
   type StoredGameDefinition,
 } from "../db/definitions";
+import { readPointsSettings, type StoredPointsSettings } from "../db/points";
 import { ensureProject } from "../db/projects";
 import type { EventDefinition, EventDefinitionBody, VersionedDefinition } from "../domain/definition";
 import {
@@ -21,6 +22,8 @@ import {
   type StreakDefinition,
 } from "../domain/game-definitions";
 import { MAX_CATALOGUE_BYTES, MAX_EVENT_DEFINITIONS, MAX_GAME_DEFINITIONS_PER_KIND } from "../domain/limits";
+import type { PointsPolicy, PointsSettings, TierLadder } from "../domain/points-lifecycle";
+import { pointsPolicy } from "../domain/points-settings";
 import { ApiError, invalidFields, isStorageOutage } from "../http/errors";
 import { TtlCache } from "../lib/ttl-cache";
 
@@ -37,6 +40,8 @@ export type Catalogue = {
   activeCountBoardsByEvent: Map<string, LeaderboardDefinition[]>;
   /** Active points leaderboards: every log with points (or a challenge bonus) moves them. */
   activePointsBoards: LeaderboardDefinition[];
+  /** The points lifecycle's settings and tier ladder, and the policy every log, adjustment and redemption carries. */
+  points: { settings: PointsSettings; tiers: TierLadder | null; updatedAt: string | null; policy: PointsPolicy };
 };
 
 /**
@@ -58,7 +63,7 @@ function byEvent<T extends { eventIds?: string[]; status: string }>(definitions:
   return index;
 }
 
-function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefinition[]): Catalogue {
+function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefinition[], points: StoredPointsSettings): Catalogue {
   const streaks = new Map<string, StreakDefinition>();
   const challenges = new Map<string, ChallengeDefinition>();
   const leaderboards = new Map<string, LeaderboardDefinition>();
@@ -78,6 +83,13 @@ function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefiniti
     leaderboards,
     activeCountBoardsByEvent: byEvent(activeBoards.filter((b) => b.metric === "count")),
     activePointsBoards: activeBoards.filter((b) => b.metric === "points"),
+    points: {
+      settings: points.settings,
+      tiers: points.tiers,
+      updatedAt: points.updatedAt,
+      // The definitions version grows with every change of the settings or the ladder too (src/db/points.ts).
+      policy: pointsPolicy(points.version, points.settings, points.tiers),
+    },
   };
 }
 
@@ -87,7 +99,8 @@ function buildCatalogue(events: VersionedDefinition[], games: StoredGameDefiniti
  * write at once). Bounded like the cache.
  */
 const writeCounts = new TtlCache<string, number>(1_000, 600_000);
-function noteWrite(projectKey: string): void {
+/** A write of the project's catalogue through this isolate (a definition, the points settings, the ladder): seen here at once. */
+export function noteCatalogueWrite(projectKey: string): void {
   writeCounts.set(projectKey, (writeCounts.get(projectKey) ?? 0) + 1);
   cache.delete(projectKey);
 }
@@ -116,7 +129,10 @@ export async function projectCatalogue(db: Db, projectKey: string): Promise<Cata
     return cached.catalogue;
   }
   const loaded = await loadDefinitions(db, projectKey);
-  const catalogue = buildCatalogue(loaded.events, loaded.games);
+  // Read after the version loadDefinitions saw, so the settings are at least that new (a change made between
+  // the two is the next version's and reloads once more).
+  const points = await readPointsSettings(db.$client, projectKey, loaded.version);
+  const catalogue = buildCatalogue(loaded.events, loaded.games, points);
   const current = cache.get(projectKey);
   const unchanged = (writeCounts.get(projectKey) ?? 0) === writesBefore;
   if (unchanged && !(current && current.version > loaded.version)) cache.set(projectKey, { version: loaded.version, checkedAt: now, catalogue });
@@ -159,14 +175,14 @@ export async function putDefinition(
   const definition: EventDefinition = { eventId, ...body };
   const write = await upsertDefinition(db, projectKey, definition, { maxDefinitions: MAX_EVENT_DEFINITIONS, maxCatalogueBytes: MAX_CATALOGUE_BYTES });
   if (write.outcome === "tooMany" || write.outcome === "tooLarge") throw refused(write, "eventId", MAX_EVENT_DEFINITIONS, "events");
-  noteWrite(projectKey);
+  noteCatalogueWrite(projectKey);
   return { created: write.outcome === "created", definition };
 }
 
 /** Sets an event definition INACTIVE; null when it does not exist. */
 export async function deactivate(db: Db, projectKey: string, eventId: string): Promise<EventDefinition | null> {
   const definition = await deactivateDefinition(db, projectKey, eventId);
-  noteWrite(projectKey);
+  noteCatalogueWrite(projectKey);
   return definition;
 }
 
@@ -182,13 +198,13 @@ export async function putGameDefinition(
   const bounds = { maxDefinitions: MAX_GAME_DEFINITIONS_PER_KIND, maxCatalogueBytes: MAX_CATALOGUE_BYTES };
   const write = await upsertGameDefinition(db, projectKey, kind, definitionId, document, bounds);
   if (write.outcome === "tooMany" || write.outcome === "tooLarge") throw refused(write, `${kind}Id`, MAX_GAME_DEFINITIONS_PER_KIND, `${kind}s`);
-  noteWrite(projectKey);
+  noteCatalogueWrite(projectKey);
   return { created: write.outcome === "created" };
 }
 
 /** Sets a streak/challenge/leaderboard definition INACTIVE; returns its document, null when it does not exist. */
 export async function deactivateGame(db: Db, projectKey: string, kind: GameDefinitionKind, definitionId: string): Promise<unknown> {
   const document = await deactivateGameDefinition(db, projectKey, kind, definitionId);
-  noteWrite(projectKey);
+  noteCatalogueWrite(projectKey);
   return document;
 }

@@ -35,6 +35,15 @@ export function checkIdempotencyKey(key: string | null | undefined, what: string
   return key;
 }
 
+/** 413 naming `metadata` when it takes more than MAX_METADATA_BYTES as JSON (a log's, a redemption's). */
+export function checkMetadataSize(metadata: Record<string, unknown>): void {
+  if (utf8Bytes(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
+    throw new ApiError(413, `metadata is larger than ${MAX_METADATA_BYTES} bytes`, [
+      { path: "metadata", message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` },
+    ]);
+  }
+}
+
 /** Logs one event: the checks the Worker can make, then the user's object. Throws ApiError for what the Worker refuses. */
 export async function logEvent(
   env: Env,
@@ -151,11 +160,7 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
     throw new ApiError(403, "Only admin tokens and API keys may set timestamp");
   }
   const metadata = request.metadata ?? {};
-  if (utf8Bytes(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
-    throw new ApiError(413, `metadata is larger than ${MAX_METADATA_BYTES} bytes`, [
-      { path: "metadata", message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` },
-    ]);
-  }
+  checkMetadataSize(metadata);
   const occurredAtMs = request.timestamp === undefined ? Date.now() : Date.parse(request.timestamp);
   const timeProblem = eventTimeProblem(occurredAtMs, Date.now());
   if (timeProblem !== null) throw invalidFields("body", [{ path: "timestamp", message: timeProblem }]);
@@ -194,6 +199,8 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
     challenges,
     leaderboards: [...(catalogue.activeCountBoardsByEvent.get(definition.eventId) ?? []), ...catalogue.activePointsBoards],
     fromUserToken: principal.kind === "user",
+    // Expiry of the lot this log earns, the zone, the tier ladder (README "Points lifecycle").
+    policy: catalogue.points.policy,
     idempotencyKey,
     requestHash,
   };

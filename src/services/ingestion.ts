@@ -1,10 +1,12 @@
 import { countLedgerEntries, insertEvents, recordAdjustments } from "../db/event-log";
 import { countStoredBytes } from "../db/quotas";
 import { recordStandings, type StandingRow } from "../db/leaderboards";
+import { recordPointsChanges } from "../db/points";
 import { aggregateIngested, moveAdjustedPoints, type ActivityRow } from "../db/stats";
 import { recordStreakMoves, type StreakStateRow } from "../db/streak-analytics";
 import type { AdjustmentMessage } from "../domain/ledger";
 import type { LoggedEventMessage } from "../domain/logged-event";
+import type { PointsChangeMessage } from "../domain/points-lifecycle";
 import { isAdjustment, isPointsChange, type QueueMessage } from "../domain/queue-message";
 import { count } from "../lib/bench-trace";
 import { withStatsFlags, type UserObjects } from "./stats-flags";
@@ -29,15 +31,17 @@ function carriedStates(messages: readonly QueueMessage[]): { streaks: StreakStat
 
 /**
  * Writes what the queue carries to D1 in one batch, which D1 runs as a single transaction: logged events to
- * the log, the stats and the ledger totals; adjustments to the ledger and the stats points; the users' states
- * to the streak analytics and the leaderboard standings. New log rows (their details, event_log_details) and
- * adjustments carry a fresh batch token and the aggregates add exactly the rows with that token, so a
- * redelivery is counted once; standings and adjustments apply only when newer than the stored ones. A failure
- * rolls back all of it.
+ * the log, the stats and the ledger totals; adjustments to the ledger and the stats points; other points changes
+ * (redemptions, reversals, expiries, tier changes) to points_changes and the daily points stats; the users'
+ * states to the streak analytics and the leaderboard standings. New log rows (their details, event_log_details),
+ * adjustments and points changes carry a fresh batch token and the aggregates add exactly the rows with that
+ * token, so a redelivery is counted once; standings and adjustments apply only when newer than the stored ones.
+ * A failure rolls back all of it.
  * Unique users and streak participants need no row per user: each logged event carries what it changes
  * (decided by the user's object; `objects` answers for messages queued without), and only the events this
  * batch inserted add it.
- * Cost: 11 statements for events, 5 for adjustments, 2 for streak states, 4 for standings, whatever their number.
+ * Cost: 11 statements for events, 5 for adjustments, 2 for points changes, 2 for streak states, 4 for standings,
+ * whatever their number.
  */
 export async function ingest(d1: D1Database, received: readonly QueueMessage[], objects: UserObjects): Promise<void> {
   if (received.length === 0) return;
@@ -45,12 +49,15 @@ export async function ingest(d1: D1Database, received: readonly QueueMessage[], 
   const batchToken = crypto.randomUUID();
   const events: LoggedEventMessage[] = [];
   const adjustments: AdjustmentMessage[] = [];
-  // An event twice in one batch (an at-least-once queue may do that) is inserted once and counted once.
+  const changes: PointsChangeMessage[] = [];
+  // An event or points change twice in one batch (an at-least-once queue may do that) is inserted once and counted once.
   const seen = new Set<string>();
   for (const message of messages) {
     if (isAdjustment(message)) adjustments.push(message);
-    else if (isPointsChange(message)) continue; // points lifecycle: written by the points-change ingestion (in progress)
-    else if (!seen.has(message.eventUid)) {
+    else if (isPointsChange(message)) {
+      if (!seen.has(message.changeUid)) changes.push(message);
+      seen.add(message.changeUid);
+    } else if (!seen.has(message.eventUid)) {
       seen.add(message.eventUid);
       events.push(message);
     }
@@ -63,6 +70,7 @@ export async function ingest(d1: D1Database, received: readonly QueueMessage[], 
   await d1.batch([
     ...(events.length > 0 ? [...insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken, activity), countLedgerEntries(d1, batchToken), countStoredBytes(d1, batchToken)] : []),
     ...(adjustments.length > 0 ? [...recordAdjustments(d1, adjustments, batchToken), ...moveAdjustedPoints(d1, batchToken)] : []),
+    ...recordPointsChanges(d1, changes, batchToken, Date.now()),
     ...recordStreakMoves(d1, batchToken, states.streaks),
     ...recordStandings(d1, states.standings),
   ]);

@@ -177,7 +177,7 @@ export async function adjustReward(
   if (problem !== null) throw invalidFields("body", [{ path: "rewardAmount", message: problem }]);
   const requestHash =
     idempotencyKey === null ? null : await sha256Hex(canonicalJson({ id, ...request, allowNegativeBalance: request.allowNegativeBalance ?? false }));
-  const pointsBoards = (await projectCatalogue(db, principal.projectKey)).activePointsBoards;
+  const { activePointsBoards: pointsBoards, points } = await projectCatalogue(db, principal.projectKey);
   const outcome: AdjustOutcome = await callUserObject(
     () =>
       userStateStub(env, principal.projectKey, row.userId).adjust({
@@ -191,6 +191,8 @@ export async function adjustReward(
         reason: request.reason,
         allowNegativeBalance: request.allowNegativeBalance ?? false,
         pointsBoards,
+        // A positive adjustment earns a lot with the expiry in force now; the ladder counts it.
+        policy: points.policy,
       }),
     "retry with an Idempotency-Key",
   );

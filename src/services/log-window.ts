@@ -8,7 +8,8 @@ import { TtlCache } from "../lib/ttl-cache";
  * D1 keeps a recent window of the raw log (event_log, ledger_adjustments) for the queries across accounts: by
  * default the last 90 days (by the event's time, from UTC midnight), a per-project setting the operator sets
  * (project_settings). A scheduled task deletes, in bounded chunks, the rows older than the window that the R2
- * archive already holds (src/services/archive.ts); a row not archived yet is never deleted. Deleted events come
+ * archive already holds (src/services/archive.ts); a row not archived yet is never deleted. The points changes
+ * the consumer keeps for idempotency (points_changes) leave with the same window. Deleted events come
  * off the project's stored bytes (project_usage). Across accounts, the ledger answers within the window and
  * refuses a time range reaching before it (400 naming the field): older events are in the archive.
  */
@@ -78,8 +79,8 @@ export type { ProjectSettings, WindowReport } from "../db/log-window";
 export { readProjectSettings };
 
 /**
- * Deletes archived rows older than their project's window (src/db/log-window.ts): never a row the archive does
- * not hold yet, nor one ingested less than WINDOW_DELETE_GUARD_MS ago. `keepLegacyLedgerRows`: while users'
+ * Deletes archived rows older than their project's window (src/db/log-window.ts), and points changes older than
+ * it: never a row the archive does not hold yet, nor one ingested less than WINDOW_DELETE_GUARD_MS ago. `keepLegacyLedgerRows`: while users'
  * objects have not all copied their entries from before the ledger moved into them (src/services/ledger-fill.ts),
  * rows with such ids (below LEDGER_ID_SPAN) are kept: their ledger is still read from D1.
  */

@@ -6,14 +6,15 @@ import type { UserState } from "../durable/user-state";
 
 /**
  * Reconciliation: what users' objects acknowledged (every message committed to an outbox: logged events,
- * challenge completions, reward adjustments; kept by each object for ACKNOWLEDGED_RETENTION_MS) against what
- * reached D1 (event_log, ledger_adjustments), for a time range of acknowledgement, over a page of registered
- * users; what is missing is sent again through the user's outbox. The consumer is idempotent on the message's
+ * challenge completions, reward adjustments, points changes; kept by each object for ACKNOWLEDGED_RETENTION_MS)
+ * against what reached D1 (event_log, ledger_adjustments, points_changes), for a time range of acknowledgement,
+ * over a page of registered users; what is missing is sent again through the user's outbox. The consumer is idempotent on the message's
  * uid, so sending again something that arrived meanwhile changes nothing, and running it twice is harmless.
  *
  * Cost per page of N users: one D1 query for the page (N rows), N object calls (an object that never stored
- * anything answers without storage), one D1 batch checking the acknowledged uids (one index lookup each), and
- * one more object call per user with something missing.
+ * anything answers without storage), one D1 batch checking the acknowledged uids (an index lookup each in the
+ * log, then the adjustments, then the points changes, for what the one before lacks), and one more object call
+ * per user with something missing.
  */
 
 /** Users per page at most (an admin call; the cron's page). */

@@ -67,6 +67,8 @@ export type PointsProfile = {
   attributes: Record<string, unknown>;
   streaks: ProfileStreak[];
   challenges: UserStanding["challenges"];
+  expiring: UserStanding["expiring"];
+  tier: UserStanding["tier"];
 };
 
 /** A user's points profile: registration (D1), balance and streaks (the user's object); null when unregistered. */
@@ -77,10 +79,12 @@ export async function pointsProfile(env: Env, db: Db, projectKey: string, userId
   const streaks = [...catalogue.streaks.values()].filter((s) => s.status === "ACTIVE");
   const challenges = [...catalogue.challenges.values()].filter((c) => c.status === "ACTIVE");
   // An object that lost its registration (it heals on the next log) has nothing yet.
-  const standing = (await callUserObject(() => userStateStub(env, projectKey, userId).standing(streaks, challenges))) ?? {
+  const standing = (await callUserObject(() => userStateStub(env, projectKey, userId).standing(streaks, challenges, catalogue.points.policy))) ?? {
     balance: 0,
     streaks: [],
     challenges: [],
+    expiring: [],
+    tier: null,
   };
   const summaries = new Map(standing.streaks.map((s) => [s.streakId, s.summary]));
   const now = Date.now();
@@ -92,5 +96,7 @@ export async function pointsProfile(env: Env, db: Db, projectKey: string, userId
     attributes: user.attributes,
     streaks: streaks.map((streak) => profileStreak(streak, summaries.get(streak.streakId) ?? null, now)),
     challenges: standing.challenges,
+    expiring: standing.expiring,
+    tier: standing.tier,
   };
 }

@@ -111,7 +111,7 @@ describe("API keys", () => {
     expect(await form.locator("#api-key-expiry-error").textContent()).toBe("must be in the future");
     expect(await form.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBe("true");
     // Every scope is offered, with what it allows.
-    expect(await form.getByRole("checkbox").count()).toBe(12);
+    expect(await form.getByRole("checkbox").count()).toBe(13);
     expect(await form.getByRole("checkbox", { name: "tokens:mint" }).getAttribute("aria-describedby")).toBeTruthy();
     await form.getByText("Exchange the key for user tokens").waitFor();
     await form.getByRole("button", { name: "Cancel" }).click();

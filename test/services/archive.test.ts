@@ -302,17 +302,17 @@ describe("the raw log's window in D1", () => {
     expect(await trimLogWindows(env.DB)).toMatchObject({ events: 0, adjustments: 0 });
     // Sixteen days on, past that reach: the archived rows older than 30 days go.
     const later = Date.now() + WINDOW_DELETE_GUARD_MS + DAY;
-    expect(await trimLogWindows(env.DB, { now: later })).toEqual({ events: 2, adjustments: 0, more: false });
+    expect(await trimLogWindows(env.DB, { now: later })).toEqual({ events: 2, adjustments: 0, pointsChanges: 0, more: false });
     expect(await loggedIds(projectId)).toEqual([recent, unarchived]);
     expect(await usage(admin)).toEqual({ ...before, used: before.used - deletedBytes, events: 2 });
     // Once archived, the last old one goes too; the recent one and the adjustment (made today) stay.
     await archiveAll();
-    expect(await trimLogWindows(env.DB, { now: later })).toEqual({ events: 1, adjustments: 0, more: false });
+    expect(await trimLogWindows(env.DB, { now: later })).toEqual({ events: 1, adjustments: 0, pointsChanges: 0, more: false });
     expect(await loggedIds(projectId)).toEqual([recent]);
     expect((await usage(admin)).events).toBe(1);
     expect(await adjustments()).toBe(1);
     // 40 days on, the adjustment is out of the window too, and so is the last event.
-    expect(await trimLogWindows(env.DB, { now: Date.now() + 40 * DAY })).toEqual({ events: 1, adjustments: 1, more: false });
+    expect(await trimLogWindows(env.DB, { now: Date.now() + 40 * DAY })).toEqual({ events: 1, adjustments: 1, pointsChanges: 0, more: false });
     expect(await loggedIds(projectId)).toEqual([]);
     expect(await adjustments()).toBe(0);
     expect(await usage(admin)).toMatchObject({ used: 0, events: 0 });
