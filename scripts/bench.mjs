@@ -2,7 +2,7 @@
 // HTTP by autocannon from a separate process (50 connections, fixed duration per scenario). Every run starts
 // with the GET /health baseline and reports each scenario beside it. Bounded in time, loopback only, and it
 // stops every process it started. Writes bench/results.json and prints a table; BENCHMARKS.md explains it.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -14,16 +14,17 @@ import { seedEventDataset, seedParticipants } from "./bench/datasets.mjs";
 import { benchReconciliation, RECONCILE_EVENTS_PER_USER, RECONCILE_GAP, RECONCILE_USERS } from "./bench/reconciliation.mjs";
 import { benchArchive } from "./bench/archive.mjs";
 import { benchStorage } from "./bench/storage.mjs";
+import { benchFanout, benchWebhookWrites, startReceiver } from "./bench/webhooks.mjs";
 import { signDevToken } from "./token.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile|archive|ledger|storage: one part; --fresh: rebuild the datasets.
+// --quick: smaller and shorter (under 2 minutes); --only=write|reads|reconcile|archive|ledger|storage|webhooks: one part; --fresh: rebuild the datasets.
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, only: { type: "string" } },
 });
 const quick = flags.quick;
 const P = quick
-  ? { seconds: 3, users: 200, registered: 3_000, drain: 10_000, eventSizes: [10_000], participants: 10_000, streakParticipants: 10_000, reads: 40, storage: { events: 100_000, members: [10_000, 1_000] } }
+  ? { seconds: 3, users: 200, registered: 3_000, drain: 10_000, eventSizes: [10_000], participants: 10_000, streakParticipants: 10_000, reads: 40, storage: { events: 100_000, members: [10_000, 1_000] }, fanout: 5_000 }
   : {
       seconds: 10,
       users: 1_000,
@@ -34,6 +35,7 @@ const P = quick
       streakParticipants: 100_000,
       reads: 200,
       storage: { events: 1_000_000, members: [100_000, 10_000] },
+      fanout: 100_000,
     };
 const CONNECTIONS = 50;
 const started = Date.now();
@@ -67,6 +69,25 @@ function load(base, config) {
       maxBuffer: 64 * 1024 * 1024,
       timeout: (config.durationSeconds ?? P.seconds) * 1000 + 60_000,
     });
+    return JSON.parse(out.toString());
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** load() without blocking this process's event loop (the webhooks part's receiver answers meanwhile). */
+async function loadAsync(base, config) {
+  const file = `${root}.bench/load-${++loads}.json`;
+  writeFileSync(file, JSON.stringify({ connections: CONNECTIONS, durationSeconds: P.seconds, ...config, url: base }));
+  try {
+    const out = await new Promise((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [`${root}scripts/bench/load.mjs`, file],
+        { maxBuffer: 64 * 1024 * 1024, timeout: (config.durationSeconds ?? P.seconds) * 1000 + 60_000 },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      ),
+    );
     return JSON.parse(out.toString());
   } finally {
     rmSync(file, { force: true });
@@ -113,8 +134,8 @@ buildWorker(root);
 const secret = randomBytes(32).toString("hex");
 let peakMemory = 0;
 
-if (flags.only !== undefined && !["write", "reads", "reconcile", "archive", "ledger", "storage"].includes(flags.only)) {
-  throw new Error(`--only=${flags.only}: write, reads, reconcile, archive, ledger or storage`);
+if (flags.only !== undefined && !["write", "reads", "reconcile", "archive", "ledger", "storage", "webhooks"].includes(flags.only)) {
+  throw new Error(`--only=${flags.only}: write, reads, reconcile, archive, ledger, storage or webhooks`);
 }
 const runs = (part) => flags.only === undefined || flags.only === part;
 
@@ -224,9 +245,17 @@ if (runs("write")) {
       ).results.map((r) => [r.userId, r.points]),
     );
     const mismatched = [];
+    // The same events counted from the other side: each user's own ledger, as its object keeps it (the
+    // total of GET /v1/loyalty-events?accountid=…, answered by the object, not by D1).
+    const inObjects = { events: 0, users: 0 };
     await inParallel([...users, "hot"], 16, async (userId) => {
-      const { balance } = await call("GET", `/v1/admin/users/${userId}`);
+      const { balance, accountId } = await call("GET", `/v1/admin/users/${userId}`);
       if (balance !== (points.get(userId) ?? 0)) mismatched.push(`${userId}: ${balance} vs ${points.get(userId)}`);
+      const res = await fetchAgain(`${base}/v1/loyalty-events?accountid=${accountId}&size=1`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+      await res.arrayBuffer();
+      const entries = Number(res.headers.get("x-total-count"));
+      inObjects.events += entries;
+      if (entries > 0) inObjects.users += 1;
     });
     const total = await countLogged(db, "bench");
     const withDetails = (await db.prepare("SELECT COUNT(*) AS n FROM event_log_details WHERE project_key = 'bench'").first()).n;
@@ -239,6 +268,14 @@ if (runs("write")) {
       once ? "yes" : `no (${mismatched.slice(0, 3).join("; ")}; stats ${stats.data.totalEvents} of ${total})`,
       "",
       { test: () => once, text: "yes" },
+    );
+    const fromObjects = inObjects.events === stats.data.totalEvents && inObjects.users === stats.data.uniqueUsers;
+    report(
+      "exactness (all users)",
+      "stats (events, unique users) = a recount of the users' own ledgers in their objects",
+      fromObjects ? "yes" : `no (objects ${JSON.stringify(inObjects)}; stats ${stats.data.totalEvents} events, ${stats.data.uniqueUsers} users)`,
+      "",
+      { test: () => fromObjects, text: "yes" },
     );
 
     log(`consumer: ${P.drain} events queued through the batch route (100 users)`);
@@ -524,6 +561,80 @@ if (runs("storage")) {
       "x",
       atMost(1.2, "<= 1.2"),
     );
+  }
+}
+
+// Part 7: webhooks (issue 19's targets), on a fresh in-memory Worker with a receiver in this process on 127.0.0.1:
+// the write path with and without a subscribed endpoint, then the fan-out of many logged events to 3 endpoints.
+if (runs("webhooks")) {
+  const worker = await startWorker(root, { secret, countHandover: true });
+  const receiver = await startReceiver();
+  try {
+    await migrate(root, worker.db);
+    const { base, db } = worker;
+    log("webhooks baseline: GET /health");
+    const health = await loadAsync(base, { path: "/health" });
+    report("GET /health (baseline, 50 connections, the webhooks Worker)", "throughput", health.requestsPerSecond, "req/s");
+    const users = userIds("w", P.users);
+    const writes = await benchWebhookWrites({ base, db, secret, users, rounds: 2, receiver, loadAsync, log });
+    const label = (side) => `webhooks: POST /v1/event, ${users.length} warm users, ${side} webhooks`;
+    for (const [i, l] of writes.loads.entries()) {
+      const r = l.result;
+      report(`${label(l.side)} (load ${i + 1})`, "throughput / p99 / errors", `${round(r.requestsPerSecond)} req/s / ${round(r.latency.p99)} ms / ${r.non2xx + r.errors + r.timeouts}`, "", undefined, r.requestsPerSecond / health.requestsPerSecond);
+      if (!l.drained) report(`${label(l.side)} (load ${i + 1})`, "drained within 10 minutes", "no", "", { test: () => false, text: "yes" });
+    }
+    // Rounds in ABBA order: round 1 is loads 1 (without) and 2 (with), round 2 loads 3 (with) and 4 (without).
+    const ratios = [];
+    for (let i = 0; i < writes.loads.length; i += 2) {
+      const pair = writes.loads.slice(i, i + 2);
+      const withRps = pair.find((l) => l.side === "with").result.requestsPerSecond;
+      const withoutRps = pair.find((l) => l.side === "without").result.requestsPerSecond;
+      ratios.push(withRps / withoutRps);
+      report("webhooks: write path throughput, with / without", `round ${i / 2 + 1}`, withRps / withoutRps, "x");
+    }
+    const meanRatio = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    report("webhooks: write path throughput, with / without", `mean of ${ratios.length} rounds`, meanRatio, "x", atLeast(0.95, ">= 0.95"));
+    const sum = (side, pick) => writes.loads.filter((l) => l.side === side).reduce((total, l) => total + pick(l), 0);
+    for (const side of ["without", "with"]) {
+      const logs = Math.max(1, sum(side, (l) => l.trace.counters.logsApplied));
+      const scenario = `webhooks: cost per logged event, ${side} webhooks`;
+      report(scenario, "events-queue messages / sends (BENCH_TRACE)", `${round(sum(side, (l) => l.trace.counters.queueMessages) / logs)} / ${round(sum(side, (l) => l.trace.counters.queueSends) / logs)}`, "");
+      report(scenario, "webhooks-queue messages from the stats consumer (counted by the harness)", sum(side, (l) => l.handover.webhookMessages) / logs, "");
+      report(scenario, "D1 statements in the stats consumer per event ingested", sum(side, (l) => l.trace.counters.d1StatementsConsumer) / Math.max(1, sum(side, (l) => l.trace.counters.eventsIngested)), "");
+    }
+    const batches = sum("with", (l) => l.handover.statsBatches);
+    const perBatch = sum("with", (l) => l.handover.webhookMessages) / Math.max(1, batches);
+    const maxInBatch = Math.max(...writes.loads.filter((l) => l.side === "with").map((l) => l.handover.maxInBatch));
+    const withLabel = "webhooks: stats consumer batches, with webhooks";
+    report(withLabel, `webhooks-queue messages per batch (${batches} batches, ${round(sum("with", (l) => l.handover.statsMessages) / Math.max(1, batches))} queue messages each)`, perBatch, "", atMost(1, "<= 1"));
+    report(withLabel, `most in one batch (the ${sum("with", (l) => l.handover.aloneBatches)} batches that ran alone)`, maxInBatch, "");
+    const withLoads = writes.loads.filter((l) => l.side === "with");
+    const received = withLoads.reduce((t, l) => t + l.deliveries.ids, 0);
+    const duplicates = withLoads.reduce((t, l) => t + l.deliveries.duplicates, 0);
+    report(withLabel, "deliveries per logged event (event.logged + points.awarded)", received / Math.max(1, sum("with", (l) => l.trace.counters.logsApplied)), "");
+    report(withLabel, "deliveries received during the loads / after them", `${withLoads.reduce((t, l) => t + l.receivedDuringLoad, 0)} / ${received - withLoads.reduce((t, l) => t + l.receivedDuringLoad, 0)}`, "");
+    report(withLabel, "time after each load until every delivery arrived", withLoads.map((l) => round(l.drainSeconds)).join(" / "), "s");
+    report(withLabel, "duplicates before dedupe", (100 * duplicates) / Math.max(1, received), "%");
+    report(withLabel, "every log delivered as event.logged", writes.everyLog ? "yes" : "no", "", { test: () => writes.everyLog, text: "yes" });
+
+    const fan = await benchFanout({ base, db, secret, events: P.fanout, userCount: 300, receiver, timeoutMs: (quick ? 10 : 40) * 60_000, log });
+    const fanLabel = `webhooks: fan-out of ${fan.events} logged events to 3 endpoints`;
+    const once = fan.complete && fan.logged === fan.events && fan.per.every((e) => e.distinct === fan.events) && fan.sameIds && fan.wellFormed;
+    report(fanLabel, "distinct webhook-ids per endpoint", fan.per.map((e) => e.distinct).join(" / "), "");
+    report(fanLabel, "every event exactly once per endpoint after dedupe", once ? "yes" : `no (${JSON.stringify({ logged: fan.logged, sameIds: fan.sameIds, wellFormed: fan.wellFormed })})`, "", { test: () => once, text: "yes" });
+    const requests = fan.per.reduce((t, e) => t + e.requests, 0);
+    const distinct = fan.per.reduce((t, e) => t + e.distinct, 0);
+    report(fanLabel, "duplicates before dedupe", (100 * (requests - distinct)) / Math.max(1, distinct), "%", atMost(1, "<= 1 %"));
+    report(fanLabel, "deliveries per second, end to end (first batch call to last delivery)", distinct / Math.max(0.001, fan.deliveredSeconds), "deliveries/s");
+    report(fanLabel, "batch route done / all in D1 / all delivered, after", `${round(fan.acceptedSeconds)} / ${fan.inD1Seconds === null ? "-" : round(fan.inD1Seconds)} / ${round(fan.deliveredSeconds)}`, "s");
+    report(fanLabel, "deliveries in D1: rows / pending / failed / attempts per row", `${fan.d1.n} / ${fan.d1.pending} / ${fan.d1.failed} / ${round(fan.d1.attempts / Math.max(1, fan.d1.n))}`, "");
+    const verified = fan.per.reduce((t, e) => t + e.verified, 0) + writes.signatures.verified;
+    const unverified = fan.per.reduce((t, e) => t + e.unverified, 0) + writes.signatures.unverified;
+    report("webhooks: signatures (standardwebhooks Webhook.verify, a sample)", "verified / failed", `${verified} / ${unverified}${unverified ? ` (${fan.per.find((e) => e.firstError)?.firstError ?? writes.signatures.firstError})` : ""}`, "", { test: () => unverified === 0 && verified > 0, text: "all verify" });
+    peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
+  } finally {
+    await receiver.close();
+    await worker.mf.dispose();
   }
 }
 

@@ -12,8 +12,78 @@ export function buildWorker(root) {
   if (build.status !== 0) throw new Error("wrangler build failed");
 }
 
-/** Starts the Worker; `persistPath` keeps D1 and the objects on disk across runs (prepared datasets). */
-export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort }) {
+/**
+ * The webhooks part's entry module around the built Worker (`countHandover`): BENCH_TRACE does not count the
+ * WEBHOOKS_QUEUE binding (src/lib/bench-trace.ts wraps EVENTS_QUEUE only), so this counts what the stats
+ * consumer sends to it, per batch of `loyalty-events`, and serves the counters at GET /__bench/handover
+ * (`?reset=1` resets). A batch that ran alone is attributed exactly (`maxInBatch`); overlapping ones only in the totals.
+ */
+const HANDOVER_ENTRY = `import worker from "./index.js";
+export * from "./index.js";
+const fresh = () => ({ statsBatches: 0, statsMessages: 0, webhookSends: 0, webhookMessages: 0, aloneBatches: 0, maxInBatch: 0 });
+let counts = fresh();
+let inFlight = 0;
+let started = 0;
+let statsEnv = null;
+const counting = (queue) => ({
+  send: (body, options) => ((counts.webhookSends += 1), (counts.webhookMessages += 1), queue.send(body, options)),
+  sendBatch: (messages, options) => {
+    const list = [...messages];
+    counts.webhookSends += 1;
+    counts.webhookMessages += list.length;
+    return queue.sendBatch(list, options);
+  },
+});
+export default {
+  fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "/__bench/handover") {
+      const snapshot = { ...counts };
+      if (url.searchParams.get("reset") === "1") counts = fresh();
+      return Response.json(snapshot);
+    }
+    return worker.fetch(request, env, ctx);
+  },
+  async queue(batch, env, ctx) {
+    if (batch.queue !== "loyalty-events") return worker.queue(batch, env, ctx);
+    // One env object, so the Worker's own per-binding caches (tracedEnv, getDb) see the same bindings every batch.
+    statsEnv ??= { ...env, WEBHOOKS_QUEUE: counting(env.WEBHOOKS_QUEUE) };
+    const alone = inFlight === 0;
+    const mine = ++started;
+    inFlight += 1;
+    const before = counts.webhookMessages;
+    const own = counts;
+    own.statsBatches += 1;
+    own.statsMessages += batch.messages.length;
+    try {
+      return await worker.queue(batch, statsEnv, ctx);
+    } finally {
+      inFlight -= 1;
+      if (alone && started === mine && own === counts) {
+        counts.aloneBatches += 1;
+        counts.maxInBatch = Math.max(counts.maxInBatch, counts.webhookMessages - before);
+      }
+    }
+  },
+  scheduled: (controller, env, ctx) => worker.scheduled(controller, env, ctx),
+};
+`;
+
+/**
+ * Starts the Worker; `persistPath` keeps D1 and the objects on disk across runs (prepared datasets);
+ * `countHandover` runs it inside HANDOVER_ENTRY (the webhooks part).
+ */
+export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort, countHandover = false }) {
+  const build = `${root}.bench/build`;
+  // Given as contents, read now: another run's build rewriting .bench/build cannot change this Worker afterwards.
+  const script = countHandover
+    ? {
+        modules: [
+          { type: "ESModule", path: `${build}/bench-handover-entry.mjs`, contents: HANDOVER_ENTRY },
+          { type: "ESModule", path: `${build}/index.js`, contents: readFileSync(`${build}/index.js`, "utf8") },
+        ],
+      }
+    : { modules: true, scriptPath: `${build}/index.js` };
   const options = convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
@@ -21,17 +91,19 @@ export async function startWorker(root, { secret, persistPath, consumerBatchTime
     workers: [
       {
         name: "loyalty-events-engine",
-        modules: true,
-        scriptPath: `${root}.bench/build/index.js`,
+        ...script,
         compatibilityDate: "2026-11-01",
-        bindings: { JWT_SECRET: secret, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "", JWT_MAX_TTL_SECONDS: "", CORS_ORIGINS: "*", BENCH_TRACE: "1" },
+        bindings: { JWT_SECRET: secret, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "", JWT_MAX_TTL_SECONDS: "", CORS_ORIGINS: "*", BENCH_TRACE: "1", WEBHOOKS_ALLOW_LOOPBACK: "1" },
         d1Databases: { DB: "bench-db" },
         r2Buckets: { ARCHIVE: "bench-archive" },
         durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
-        queueProducers: { EVENTS_QUEUE: { queueName: "loyalty-events" } },
+        // WEBHOOKS_ALLOW_LOOPBACK lets endpoints be http://127.0.0.1:<port> (the webhooks part's receiver).
+        queueProducers: { EVENTS_QUEUE: { queueName: "loyalty-events" }, WEBHOOKS_QUEUE: { queueName: "loyalty-webhooks" } },
         queueConsumers: {
           "loyalty-events": { maxBatchSize: 100, maxBatchTimeout: consumerBatchTimeout, maxRetries: 8, deadLetterQueue: "loyalty-events-dlq" },
           "loyalty-events-dlq": { maxBatchSize: 100, maxBatchTimeout: 5 },
+          // As wrangler.toml: deliveries' own failures are retried by new delayed messages, not by the queue.
+          "loyalty-webhooks": { maxBatchSize: 20, maxBatchTimeout: 1, maxRetries: 100 },
         },
       },
     ],
