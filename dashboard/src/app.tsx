@@ -12,8 +12,10 @@ import { EventsPage } from "./pages/events-page";
 import { LeaderboardsPage } from "./pages/leaderboards-page";
 import { LedgerPage } from "./pages/ledger-page";
 import { NotFoundPage } from "./pages/not-found-page";
+import { SettingsPage } from "./pages/settings-page";
 import { SignInPage } from "./pages/sign-in-page";
 import { StreaksPage } from "./pages/streaks-page";
+import { TiersPage } from "./pages/tiers-page";
 import { UsagePage } from "./pages/usage-page";
 import { UsersPage } from "./pages/users-page";
 import { WebhooksPage } from "./pages/webhooks-page";
@@ -26,9 +28,11 @@ const NAVIGATION = [
   { to: "/leaderboards", label: "Leaderboards" },
   { to: "/ledger", label: "Ledger" },
   { to: "/users", label: "Users" },
+  { to: "/tiers", label: "Tiers" },
   { to: "/api-keys", label: "API keys" },
   { to: "/webhooks", label: "Webhooks" },
   { to: "/usage", label: "Usage" },
+  { to: "/settings", label: "Settings" },
 ];
 
 /** The page for an app path (`/events/purchase_completed`). */
@@ -47,6 +51,8 @@ function Page({ path }: { path: string }) {
   if (path === "/users") return <UsersPage userId={null} />;
   const user = matchPath("/users/:userId", path);
   if (user) return <UsersPage userId={user.userId!} />;
+  if (path === "/tiers") return <TiersPage />;
+  if (path === "/settings") return <SettingsPage />;
   if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/webhooks") return <WebhooksPage />;
   if (path === "/usage") return <UsagePage />;

@@ -96,7 +96,7 @@ describe("Webhooks", () => {
 
     const form = page.getByRole("form", { name: "New webhook endpoint" });
     // Every type is offered with what it sends; event.logged is marked as loud.
-    expect(await form.getByRole("checkbox").count()).toBe(8); // 7 types and "Enabled"
+    expect(await form.getByRole("checkbox").count()).toBe(11); // 10 types and "Enabled"
     expect(await form.getByRole("checkbox", { name: "event.logged" }).getAttribute("aria-describedby")).toBeTruthy();
     await form.getByText("loud", { exact: true }).waitFor();
 

@@ -57,3 +57,19 @@ export type WebhookEventType = WebhookEndpoint["eventTypes"][number];
 export type WebhookDeliveryPage = InferResponseType<V1["admin"]["webhooks"][":id"]["deliveries"]["$get"], 200>;
 export type WebhookDelivery = WebhookDeliveryPage["items"][number];
 export type WebhookDeliveryStatus = WebhookDelivery["status"];
+
+/** The points lifecycle (README "Points lifecycle"): a redemption, its reversal, the history, settings and the tier ladder. */
+export type PointsTier = NonNullable<PointsProfile["tier"]>;
+export type ExpiringPoints = PointsProfile["expiring"][number];
+export type Redemption = InferResponseType<V1["users"][":userId"]["redemptions"]["$post"], 201>;
+export type RedemptionInput = InferRequestType<V1["users"][":userId"]["redemptions"]["$post"]>["json"];
+export type Reversal = InferResponseType<V1["users"][":userId"]["redemptions"][":redemptionId"]["reversal"]["$post"], 200>;
+export type PointsHistoryPage = InferResponseType<V1["users"][":userId"]["points-history"]["$get"], 200>;
+export type PointsHistoryEntry = PointsHistoryPage["entries"][number];
+export type PointsSettings = InferResponseType<V1["admin"]["project"]["settings"]["$get"], 200>;
+export type PointsSettingsInput = InferRequestType<V1["admin"]["project"]["settings"]["$put"]>["json"];
+export type PointsExpiry = PointsSettings["pointsExpiry"];
+/** The stored ladder (with its version); the PUT's body. */
+export type TierLadder = InferResponseType<V1["admin"]["tiers"]["$get"], 200>;
+export type TierLadderInput = InferRequestType<V1["admin"]["tiers"]["$put"]>["json"];
+export type TierLevel = TierLadderInput["levels"][number];

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { answer, bodyOf, type ApiClient } from "../api/client";
 import { useApiClient } from "../api/context";
+import { getPointsSettings, getTierLadder } from "../api/points";
 import type { PointsProfile } from "../api/types";
 import { Empty, ErrorNotice, Loading } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
@@ -8,22 +9,33 @@ import { formatNumber, StatCard } from "../components/stat-card";
 import { LedgerTable } from "../ledger/ledger-table";
 import { navigate } from "../lib/router";
 import { useApi } from "../lib/use-api";
+import { ExpiringPointsList } from "../points/expiring-points";
+import { PointsHistory } from "../points/points-history";
+import { RedeemForm } from "../points/redeem-form";
+import { TierStanding } from "../points/tier-standing";
 
 const RECENT_ENTRIES = 10;
 
-/** A user's profile (balance, usergroups, streaks, challenges) and latest ledger entries. */
+/**
+ * A user's profile (balance, usergroups, streaks, challenges, tier, expiring points) and latest ledger entries,
+ * with the project's time zone and ladder to show them in. Those two only dress the profile (dates in the zone,
+ * tier titles): a key without `events:read` still sees the profile, in UTC and with tier ids.
+ */
 async function loadUser(client: ApiClient, userId: string) {
-  const [profile, registered] = await Promise.all([
+  const [profile, registered, settings] = await Promise.all([
     bodyOf(client.v1.users[":userId"].$get({ param: { userId } })),
     bodyOf(client.v1.admin.users[":userId"].$get({ param: { userId } })),
+    getPointsSettings(client).catch(() => null),
   ]);
+  // A profile without a tier means the project has no ladder: no GET to answer 404.
+  const ladder = profile.tier ? await getTierLadder(client).catch(() => null) : null;
   const recent = await answer(
     client.v1["loyalty-events"].$get(
       { query: { accountid: String(registered.accountId), size: String(RECENT_ENTRIES), sort: "timestamp,desc" } },
       { headers: { accept: "application/json" } },
     ),
   );
-  return { profile, registered, recent: recent.body, total: Number(recent.headers.get("X-Total-Count") ?? recent.body.length) };
+  return { profile, registered, timeZone: settings?.timezone ?? "UTC", ladder, recent: recent.body, total: Number(recent.headers.get("X-Total-Count") ?? recent.body.length) };
 }
 
 export function UsersPage({ userId }: { userId: string | null }) {
@@ -44,7 +56,7 @@ export function UsersPage({ userId }: { userId: string | null }) {
         </Field>
         <button type="submit">Look up</button>
       </form>
-      {userId === null ? <Empty>Enter a user id to see the balance, usergroups, streaks, challenges and recent ledger entries.</Empty> : <UserDetails key={userId} userId={userId} />}
+      {userId === null ? <Empty>Enter a user id to see the balance, tier, expiring points, points history, usergroups, streaks, challenges and recent ledger entries, and to redeem points.</Empty> : <UserDetails key={userId} userId={userId} />}
     </section>
   );
 }
@@ -52,9 +64,11 @@ export function UsersPage({ userId }: { userId: string | null }) {
 function UserDetails({ userId }: { userId: string }) {
   const client = useApiClient();
   const user = useApi(() => loadUser(client, userId), [client, userId]);
-  if (user.failure) return <ErrorNotice failure={user.failure} context={`Could not look up ${userId}`} />;
+  // Grows with every redemption made here: the history reloads to show it.
+  const [redemptions, setRedemptions] = useState(0);
+  if (user.failure && !user.data) return <ErrorNotice failure={user.failure} context={`Could not look up ${userId}`} />;
   if (!user.data) return <Loading what={userId} />;
-  const { profile, registered, recent, total } = user.data;
+  const { profile, registered, timeZone, ladder, recent, total } = user.data;
   return (
     <>
       <div class="stat-grid">
@@ -63,6 +77,17 @@ function UserDetails({ userId }: { userId: string }) {
         <StatCard label="Usergroups" value={profile.usergroups.length > 0 ? profile.usergroups.join(", ") : "none"} testId="user-groups" />
         <StatCard label="Registered" value={registered.createdAt.slice(0, 10)} />
       </div>
+      {user.failure && <ErrorNotice failure={user.failure} context={`Could not reload ${userId}`} />}
+      <TierStanding tier={profile.tier} ladder={ladder} />
+      <ExpiringPointsList expiring={profile.expiring} timeZone={timeZone} />
+      <RedeemForm
+        userId={userId}
+        onRedeemed={() => {
+          setRedemptions((n) => n + 1);
+          user.reload();
+        }}
+      />
+      <PointsHistory userId={userId} version={redemptions} onReversed={() => user.reload()} />
       <StreakProgress profile={profile} />
       <ChallengeProgress profile={profile} />
       <section aria-labelledby="recent-heading">
