@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { authenticate } from "./auth/middleware";
 import { limitProjectReads } from "./auth/rate-limits";
-import type { AppEnv } from "./http/context";
+import { provideDb, type AppEnv } from "./http/context";
 import { ApiError, envelope, isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from "./http/errors";
 import { documentWebhookEvents, WEBHOOK_EVENTS_TAG } from "./http/webhook-docs";
 import { benchSnapshot, isTracing } from "./lib/bench-trace";
@@ -167,6 +167,7 @@ export function createApp() {
   // The dashboard (/dashboard/*) and the API reference (/docs): outside /v1, not part of AppType.
   app.route("/", uiRoutes);
 
+  app.use("/v1/*", provideDb);
   app.use("/v1/*", authenticate);
   app.use("/v1/*", limitProjectReads);
   return app

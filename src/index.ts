@@ -9,8 +9,9 @@ export { UserState } from "./durable/user-state";
 const app = createApp();
 
 export default {
-  // tracedEnv returns env itself unless BENCH_TRACE is "1" (the benchmark harness counts D1 and queue use).
-  fetch: (request, env, ctx) => app.fetch(request, tracedEnv(env, "request"), ctx),
+  // span and tracedEnv change nothing unless BENCH_TRACE is "1" (the benchmark harness times requests and counts
+  // D1, queue and object use).
+  fetch: (request, env, ctx) => span(env, "worker: request", async () => app.fetch(request, tracedEnv(env, "request"), ctx)),
   // Webhook deliveries are not the write path's cost: their consumer is not traced.
   queue: (batch, env) =>
     batch.queue === WEBHOOKS_QUEUE ? handleWebhooksBatch(batch, env) : span(env, "consumer: batch", () => handleQueueBatch(batch, tracedEnv(env, "consumer"))),

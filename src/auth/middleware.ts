@@ -1,10 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import { findActiveApiKey, isKnownInvalidApiKey, recordApiKeyUse, type ActiveApiKey } from "../db/api-keys";
-import { getDb } from "../db/client";
+import type { Db } from "../db/client";
 import type { Scope } from "../domain/scopes";
 import type { AppEnv } from "../http/context";
 import { ApiError } from "../http/errors";
-import { span } from "../lib/bench-trace";
 import { projectKeyLookup } from "../services/credentials";
 import { rootAuthConfig } from "./config";
 import { verifyJwt } from "./jwt";
@@ -27,11 +26,11 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   };
   const apiKey = c.req.header("x-api-key");
   if (apiKey !== undefined) {
-    const key = await span(c.env, "worker: authentication", () => resolveApiKey(apiKey, c.env, ip, failed));
+    const key = await resolveApiKey(apiKey, c.env, c.var.db, ip, failed);
     if (!(await withinLimit(c.env.API_KEY_RATE_LIMITER, key.id))) throw tooManyRequests("for this API key");
     checkOrigin(key, c.req.raw);
     const minute = `${new Date().toISOString().slice(0, 16)}:00.000Z`;
-    const recording = recordApiKeyUse(getDb(c.env.DB), key.id, minute).catch((error: unknown) => console.warn("last use not recorded", String(error)));
+    const recording = recordApiKeyUse(c.var.db, key.id, minute).catch((error: unknown) => console.warn("last use not recorded", String(error)));
     waitUntil(c, recording);
     c.set("principal", {
       kind: "apiKey",
@@ -45,7 +44,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     // A lookup of a project credential this isolate has not cached counts against the IP's failure limit
     // first, as unknown API keys do: made-up key ids or issuers cannot buy a D1 query each.
     const mayQuery = async () => ip === undefined || withinLimit(c.env.AUTH_FAILURE_RATE_LIMITER, ip);
-    const principal = await span(c.env, "worker: authentication", () => resolveBearer(c.req.header("authorization"), c.env, failed, mayQuery));
+    const principal = await resolveBearer(c.req.header("authorization"), c.env, c.var.db, failed, mayQuery);
     c.set("principal", principal);
   }
   await next();
@@ -60,10 +59,10 @@ function waitUntil(c: { executionCtx: { waitUntil(work: Promise<unknown>): void 
   }
 }
 
-async function resolveApiKey(raw: string, env: Env, ip: string | undefined, failed: (message: string) => Promise<never>): Promise<ActiveApiKey> {
+async function resolveApiKey(raw: string, env: Env, db: Db, ip: string | undefined, failed: (message: string) => Promise<never>): Promise<ActiveApiKey> {
   const key = raw.trim();
   if (isKnownInvalidApiKey(key)) return failed("Invalid or revoked API key");
-  const found = await findActiveApiKey(getDb(env.DB), key, async () => ip === undefined || withinLimit(env.AUTH_FAILURE_RATE_LIMITER, ip));
+  const found = await findActiveApiKey(db, key, async () => ip === undefined || withinLimit(env.AUTH_FAILURE_RATE_LIMITER, ip));
   if (found === "limited") throw tooManyRequests("with unknown API keys");
   // The lookup already counted against the IP's limit.
   if (!found) throw unauthorized("Invalid or revoked API key");
@@ -98,6 +97,7 @@ function checkOrigin(key: ActiveApiKey, request: Request): void {
 async function resolveBearer(
   authorization: string | undefined,
   env: Env,
+  db: Db,
   failed: (message: string) => Promise<never>,
   mayQuery: () => Promise<boolean>,
 ): Promise<Principal> {
@@ -106,7 +106,7 @@ async function resolveBearer(
   if (!match?.[1]) return failed("Authorization header must be 'Bearer <token>'");
   const root = rootAuthConfig(env);
   let limited = false;
-  const lookup = projectKeyLookup(env, root, async () => {
+  const lookup = projectKeyLookup(db, root, async () => {
     const allowed = await mayQuery();
     limited ||= !allowed;
     return allowed;

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
-import { count, countingQueue, countingSql, isTracing, span } from "../lib/bench-trace";
+import { count, tracedObjectQueue, tracedObjectSql } from "../lib/bench-trace";
 import { OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { setAsideDeadLetters } from "../services/dead-letters";
 import { findUser } from "../db/users";
@@ -120,10 +120,10 @@ export class UserState extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = isTracing(env) ? countingSql(ctx.storage.sql) : ctx.storage.sql;
+    this.sql = tracedObjectSql(ctx.storage.sql, env);
     this.outbox = new Outbox(
       this.sql,
-      () => (isTracing(this.env) ? countingQueue(this.env.EVENTS_QUEUE) : this.env.EVENTS_QUEUE),
+      () => tracedObjectQueue(this.env),
       // D1 first, R2 when D1 cannot take them: setting a row aside never depends on D1 alone.
       (rows) =>
         setAsideDeadLetters(
@@ -159,8 +159,8 @@ export class UserState extends DurableObject<Env> {
     const now = this.clock();
     const statsReady = await this.statsReady(false);
     const policy = this.pointsReady(now, newestPolicy(commands.map((command) => (command.kind === "log" ? command.policy : undefined))));
+    count("logsApplied", commands.length);
     const outcomes = commands.map((command) => {
-      count("logsApplied");
       const outcome = this.inTransaction(() => applyLog(this.sql, this.outbox, command, now, this.storedProfile(), statsReady, policy));
       if (outcome.kind === "logged" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.response.data.balance };
       return outcome;
@@ -186,7 +186,7 @@ export class UserState extends DurableObject<Env> {
     // An alarm that is already pending (soon enough) delivers these rows too: set one only when none is (one
     // storage write per user per retry interval, instead of one per log).
     this.armAlarm(now + OUTBOX_RETRY_MS);
-    await span(this.env, "object: queue send", () => this.outbox.flush());
+    await this.outbox.flush();
   }
 
   /**

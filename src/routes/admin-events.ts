@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { EventDefinitionBodySchema, EventDefinitionSchema, EventIdSchema } from "../domain/definition";
 import { COMPLETION_EVENT_PREFIX, COMPLETION_PREFIX_RULE } from "../domain/definition-vocabulary";
 import { errorResponses, eventNotFound } from "../http/errors";
@@ -40,12 +39,12 @@ const deleteEvent = adminRoute({
 export const adminEventsRoutes = createRouter()
   .openapi(putEvent, async (c) => {
     const { eventId } = c.req.valid("param");
-    const { created, definition } = await putDefinition(getDb(c.env.DB), c.get("principal").projectKey, eventId, c.req.valid("json"));
+    const { created, definition } = await putDefinition(c.var.db, c.get("principal").projectKey, eventId, c.req.valid("json"));
     return c.json(definition, created ? 201 : 200);
   })
   .openapi(deleteEvent, async (c) => {
     const { eventId } = c.req.valid("param");
-    const definition = await deactivate(getDb(c.env.DB), c.get("principal").projectKey, eventId);
+    const definition = await deactivate(c.var.db, c.get("principal").projectKey, eventId);
     if (!definition) throw eventNotFound(eventId);
     return c.json(definition, 200);
   });

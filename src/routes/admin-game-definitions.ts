@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import {
   ChallengeDefinitionBodySchema,
   ChallengeDefinitionSchema,
@@ -88,22 +87,22 @@ function definitionRoutes<Kind extends GameDefinitionKind, Body extends z.ZodTyp
       const input = c.req as unknown as PutInput;
       const id = input.valid("param")[idName]!;
       const stored = { [idName]: id, ...input.valid("json") };
-      const { created } = await putGameDefinition(getDb(c.env.DB), c.get("principal").projectKey, kind, id, stored);
+      const { created } = await putGameDefinition(c.var.db, c.get("principal").projectKey, kind, id, stored);
       return c.json(answer(stored), created ? 201 : 200);
     })
     .openapi(list, async (c) => {
-      const catalogue = await projectCatalogue(getDb(c.env.DB), c.get("principal").projectKey);
+      const catalogue = await projectCatalogue(c.var.db, c.get("principal").projectKey);
       return c.json([...catalogue[collection].values()].map((stored) => answer(withoutVersion(stored))), 200);
     })
     .openapi(get, async (c) => {
       const id = c.req.valid("param")[idName]!;
-      const found = (await projectCatalogue(getDb(c.env.DB), c.get("principal").projectKey))[collection].get(id);
+      const found = (await projectCatalogue(c.var.db, c.get("principal").projectKey))[collection].get(id);
       if (found === undefined) throw notFound(id);
       return c.json(answer(withoutVersion(found)), 200);
     })
     .openapi(remove, async (c) => {
       const id = c.req.valid("param")[idName]!;
-      const deactivated = await deactivateGame(getDb(c.env.DB), c.get("principal").projectKey, kind, id);
+      const deactivated = await deactivateGame(c.var.db, c.get("principal").projectKey, kind, id);
       if (deactivated === null) throw notFound(id);
       return c.json(answer(deactivated as object), 200);
     });

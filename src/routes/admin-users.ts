@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { boundedJsonObject } from "../domain/json";
 import { UserIdParamSchema } from "../domain/user-id";
 import { errorResponses, userNotFound } from "../http/errors";
@@ -62,12 +61,12 @@ function userBody({ user, balance }: UserWithBalance): z.infer<typeof UserSchema
 export const adminUsersRoutes = createRouter()
   .openapi(putUser, async (c) => {
     const { userId } = c.req.valid("param");
-    const registered = await registerUser(c.env, getDb(c.env.DB), c.get("principal").projectKey, userId, c.req.valid("json"));
+    const registered = await registerUser(c.env, c.var.db, c.get("principal").projectKey, userId, c.req.valid("json"));
     return c.json(userBody(registered), registered.created ? 201 : 200);
   })
   .openapi(getUser, async (c) => {
     const { userId } = c.req.valid("param");
-    const found = await readUser(c.env, getDb(c.env.DB), c.get("principal").projectKey, userId);
+    const found = await readUser(c.env, c.var.db, c.get("principal").projectKey, userId);
     if (!found) throw userNotFound(userId);
     return c.json(userBody(found), 200);
   });

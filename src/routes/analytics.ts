@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { DefinitionIdSchema } from "../domain/game-definitions";
 import { errorResponses } from "../http/errors";
 import { jsonResponse, serverRoute } from "../http/openapi";
@@ -38,6 +37,6 @@ const getStreakAnalytics = serverRoute({
 });
 
 export const analyticsRoutes = createRouter().openapi(getStreakAnalytics, async (c) => {
-  const analytics = await analyticsOfStreak(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("query").streakId);
+  const analytics = await analyticsOfStreak(c.var.db, c.get("principal").projectKey, c.req.valid("query").streakId);
   return c.json(analytics, 200);
 });

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { API_KEY_SCOPES } from "../domain/scopes";
 import { errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
@@ -90,10 +89,10 @@ export const apiKeysRoutes = createRouter()
   .openapi(createKey, async (c) => {
     const { name, scopes, allowedOrigins = [], expiresAt } = c.req.valid("json");
     const input = { name, scopes: [...new Set(scopes)], allowedOrigins: [...new Set(allowedOrigins)], expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null };
-    return c.json(await createProjectApiKey(getDb(c.env.DB), c.get("principal"), input), 201);
+    return c.json(await createProjectApiKey(c.var.db, c.get("principal"), input), 201);
   })
-  .openapi(listKeys, async (c) => c.json(await listApiKeys(getDb(c.env.DB), c.get("principal").projectKey), 200))
+  .openapi(listKeys, async (c) => c.json(await listApiKeys(c.var.db, c.get("principal").projectKey), 200))
   .openapi(revokeKey, async (c) => {
-    await revokeProjectApiKey(getDb(c.env.DB), c.get("principal"), c.req.valid("param").id);
+    await revokeProjectApiKey(c.var.db, c.get("principal"), c.req.valid("param").id);
     return c.body(null, 204);
   });

@@ -1,12 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { PROJECT_KEY_PATTERN } from "../auth/principal";
-import { getDb } from "../db/client";
 import { findProjectId } from "../db/projects";
 import { ApiError, errorResponses, invalidFields } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { listArchive, projectPrefix, readArchiveFile } from "../services/archive";
-import { DEFAULT_LOG_WINDOW_DAYS, logWindow, MAX_LOG_WINDOW_DAYS, readProjectSettings, writeProjectSettings } from "../services/log-window";
+import { DEFAULT_LOG_WINDOW_DAYS, logWindow, MAX_LOG_WINDOW_DAYS, projectSettingsOf, writeProjectSettings } from "../services/log-window";
 import { requireRoot } from "./quotas";
 
 const LogWindowSchema = z
@@ -155,8 +154,8 @@ export const archiveRoutes = router
   .openapi(listRoute, async (c) => {
     const query = c.req.valid("query");
     const { projectKey } = c.get("principal");
-    const programId = await findProjectId(getDb(c.env.DB), projectKey);
-    const window = await logWindow(c.env.DB, projectKey);
+    const programId = await findProjectId(c.var.db, projectKey);
+    const window = await logWindow(c.var.db, projectKey);
     if (programId !== null && query.cursor !== undefined && !query.cursor.startsWith(projectPrefix(programId))) {
       throw invalidFields("query", [{ path: "cursor", message: "must be the `next` of a previous page" }]);
     }
@@ -166,7 +165,7 @@ export const archiveRoutes = router
   })
   .openapi(fileRoute, async (c) => {
     const { key } = c.req.valid("query");
-    const programId = await findProjectId(getDb(c.env.DB), c.get("principal").projectKey);
+    const programId = await findProjectId(c.var.db, c.get("principal").projectKey);
     const object = programId === null ? null : await readArchiveFile(c.env.ARCHIVE, programId, key);
     if (object === null) throw noFile(key);
     const name = key.slice(key.lastIndexOf("/") + 1);
@@ -183,10 +182,10 @@ export const archiveRoutes = router
   })
   .openapi(getSettingsRoute, async (c) => {
     const { projectKey } = c.req.valid("param");
-    return c.json(settingsBody(projectKey, await readProjectSettings(c.env.DB, projectKey)), 200);
+    return c.json(settingsBody(projectKey, await projectSettingsOf(c.var.db, projectKey)), 200);
   })
   .openapi(putSettingsRoute, async (c) => {
     const { projectKey } = c.req.valid("param");
-    const stored = await writeProjectSettings(c.env.DB, projectKey, { logWindowDays: c.req.valid("json").logWindowDays ?? null });
+    const stored = await writeProjectSettings(c.var.db, projectKey, { logWindowDays: c.req.valid("json").logWindowDays ?? null });
     return c.json(settingsBody(projectKey, stored), 200);
   });

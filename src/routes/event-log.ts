@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { EventIdSchema } from "../domain/definition";
 import { boundedJsonObject } from "../domain/json";
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_EVENTS } from "../domain/limits";
@@ -108,14 +107,14 @@ export const eventLogRoutes = createRouter()
   .openapi(logEventRoute, async (c) => {
     const request = c.req.valid("json");
     const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
-    const outcome = await logEvent(c.env, getDb(c.env.DB), c.get("principal"), request, idempotencyKey);
+    const outcome = await logEvent(c.env, c.var.db, c.get("principal"), request, idempotencyKey);
     if (outcome.kind !== "logged") throw logFailure(outcome, request.userId);
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(outcome.response, 200);
   })
   .openapi(logBatchRoute, async (c) => {
     const items = c.req.valid("json").events.map(parseBatchItem);
-    const outcomes = await logBatch(c.env, getDb(c.env.DB), c.get("principal"), items);
+    const outcomes = await logBatch(c.env, c.var.db, c.get("principal"), items);
     const results = outcomes.map((o) => {
       if (o.kind === "invalid") return o.error.toEnvelope();
       if (o.outcome.kind === "logged") return { ...o.outcome.response, replayed: o.outcome.replayed };

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { EventDefinitionSchema, EventIdSchema, type VersionedDefinition } from "../domain/definition";
 import { errorResponses, eventNotFound } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
@@ -53,7 +52,7 @@ const getEvent = principalRoute({
 export const eventsRoutes = createRouter()
   .openapi(listEvents, async (c) => {
     const { showAll } = c.req.valid("query");
-    const definitions = [...(await projectDefinitions(getDb(c.env.DB), c.get("principal").projectKey)).values()]
+    const definitions = [...(await projectDefinitions(c.var.db, c.get("principal").projectKey)).values()]
       .filter((d) => showAll === "true" || d.status === "ACTIVE")
       .map(toDocument);
     if (definitions.length === 0) return c.body(null, 204);
@@ -61,7 +60,7 @@ export const eventsRoutes = createRouter()
   })
   .openapi(getEvent, async (c) => {
     const { eventId } = c.req.valid("param");
-    const definition = await findDefinition(getDb(c.env.DB), c.get("principal").projectKey, eventId);
+    const definition = await findDefinition(c.var.db, c.get("principal").projectKey, eventId);
     if (!definition) throw eventNotFound(eventId);
     return c.json(toDocument(definition), 200);
   });

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { assertActsFor } from "../auth/principal";
-import { getDb } from "../db/client";
 import { DefinitionIdSchema, LeaderboardDefinitionSchema } from "../domain/game-definitions";
 import { CLOSED_PERIOD_GRACE_MS, CLOSED_PERIOD_KEPT_ENTRIES, PeriodStartSchema } from "../domain/leaderboards";
 import { MAX_LEADERBOARD_OFFSET } from "../domain/limits";
@@ -115,7 +114,7 @@ const getUserEntry = principalRoute({
 export const leaderboardsRoutes = createRouter()
   .openapi(getStandings, async (c) => {
     const query = c.req.valid("query");
-    const { standings, nextCursor } = await leaderboardPage(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("param").leaderboardId, {
+    const { standings, nextCursor } = await leaderboardPage(c.var.db, c.get("principal").projectKey, c.req.valid("param").leaderboardId, {
       ...query,
       offset: query.offset ?? 0,
     });
@@ -134,6 +133,6 @@ export const leaderboardsRoutes = createRouter()
     const { leaderboardId, userId } = c.req.valid("param");
     const principal = c.get("principal");
     assertActsFor(principal, userId);
-    const entry = await leaderboardEntry(c.env, getDb(c.env.DB), principal.projectKey, leaderboardId, userId, c.req.valid("query").periodStart);
+    const entry = await leaderboardEntry(c.env, c.var.db, principal.projectKey, leaderboardId, userId, c.req.valid("query").periodStart);
     return c.json(entry, 200);
   });

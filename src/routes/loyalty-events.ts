@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { getDb } from "../db/client";
 import { LOYALTY_EVENT_TYPES } from "../domain/definition-vocabulary";
 import { decodeLedgerCursor, LEDGER_SORT_FIELDS, LoyaltyEventSchema, parseLedgerSort } from "../domain/ledger";
 import { LEDGER_TOTAL_CAP, MAX_LEDGER_OFFSET } from "../domain/limits";
@@ -153,7 +152,7 @@ export const loyaltyEventsRoutes = createRouter()
     const after = query.cursor === undefined ? undefined : decodeLedgerCursor(query.cursor, query.sort);
     if (typeof after === "string") throw invalidFields("query", [{ path: "cursor", message: after }]);
     const page = query.cursor === undefined ? (query.page ?? 0) : null;
-    const result = await ledgerPage(c.env, getDb(c.env.DB), c.get("principal"), {
+    const result = await ledgerPage(c.env, c.var.db, c.get("principal"), {
       accountId: query.accountid,
       programId: query.programid,
       eventType: query.eventtype,
@@ -183,10 +182,10 @@ export const loyaltyEventsRoutes = createRouter()
     c.header("Link", links.map((l) => `<${link(l)}>; rel="${l.rel}"`).join(", "));
     return c.json(result.items, 200);
   })
-  .openapi(itemRoute, async (c) => c.json(await ledgerItem(c.env, getDb(c.env.DB), c.get("principal"), c.req.valid("param").id), 200))
+  .openapi(itemRoute, async (c) => c.json(await ledgerItem(c.env, c.var.db, c.get("principal"), c.req.valid("param").id), 200))
   .openapi(adjustRoute, async (c) => {
     const idempotencyKey = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key");
-    const { item, replayed } = await adjustReward(c.env, getDb(c.env.DB), c.get("principal"), c.req.valid("param").id, c.req.valid("json"), idempotencyKey);
+    const { item, replayed } = await adjustReward(c.env, c.var.db, c.get("principal"), c.req.valid("param").id, c.req.valid("json"), idempotencyKey);
     if (replayed) c.header("Idempotent-Replayed", "true");
     return c.json(item, 200);
   });

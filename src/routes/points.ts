@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { boundedJsonObject } from "../domain/json";
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../domain/limits";
 import { monthProblem } from "../domain/periods";
@@ -174,14 +173,14 @@ export const pointsRoutes = createRouter()
   .openapi(redeem, async (c) => {
     const { userId } = c.req.valid("param");
     const key = checkIdempotencyKey(c.req.valid("header")["idempotency-key"], "header", "Idempotency-Key")!;
-    const { redemption, replayed } = await redeemPoints(c.env, getDb(c.env.DB), c.get("principal"), userId, c.req.valid("json"), key);
+    const { redemption, replayed } = await redeemPoints(c.env, c.var.db, c.get("principal"), userId, c.req.valid("json"), key);
     if (replayed) c.header("Idempotent-Replayed", "true");
     const { redemptionId, points, balance, createdAt } = redemption;
     return c.json({ redemptionId, points, balance, createdAt }, 201);
   })
   .openapi(reverse, async (c) => {
     const { userId, redemptionId } = c.req.valid("param");
-    const { redemption, balance } = await reverseRedemption(c.env, getDb(c.env.DB), c.get("principal"), userId, redemptionId, c.req.valid("json").reason);
+    const { redemption, balance } = await reverseRedemption(c.env, c.var.db, c.get("principal"), userId, redemptionId, c.req.valid("json").reason);
     const { points, reason, reference, createdAt, reversedAt } = redemption;
     return c.json({ redemptionId: redemption.redemptionId, points, reason, reference, createdAt, reversedAt, balance }, 200);
   })
@@ -193,5 +192,5 @@ export const pointsRoutes = createRouter()
   .openapi(stats, async (c) => {
     const { period, timeframe, month } = c.req.valid("query");
     const query = { period, month: timeframe === "month" && month !== undefined ? month : null };
-    return c.json(await pointsStatistics(c.env.DB, c.get("principal").projectKey, query), 200);
+    return c.json(await pointsStatistics(c.var.db, c.get("principal").projectKey, query), 200);
   });

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { isHttpsUrl, rootAuthConfig } from "../auth/config";
-import { getDb } from "../db/client";
 import { ApiError, errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
@@ -64,15 +63,15 @@ export const projectAuthRoutes = createRouter()
     const { jwksUrl, issuer, audience = "", userIdClaim = "sub" } = c.req.valid("json");
     const principal = c.get("principal");
     mustBeUnboundCredential(principal);
-    const saved = await setIdentityProvider(getDb(c.env.DB), rootAuthConfig(c.env), { projectKey: principal.projectKey, jwksUrl, issuer, audience, userIdClaim });
+    const saved = await setIdentityProvider(c.var.db, rootAuthConfig(c.env), { projectKey: principal.projectKey, jwksUrl, issuer, audience, userIdClaim });
     return c.json(asBody(saved), 200);
   })
   .openapi(getAuth, async (c) => {
-    const config = await identityProviderOf(getDb(c.env.DB), c.get("principal").projectKey);
+    const config = await identityProviderOf(c.var.db, c.get("principal").projectKey);
     if (!config) throw new ApiError(404, "This project has no identity provider configured");
     return c.json(asBody(config), 200);
   })
   .openapi(deleteAuth, async (c) => {
-    await removeIdentityProvider(getDb(c.env.DB), c.get("principal").projectKey);
+    await removeIdentityProvider(c.var.db, c.get("principal").projectKey);
     return c.body(null, 204);
   });

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { PointsExpirySchema } from "../domain/points-lifecycle";
 import { PointsSettingsInputSchema } from "../domain/points-settings";
 import { errorResponses } from "../http/errors";
@@ -44,7 +43,7 @@ const getSettings = adminRoute({
 
 export const projectSettingsRoutes = createRouter()
   .openapi(putSettings, async (c) => {
-    const stored = await setPointsSettings(getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("json"));
+    const stored = await setPointsSettings(c.var.db, c.get("principal").projectKey, c.req.valid("json"));
     return c.json(settingsBody(stored), 200);
   })
-  .openapi(getSettings, async (c) => c.json(settingsBody(await pointsSettingsOf(c.env.DB, c.get("principal").projectKey)), 200));
+  .openapi(getSettings, async (c) => c.json(settingsBody(await pointsSettingsOf(c.var.db, c.get("principal").projectKey)), 200));

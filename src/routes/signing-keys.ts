@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
@@ -50,10 +49,10 @@ export const signingKeysRoutes = createRouter()
   .openapi(createKey, async (c) => {
     const principal = c.get("principal");
     mustBeUnboundCredential(principal);
-    return c.json(await createSigningKey(c.env, getDb(c.env.DB), principal.projectKey, c.req.valid("json").name), 201);
+    return c.json(await createSigningKey(c.env, c.var.db, principal.projectKey, c.req.valid("json").name), 201);
   })
-  .openapi(listKeys, async (c) => c.json(await signingKeysOf(getDb(c.env.DB), c.get("principal").projectKey), 200))
+  .openapi(listKeys, async (c) => c.json(await signingKeysOf(c.var.db, c.get("principal").projectKey), 200))
   .openapi(revokeKey, async (c) => {
-    await revokeProjectSigningKey(getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("param").kid);
+    await revokeProjectSigningKey(c.var.db, c.get("principal").projectKey, c.req.valid("param").kid);
     return c.body(null, 204);
   });

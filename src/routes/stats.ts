@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { EventIdSchema } from "../domain/definition";
 import { monthProblem } from "../domain/periods";
 import { STATS_PERIODS } from "../domain/stats";
@@ -86,7 +85,7 @@ const getStats = serverRoute({
 export const statsRoutes = createRouter().openapi(getStats, async (c) => {
   const { period, eventId, timeframe, month } = c.req.valid("query");
   const byMonth = timeframe === "month" && month !== undefined ? month : null;
-  const stats = await eventStatistics(c.env.DB, getDb(c.env.DB), c.get("principal").projectKey, {
+  const stats = await eventStatistics(c.var.db, c.get("principal").projectKey, {
     period,
     eventId: eventId ?? null,
     month: byMonth,

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { getDb } from "../db/client";
 import { TierLadderSchema } from "../domain/points-lifecycle";
 import { TierLadderInputSchema } from "../domain/points-settings";
 import { ApiError, errorResponses } from "../http/errors";
@@ -54,17 +53,17 @@ const deleteTiers = adminRoute({
 
 export const tiersRoutes = createRouter()
   .openapi(putTiers, async (c) => {
-    const { created, stored } = await setTierLadder(getDb(c.env.DB), c.get("principal").projectKey, c.req.valid("json"));
+    const { created, stored } = await setTierLadder(c.var.db, c.get("principal").projectKey, c.req.valid("json"));
     const body = ladderBody(stored);
     if (!body) throw new Error("the ladder just written was not read back");
     return c.json(body, created ? 201 : 200);
   })
   .openapi(getTiers, async (c) => {
-    const body = ladderBody(await pointsSettingsOf(c.env.DB, c.get("principal").projectKey));
+    const body = ladderBody(await pointsSettingsOf(c.var.db, c.get("principal").projectKey));
     if (!body) throw noLadder();
     return c.json(body, 200);
   })
   .openapi(deleteTiers, async (c) => {
-    if (!(await removeTierLadder(getDb(c.env.DB), c.get("principal").projectKey))) throw noLadder();
+    if (!(await removeTierLadder(c.var.db, c.get("principal").projectKey))) throw noLadder();
     return c.body(null, 204);
   });

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { assertActsFor } from "../auth/principal";
-import { getDb } from "../db/client";
 import { UserIdParamSchema } from "../domain/user-id";
 import { errorResponses, userNotFound } from "../http/errors";
 import { jsonResponse, principalRoute } from "../http/openapi";
@@ -68,7 +67,7 @@ export const usersRoutes = createRouter().openapi(getProfile, async (c) => {
   const { userId } = c.req.valid("param");
   const principal = c.get("principal");
   assertActsFor(principal, userId);
-  const profile = await pointsProfile(c.env, getDb(c.env.DB), principal.projectKey, userId);
+  const profile = await pointsProfile(c.env, c.var.db, principal.projectKey, userId);
   if (!profile) throw userNotFound(userId);
   return c.json(profile, 200);
 });

@@ -4,7 +4,7 @@ import { hmacKey, SIGNING_KEY_ID_PREFIX, type ProjectKeyLookup } from "../auth/j
 import { holdsScope, type Principal } from "../auth/principal";
 import { open, seal } from "../auth/secret-box";
 import { createApiKey, findApiKey, revokeApiKey, type ApiKeyInfo, type NewApiKey } from "../db/api-keys";
-import { getDb, type Db } from "../db/client";
+import type { Db } from "../db/client";
 import {
   deleteIdentityProvider,
   findIdentityProvider,
@@ -49,13 +49,14 @@ export async function revokeProjectSigningKey(db: Db, projectKey: string, kid: s
   signingKeys.delete(kid);
 }
 
-async function activeSigningKey(env: Env, kid: string, mayQuery: () => Promise<boolean>): Promise<{ projectKey: string; key: CryptoKey } | null> {
+/** `rootSecret` (JWT_SECRET) is what the signing keys' secrets are sealed with. */
+async function activeSigningKey(db: Db, rootSecret: string, kid: string, mayQuery: () => Promise<boolean>): Promise<{ projectKey: string; key: CryptoKey } | null> {
   if (!SIGNING_KEY_ID_PATTERN.test(kid)) return null;
   const cached = signingKeys.get(kid);
   if (cached !== undefined) return cached;
   if (!(await mayQuery())) return null;
-  const row = await findActiveSigningKey(getDb(env.DB), kid);
-  const secret = row ? await open(env.JWT_SECRET, row.secretCiphertext, boundTo(row.kid, row.projectKey)) : null;
+  const row = await findActiveSigningKey(db, kid);
+  const secret = row ? await open(rootSecret, row.secretCiphertext, boundTo(row.kid, row.projectKey)) : null;
   if (row && secret === null) console.error(`signing key ${kid} cannot be decrypted: was JWT_SECRET rotated?`);
   const found = row && secret !== null ? { projectKey: row.projectKey, key: await hmacKey(secret) } : null;
   signingKeys.set(kid, found);
@@ -108,7 +109,7 @@ export async function removeIdentityProvider(db: Db, projectKey: string): Promis
  * any). Should rows of several projects ever match (they cannot be written so), the token is refused.
  */
 async function matchingProvider(
-  env: Env,
+  db: Db,
   issuer: string,
   audiences: readonly string[],
   mayQuery: () => Promise<boolean>,
@@ -117,7 +118,7 @@ async function matchingProvider(
   let providers = providersByIssuer.get(issuer);
   if (!providers) {
     if (!(await mayQuery())) return null;
-    providers = await identityProvidersByIssuer(getDb(env.DB), issuer);
+    providers = await identityProvidersByIssuer(db, issuer);
     providersByIssuer.set(issuer, providers);
   }
   const matching = providers.filter((p) => p.audience === "" || audiences.includes(p.audience));
@@ -129,9 +130,9 @@ async function matchingProvider(
  * What the authentication middleware asks about project credentials. `mayQuery` is asked before a lookup that
  * misses the isolate's caches reaches D1 (the middleware counts it against the client IP's failure limit).
  */
-export const projectKeyLookup = (env: Env, root: RootAuthConfig, mayQuery: () => Promise<boolean> = async () => true): ProjectKeyLookup => ({
-  signingKey: (kid) => activeSigningKey({ ...env, JWT_SECRET: root.secret }, kid, mayQuery),
-  identityProvider: (issuer, audiences) => matchingProvider(env, issuer, audiences, mayQuery),
+export const projectKeyLookup = (db: Db, root: RootAuthConfig, mayQuery: () => Promise<boolean> = async () => true): ProjectKeyLookup => ({
+  signingKey: (kid) => activeSigningKey(db, root.secret, kid, mayQuery),
+  identityProvider: (issuer, audiences) => matchingProvider(db, issuer, audiences, mayQuery),
 });
 
 // ---- Token exchange ---------------------------------------------------------------------------------------

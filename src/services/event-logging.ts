@@ -11,7 +11,6 @@ import { eventTimeProblem } from "../domain/periods";
 import { validateMetadata } from "../domain/rewards";
 import { userStateStub } from "../durable/stub";
 import { ApiError, invalidFields } from "../http/errors";
-import { span } from "../lib/bench-trace";
 import { refusalError } from "../http/user-object-errors";
 import { projectCatalogue } from "./definitions";
 import { checkLogQuotas, countLogged, type QuotaItem } from "./quotas";
@@ -52,13 +51,13 @@ export async function logEvent(
   request: LogRequest,
   idempotencyKey: string | null,
 ): Promise<DispatchOutcome> {
-  const prepared = await span(env, "worker: checks and definitions", () => prepareLog(db, principal, request, idempotencyKey));
+  const prepared = await prepareLog(db, principal, request, idempotencyKey);
   const quotaItem = quotaItemOf(prepared);
   if (quotaItem !== null) {
     const [refusal] = await checkLogQuotas(env, principal.projectKey, [quotaItem]);
     if (refusal) throw refusal;
   }
-  const [outcome] = await span(env, "worker: user object call", () => dispatchLogs(env, principal.projectKey, [prepared]));
+  const [outcome] = await dispatchLogs(env, principal.projectKey, [prepared]);
   if (!outcome) throw new Error("no outcome for a dispatched log");
   if (quotaItem !== null && isNewLog(outcome)) countLogged(principal.projectKey, [quotaItem]);
   return outcome;

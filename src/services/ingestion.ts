@@ -8,7 +8,6 @@ import type { AdjustmentMessage } from "../domain/ledger";
 import type { LoggedEventMessage } from "../domain/logged-event";
 import type { PointsChangeMessage } from "../domain/points-lifecycle";
 import { isAdjustment, isPointsChange, type QueueMessage } from "../domain/queue-message";
-import { count } from "../lib/bench-trace";
 import { withStatsFlags, type UserObjects } from "./stats-flags";
 
 /** The users' states the messages carry, one row per (project, user, streak or board period), with the message's seq. */
@@ -66,7 +65,6 @@ export async function ingest(d1: D1Database, received: readonly QueueMessage[], 
   const activity: ActivityRow[] = events.flatMap(({ eventUid, projectKey, eventId, occurredAt, activity }) =>
     activity ? [{ eventUid, projectKey, eventId, day: occurredAt.slice(0, 10), ...activity }] : [],
   );
-  count("eventsIngested", events.length);
   await d1.batch([
     ...(events.length > 0 ? [...insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken, activity), countLedgerEntries(d1, batchToken), countStoredBytes(d1, batchToken)] : []),
     ...(adjustments.length > 0 ? [...recordAdjustments(d1, adjustments, batchToken), ...moveAdjustedPoints(d1, batchToken)] : []),

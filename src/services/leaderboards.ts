@@ -66,7 +66,6 @@ type BoardCursor = z.infer<typeof BoardCursorSchema>;
  * entry and that entry's rank and position, so the next page needs no rank query: O(limit + log n) at any depth.
  */
 export async function leaderboardPage(
-  d1: D1Database,
   db: Db,
   projectKey: string,
   leaderboardId: string,
@@ -84,7 +83,7 @@ export async function leaderboardPage(
   }
   // One more than the page: whether a next page exists.
   const start = after ? { after: { score: after.s, reachedAt: after.r, userId: after.u }, position: after.n } : { offset: query.offset };
-  const page = await readStandingsPage(d1, key, query.limit + 1, start);
+  const page = await readStandingsPage(db.$client, key, query.limit + 1, start);
   const entries = page.entries.slice(0, query.limit);
   const position = after ? after.n : query.offset;
   const firstRank = after ? (entries[0]?.score === after.s ? after.k : position + 1) : page.firstRank!;
@@ -115,7 +114,7 @@ export async function leaderboardPage(
  */
 export async function leaderboardEntry(env: Env, db: Db, projectKey: string, leaderboardId: string, userId: string, periodStart?: string) {
   const { board, window, key } = await boardPeriod(db, projectKey, leaderboardId, periodStart);
-  const { standing, closure } = await readStanding(env.DB, key, userId);
+  const { standing, closure } = await readStanding(db.$client, key, userId);
   const answer = (entry: { rank: number; score: number; listed: boolean } | null) => ({
     ...windowOf(board, window),
     ...closureFields(closure),
@@ -124,7 +123,7 @@ export async function leaderboardEntry(env: Env, db: Db, projectKey: string, lea
   if (standing || closure === null) return answer(standing);
   const held = await callUserObject(() => userStateStub(env, projectKey, userId).boardScore(key.leaderboardId, key.calendar, key.period));
   if (held === null) return answer(null);
-  return answer({ rank: await rankOfScore(env.DB, key, held.score), score: held.score, listed: false });
+  return answer({ rank: await rankOfScore(db.$client, key, held.score), score: held.score, listed: false });
 }
 
 /** What one run of the closing job may do; the production defaults are the documented ones. */

@@ -23,6 +23,7 @@ import { adjustmentFailure, callUserObject } from "../http/user-object-errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { projectCatalogue } from "./definitions";
 import { crossAccountFrom } from "./log-window";
+import type { UserObjects } from "./stats-flags";
 
 export type LedgerQuery = {
   accountId?: number;
@@ -38,9 +39,6 @@ export type LedgerQuery = {
   after?: LedgerPosition;
 };
 
-/** What the ledger reads: D1 (the raw log's window, for queries across accounts) and the users' objects. */
-export type LedgerStores = Pick<Env, "DB" | "USER_STATE">;
-
 /**
  * Account → user, per isolate: an account id is assigned once and never moves to another user, so a mapping
  * holds for as long as it is cached (an unknown account is asked again). One primary-key lookup on a miss.
@@ -55,8 +53,8 @@ async function userOfAccount(db: Db, projectKey: string, accountId: number): Pro
  * The user whose object keeps a loyalty event: an id names its account (src/domain/ledger.ts), one from before
  * the objects kept the ledger is looked up in D1 (ledger_legacy_ids); null when no user of the project has it.
  */
-async function userOfLedgerId(d1: D1Database, db: Db, projectKey: string, id: number): Promise<string | null> {
-  const accountId = accountOfLedgerId(id) ?? (await legacyLedgerAccount(d1, id));
+async function userOfLedgerId(db: Db, projectKey: string, id: number): Promise<string | null> {
+  const accountId = accountOfLedgerId(id) ?? (await legacyLedgerAccount(db.$client, id));
   return accountId === null ? null : userOfAccount(db, projectKey, accountId);
 }
 
@@ -79,15 +77,14 @@ function pageOf(rows: readonly LedgerRow[], query: LedgerQuery, total: number, e
  * O(size + log n) plus, for numbered pages, their bounded offset (see readLedgerPage and countLedger, and
  * src/durable/storage/ledger.ts).
  */
-export async function ledgerPage(stores: LedgerStores, db: Db, principal: Principal, query: LedgerQuery): Promise<LedgerPage> {
-  const d1 = stores.DB;
+export async function ledgerPage(objects: UserObjects, db: Db, principal: Principal, query: LedgerQuery): Promise<LedgerPage> {
   const none: LedgerPage = { items: [], total: 0, exact: true, next: null };
   let accountId = query.accountId;
   const userId = principal.kind === "user" ? principal.userId : accountId === undefined ? null : await userOfAccount(db, principal.projectKey, accountId);
   if (userId !== null) {
     const after = query.after;
     const answer = await callUserObject(() =>
-      userStateStub(stores, principal.projectKey, userId).ledgerPage({
+      userStateStub(objects, principal.projectKey, userId).ledgerPage({
         accountId,
         type: query.eventType as LoyaltyEventType | undefined,
         from: query.from === undefined ? undefined : Date.parse(query.from),
@@ -111,7 +108,7 @@ export async function ledgerPage(stores: LedgerStores, db: Db, principal: Princi
   // Across accounts, D1 holds the project's recent window of the log: 400 before it, and the window by default
   // (src/services/log-window.ts). A type filter sorted by createdAt or id has no index to bound (readLedgerPage):
   // its page keeps the plan it had and may list, until the scheduled job removes them, rows just past the window.
-  const from = accountId === undefined ? await crossAccountFrom(d1, principal.projectKey, query.from, query.to) : query.from;
+  const from = accountId === undefined ? await crossAccountFrom(db, principal.projectKey, query.from, query.to) : query.from;
   const unbounded = query.from === undefined && query.eventType !== undefined && query.sort.field !== "timestamp";
   // The log keys a project by its numeric id (cached per isolate); a project that never had an admin write has no log.
   const programId = await findProjectId(db, principal.projectKey);
@@ -127,8 +124,8 @@ export async function ledgerPage(stores: LedgerStores, db: Db, principal: Princi
   const start: LedgerPageStart = query.after === undefined ? { offset: query.page * query.size } : { after: query.after };
   // One more than the page: whether a next page exists, without counting.
   const [rows, { total, exact }] = await Promise.all([
-    readLedgerPage(d1, unbounded ? { ...filter, from: undefined } : filter, query.sort, query.size + 1, start),
-    countLedger(d1, filter),
+    readLedgerPage(db.$client, unbounded ? { ...filter, from: undefined } : filter, query.sort, query.size + 1, start),
+    countLedger(db.$client, filter),
   ]);
   return pageOf(rows, query, total, exact);
 }
@@ -140,20 +137,20 @@ const eventNotInLedger = (id: number) => new ApiError(404, `Loyalty event ${id} 
  * still copies its older entries); 404 for an id of another project or none, and for a user token another
  * user's (ids reveal nothing).
  */
-async function findEntry(stores: LedgerStores, db: Db, principal: Principal, id: number): Promise<LedgerRow & { eventUid: string; userId: string }> {
-  const userId = principal.kind === "user" ? principal.userId : await userOfLedgerId(stores.DB, db, principal.projectKey, id);
+async function findEntry(objects: UserObjects, db: Db, principal: Principal, id: number): Promise<LedgerRow & { eventUid: string; userId: string }> {
+  const userId = principal.kind === "user" ? principal.userId : await userOfLedgerId(db, principal.projectKey, id);
   if (userId === null) throw eventNotInLedger(id);
-  const answer = await callUserObject(() => userStateStub(stores, principal.projectKey, userId).ledgerEntry(id));
+  const answer = await callUserObject(() => userStateStub(objects, principal.projectKey, userId).ledgerEntry(id));
   if (answer.kind === "entry") return answer.row;
   if (answer.kind === "none") throw eventNotInLedger(id);
-  const row = await findLedgerEntry(stores.DB, principal.projectKey, id);
+  const row = await findLedgerEntry(db.$client, principal.projectKey, id);
   if (!row || row.userId !== userId) throw eventNotInLedger(id);
   return row;
 }
 
 /** One loyalty event, answered by its user's object. */
-export async function ledgerItem(stores: LedgerStores, db: Db, principal: Principal, id: number): Promise<LoyaltyEvent> {
-  return loyaltyEvent(await findEntry(stores, db, principal, id));
+export async function ledgerItem(objects: UserObjects, db: Db, principal: Principal, id: number): Promise<LoyaltyEvent> {
+  return loyaltyEvent(await findEntry(objects, db, principal, id));
 }
 
 export type AdjustmentRequest = { rewardAmount: number; reason: string; allowNegativeBalance?: boolean };

@@ -1,3 +1,4 @@
+import type { Db } from "../db/client";
 import { LEDGER_ID_SPAN } from "../domain/ledger";
 import { deleteRowsPastWindows, readProjectSettings, upsertProjectSettings, type ProjectSettings, type WindowReport } from "../db/log-window";
 import { ACKNOWLEDGED_RETENTION_MS } from "../durable/storage/acknowledged";
@@ -31,17 +32,17 @@ export const WINDOW_DELETE_GUARD_MS = Math.max(ACKNOWLEDGED_RETENTION_MS, QUEUE_
 const windows = new TtlCache<string, number>(1_000, 60_000);
 
 /** Sets a project's settings (null: the default); this isolate applies them at once, others within a minute. */
-export async function writeProjectSettings(d1: D1Database, projectKey: string, settings: { logWindowDays: number | null }): Promise<ProjectSettings> {
-  const stored = await upsertProjectSettings(d1, projectKey, settings.logWindowDays);
+export async function writeProjectSettings(db: Db, projectKey: string, settings: { logWindowDays: number | null }): Promise<ProjectSettings> {
+  const stored = await upsertProjectSettings(db.$client, projectKey, settings.logWindowDays);
   windows.delete(projectKey);
   return stored;
 }
 
 /** The days of raw log D1 keeps for a project. */
-export async function logWindowDays(d1: D1Database, projectKey: string): Promise<number> {
+export async function logWindowDays(db: Db, projectKey: string): Promise<number> {
   const cached = windows.get(projectKey);
   if (cached !== undefined) return cached;
-  const days = (await readProjectSettings(d1, projectKey)).logWindowDays ?? DEFAULT_LOG_WINDOW_DAYS;
+  const days = (await readProjectSettings(db.$client, projectKey)).logWindowDays ?? DEFAULT_LOG_WINDOW_DAYS;
   windows.set(projectKey, days);
   return days;
 }
@@ -52,8 +53,8 @@ export function windowStart(days: number, now: number): string {
 }
 
 /** A project's window now: its days and where it starts. */
-export async function logWindow(d1: D1Database, projectKey: string, now = Date.now()): Promise<{ days: number; from: string }> {
-  const days = await logWindowDays(d1, projectKey);
+export async function logWindow(db: Db, projectKey: string, now = Date.now()): Promise<{ days: number; from: string }> {
+  const days = await logWindowDays(db, projectKey);
   return { days, from: windowStart(days, now) };
 }
 
@@ -61,8 +62,8 @@ export async function logWindow(d1: D1Database, projectKey: string, now = Date.n
  * For a ledger query across accounts: the lower time bound it reads with (its own, or the window's start when
  * it has none), or a 400 naming `timestampfrom` (or `timestampto`) when it reaches before the window.
  */
-export async function crossAccountFrom(d1: D1Database, projectKey: string, from: string | undefined, to: string | undefined, now = Date.now()): Promise<string> {
-  const window = await logWindow(d1, projectKey, now);
+export async function crossAccountFrom(db: Db, projectKey: string, from: string | undefined, to: string | undefined, now = Date.now()): Promise<string> {
+  const window = await logWindow(db, projectKey, now);
   const refuse = (path: string) =>
     invalidFields("query", [
       {
@@ -76,7 +77,9 @@ export async function crossAccountFrom(d1: D1Database, projectKey: string, from:
 }
 
 export type { ProjectSettings, WindowReport } from "../db/log-window";
-export { readProjectSettings };
+
+/** A project's settings as stored (a null window: the default). */
+export const projectSettingsOf = (db: Db, projectKey: string): Promise<ProjectSettings> => readProjectSettings(db.$client, projectKey);
 
 /**
  * Deletes archived rows older than their project's window (src/db/log-window.ts), and points changes older than

@@ -30,7 +30,7 @@ export const settingsBody = (stored: StoredPointsSettings) => ({ ...stored.setti
 export const ladderBody = (stored: StoredPointsSettings) => (stored.tiers === null ? null : { ...stored.tiers, version: stored.version, updatedAt: stored.updatedAt });
 
 /** The stored settings and ladder with their version, read from D1 (what an admin wrote, wherever). */
-export const pointsSettingsOf = (d1: D1Database, projectKey: string): Promise<StoredPointsSettings> => loadPointsSettings(d1, projectKey);
+export const pointsSettingsOf = (db: Db, projectKey: string): Promise<StoredPointsSettings> => loadPointsSettings(db.$client, projectKey);
 
 /**
  * Sets the fields sent (creating the project on its first admin write). They apply to what happens from now on:
@@ -158,9 +158,9 @@ export async function pointsHistoryPage(
 // ---- Stats ---------------------------------------------------------------------------------------------------
 
 /** GET /v1/stats/points: earned, redeemed, reversed and expired points per UTC day of the window, and totals. */
-export async function pointsStatistics(d1: D1Database, projectKey: string, query: { period: StatsPeriod; month: string | null }) {
-  const firstDay = query.month === null && query.period === "all" ? await firstPointsDay(d1, projectKey) : null;
+export async function pointsStatistics(db: Db, projectKey: string, query: { period: StatsPeriod; month: string | null }) {
+  const firstDay = query.month === null && query.period === "all" ? await firstPointsDay(db.$client, projectKey) : null;
   const { period, ...window } = requestedWindow(query, dayOf(new Date().toISOString()), firstDay);
-  const rows = await readPointsDays(d1, projectKey, window.startDate, window.endDate);
+  const rows = await readPointsDays(db.$client, projectKey, window.startDate, window.endDate);
   return { period, ...window, ...pointsStats(window, rows) };
 }

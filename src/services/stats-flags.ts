@@ -4,7 +4,7 @@ import { userStateStub } from "../durable/stub";
 import type { LoggedEventMessage } from "../domain/logged-event";
 import { isLoggedEvent, type QueueMessage } from "../domain/queue-message";
 
-/** What ingestion needs to ask users' objects. */
+/** The users' objects, for what only asks them (ingestion's stats flags, the ledger). */
 export type UserObjects = Pick<Env, "USER_STATE">;
 
 /** The question for a logged event whose message lacks stats flags, or null when it carries them all. */

@@ -216,7 +216,7 @@ describe("deep standings", () => {
     const meter = rowsReadD1(env.DB);
     const page = async (query: { offset?: number; cursor?: string }) => {
       meter.reset();
-      const result = await leaderboardPage(meter.db, getDb(meter.db), projectId, "board", { limit: 20, offset: 0, ...query });
+      const result = await leaderboardPage(getDb(meter.db), projectId, "board", { limit: 20, offset: 0, ...query });
       return { result, rows: meter.rowsRead() };
     };
     await page({}); // the definitions, cached from here on

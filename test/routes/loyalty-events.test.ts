@@ -460,7 +460,7 @@ describe("GET /v1/loyalty-events: what a page costs", () => {
   /** One page through the service, with the rows D1 read for it (page, cursor page and total together). */
   async function measured(projectKey: string, query: Partial<LedgerQuery> & { sort: LedgerSort }) {
     const meter = rowsReadD1(env.DB);
-    const page = await ledgerPage({ DB: meter.db, USER_STATE: env.USER_STATE }, getDb(meter.db), admin(projectKey), { page: 0, size: 20, ...query });
+    const page = await ledgerPage({ USER_STATE: env.USER_STATE }, getDb(meter.db), admin(projectKey), { page: 0, size: 20, ...query });
     return { page, rows: meter.rowsRead() };
   }
 
