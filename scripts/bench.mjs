@@ -24,7 +24,18 @@ const { values: flags } = parseArgs({
 });
 const quick = flags.quick;
 const P = quick
-  ? { seconds: 3, users: 200, registered: 3_000, drain: 10_000, eventSizes: [10_000], participants: 10_000, streakParticipants: 10_000, reads: 40, storage: { events: 100_000, members: [10_000, 1_000] }, fanout: 5_000 }
+  ? {
+      seconds: 3,
+      users: 200,
+      registered: 3_000,
+      drain: 10_000,
+      eventSizes: [10_000],
+      participants: 10_000,
+      streakParticipants: 10_000,
+      reads: 40,
+      storage: { events: 100_000, members: [10_000, 1_000] },
+      fanout: 5_000,
+    }
   : {
       seconds: 10,
       users: 1_000,
@@ -53,7 +64,9 @@ function report(scenario, metric, value, unit, target, vsHealth) {
   const met = target ? target.test(value) : null;
   rows.push({ scenario, metric, value, unit, target: target?.text ?? "", met, vsHealth: vsHealth ?? null });
   const ratioText = vsHealth === undefined ? "" : ` [${round(vsHealth)}x /health]`;
-  log(`${scenario} | ${metric}: ${typeof value === "number" ? round(value) : value} ${unit}${ratioText}${target ? ` (target ${target.text}: ${met ? "met" : "NOT met"})` : ""}`);
+  log(
+    `${scenario} | ${metric}: ${typeof value === "number" ? round(value) : value} ${unit}${ratioText}${target ? ` (target ${target.text}: ${met ? "met" : "NOT met"})` : ""}`,
+  );
 }
 const round = (v) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100);
 const atLeast = (n, text) => ({ test: (v) => v >= n, text });
@@ -203,15 +216,25 @@ if (runs("write")) {
       }),
     );
     const batch = load(base, { method: "POST", path: "/v1/events/batch", headers, bodies: batchBodies, connections: 8 });
-    report("POST /v1/events/batch, 1,000 events over 100 users", "events accepted", batch.requestsPerSecond * 1000, "events/s", atLeast(5000, ">= 5,000/s"), ratio(batch.requestsPerSecond * 1000));
+    report(
+      "POST /v1/events/batch, 1,000 events over 100 users",
+      "events accepted",
+      batch.requestsPerSecond * 1000,
+      "events/s",
+      atLeast(5000, ">= 5,000/s"),
+      ratio(batch.requestsPerSecond * 1000),
+    );
     report("POST /v1/events/batch, 1,000 events over 100 users", "p50 per call", batch.latency.p50, "ms");
 
     // Every log the users' objects applied reaches D1 exactly once, and the hot user's limit and balance are exact.
     log("waiting for the consumer to drain, then checking exactness");
     await bench(base);
     const logs = async () =>
-      (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = 'bench') AND event_id NOT LIKE 'challenge:%'").first())
-        .n;
+      (
+        await db
+          .prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = 'bench') AND event_id NOT LIKE 'challenge:%'")
+          .first()
+      ).n;
     // Drained: at least every counted log is in, and nothing has arrived for 3 seconds.
     let last = -1;
     let stableSince = Date.now();
@@ -232,7 +255,13 @@ if (runs("write")) {
       .bind(new Date().toISOString())
       .first();
     const exact = logged.points === hotUser.balance && logged.loginsRewardedToday <= 1;
-    report("exactness (hot user)", "balance = points in the log; login limit 1/day held", exact ? "yes" : `no (${JSON.stringify({ balance: hotUser.balance, ...logged })})`, "", { test: () => exact, text: "yes" });
+    report(
+      "exactness (hot user)",
+      "balance = points in the log; login limit 1/day held",
+      exact ? "yes" : `no (${JSON.stringify({ balance: hotUser.balance, ...logged })})`,
+      "",
+      { test: () => exact, text: "yes" },
+    );
     // Every user's balance (its object) equals the points of its rows in D1: no log lost, none counted twice.
     const points = new Map(
       (
@@ -251,7 +280,9 @@ if (runs("write")) {
     await inParallel([...users, "hot"], 16, async (userId) => {
       const { balance, accountId } = await call("GET", `/v1/admin/users/${userId}`);
       if (balance !== (points.get(userId) ?? 0)) mismatched.push(`${userId}: ${balance} vs ${points.get(userId)}`);
-      const res = await fetchAgain(`${base}/v1/loyalty-events?accountid=${accountId}&size=1`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+      const res = await fetchAgain(`${base}/v1/loyalty-events?accountid=${accountId}&size=1`, {
+        headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      });
       await res.arrayBuffer();
       const entries = Number(res.headers.get("x-total-count"));
       inObjects.events += entries;
@@ -294,8 +325,20 @@ if (runs("write")) {
     const drainCounters = drain.counters;
     const consumerBusy = drain.spans["consumer: batch"]?.count * drain.spans["consumer: batch"]?.avgMs;
     report(`consumer drains ${P.drain} events`, "end to end (batch route to D1)", P.drain / drainSeconds, "events/s");
-    report(`consumer drains ${P.drain} events`, "consumer capacity (events / time in the consumer)", drainCounters.eventsIngested / (consumerBusy / 1000), "events/s", atLeast(5000, ">= 5,000/s"));
-    report(`consumer drains ${P.drain} events`, "D1 statements per event", drainCounters.d1StatementsConsumer / Math.max(1, drainCounters.eventsIngested), "", atMost(0.05, "<= 0.05"));
+    report(
+      `consumer drains ${P.drain} events`,
+      "consumer capacity (events / time in the consumer)",
+      drainCounters.eventsIngested / (consumerBusy / 1000),
+      "events/s",
+      atLeast(5000, ">= 5,000/s"),
+    );
+    report(
+      `consumer drains ${P.drain} events`,
+      "D1 statements per event",
+      drainCounters.d1StatementsConsumer / Math.max(1, drainCounters.eventsIngested),
+      "",
+      atMost(0.05, "<= 0.05"),
+    );
     report(`consumer drains ${P.drain} events`, "queue messages per event", drainCounters.queueMessages / Math.max(1, drainCounters.eventsIngested), "");
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
@@ -307,7 +350,13 @@ if (runs("write")) {
 // and the real consumer; reused while the migrations are unchanged).
 if (runs("reads")) {
   const migrationsHash = createHash("sha256")
-    .update(readdirSync(`${root}migrations`).filter((f) => f.endsWith(".sql")).sort().map((f) => readFileSync(`${root}migrations/${f}`, "utf8")).join("\n"))
+    .update(
+      readdirSync(`${root}migrations`)
+        .filter((f) => f.endsWith(".sql"))
+        .sort()
+        .map((f) => readFileSync(`${root}migrations/${f}`, "utf8"))
+        .join("\n"),
+    )
     .digest("hex")
     .slice(0, 12);
   const persistPath = `${root}.bench/datasets/${migrationsHash}`;
@@ -331,8 +380,22 @@ if (runs("reads")) {
       const headers = { authorization: `Bearer ${token}` };
       const all = await timeReads(`${base}/v1/stats/event?period=all`, headers);
       const byEvent = await timeReads(`${base}/v1/stats/event?period=30d&eventId=purchase`, headers);
-      report(`GET /v1/stats/event?period=all at ${size} events`, "p50 (one client)", all.p50, "ms", size === 1_000_000 ? atMost(20, "<= 20 ms") : undefined, vsHealth(all.p50));
-      report(`GET /v1/stats/event?period=30d&eventId=... at ${size} events`, "p50 (one client)", byEvent.p50, "ms", size === 1_000_000 ? atMost(20, "<= 20 ms") : undefined, vsHealth(byEvent.p50));
+      report(
+        `GET /v1/stats/event?period=all at ${size} events`,
+        "p50 (one client)",
+        all.p50,
+        "ms",
+        size === 1_000_000 ? atMost(20, "<= 20 ms") : undefined,
+        vsHealth(all.p50),
+      );
+      report(
+        `GET /v1/stats/event?period=30d&eventId=... at ${size} events`,
+        "p50 (one client)",
+        byEvent.p50,
+        "ms",
+        size === 1_000_000 ? atMost(20, "<= 20 ms") : undefined,
+        vsHealth(byEvent.p50),
+      );
       rows.push({ scenario: `_stats ${size}`, all: all.p50, byEvent: byEvent.p50 });
       if (size === P.eventSizes.at(-1)) {
         const whale = await db.prepare("SELECT account_id AS id FROM users WHERE project_key = ? AND user_id = 'whale'").bind(project).first();
@@ -346,9 +409,15 @@ if (runs("reads")) {
           const deep = await timeReads(deepUrl, headers);
           const next = /<([^>]+)>;\s*rel="next"/.exec((await fetchAgain(deepUrl, { headers })).headers.get("link") ?? "")?.[1];
           const cursor = next ? await timeReads(new URL(next, base).href, headers) : null;
-          report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50 page 0 / page 499 / cursor past it", `${round(first.p50)} / ${round(deep.p50)} / ${cursor ? round(cursor.p50) : "-"}`, "ms");
+          report(
+            `GET /v1/loyalty-events at ${size} events, ${label}`,
+            "p50 page 0 / page 499 / cursor past it",
+            `${round(first.p50)} / ${round(deep.p50)} / ${cursor ? round(cursor.p50) : "-"}`,
+            "ms",
+          );
           report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(page 499) / p50(page 0)", deep.p50 / first.p50, "x", atMost(3, "<= 3"));
-          if (cursor) report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(cursor page) / p50(page 0)", cursor.p50 / first.p50, "x", atMost(3, "<= 3"));
+          if (cursor)
+            report(`GET /v1/loyalty-events at ${size} events, ${label}`, "p50(cursor page) / p50(page 0)", cursor.p50 / first.p50, "x", atMost(3, "<= 3"));
         }
       }
     }
@@ -395,10 +464,26 @@ if (runs("reads")) {
 
     const boardProject = `board-${P.participants}`;
     const boardToken = await signDevToken({ sub: "bench", project: boardProject, role: "admin", ttl: "2h" }, secret);
-    await seedParticipants({ base, token: boardToken, db, queue, project: boardProject, participants: P.participants, streakParticipants: P.streakParticipants, log });
+    await seedParticipants({
+      base,
+      token: boardToken,
+      db,
+      queue,
+      project: boardProject,
+      participants: P.participants,
+      streakParticipants: P.streakParticipants,
+      log,
+    });
     const boardHeaders = { authorization: `Bearer ${boardToken}` };
     const streak = await timeReads(`${base}/v1/analytics/streak?streakId=login_streak`, boardHeaders);
-    report(`GET /v1/analytics/streak at ${P.streakParticipants} participants`, "p50 (one client)", streak.p50, "ms", atMost(20, "<= 20 ms"), vsHealth(streak.p50));
+    report(
+      `GET /v1/analytics/streak at ${P.streakParticipants} participants`,
+      "p50 (one client)",
+      streak.p50,
+      "ms",
+      atMost(20, "<= 20 ms"),
+      vsHealth(streak.p50),
+    );
     const top = await timeReads(`${base}/v1/leaderboards/weekly_points?limit=10`, boardHeaders);
     report(`leaderboard top 10 at ${P.participants} participants`, "p50 (one client)", top.p50, "ms", atMost(20, "<= 20 ms"), vsHealth(top.p50));
     const middle = `p${Math.floor(P.participants / 2)}`;
@@ -429,7 +514,12 @@ if (runs("reconcile")) {
     ]) {
       const time = median(list, (r) => r.ms);
       report(`${label}, ${name}`, "time per 1,000 users (median of 3 calls)", time, "ms", undefined, time / health);
-      report(`${label}, ${name}`, "messages acknowledged / missing / re-sent", `${list[0].report.eventsAcknowledged} / ${list[0].report.missing} / ${list[0].report.resent}`, "");
+      report(
+        `${label}, ${name}`,
+        "messages acknowledged / missing / re-sent",
+        `${list[0].report.eventsAcknowledged} / ${list[0].report.missing} / ${list[0].report.resent}`,
+        "",
+      );
       report(`${label}, ${name}`, "user-object calls per 1,000 users", list[0].report.cost.objectCalls, "");
       report(`${label}, ${name}`, "user-object SQLite statements per 1,000 users", list[0].counters.doStatements, "");
       report(`${label}, ${name}`, "D1 statements per 1,000 users", list[0].counters.d1StatementsRequest, "");
@@ -437,7 +527,10 @@ if (runs("reconcile")) {
       report(`${label}, ${name}`, "queue messages per 1,000 users", list[0].counters.queueMessages, "");
     }
     const exact = gaps.every((g) => g.exact);
-    report(`${label}, ${RECONCILE_GAP} events missing`, "every missing event found, re-sent and back exactly once", exact ? "yes" : "no", "", { test: () => exact, text: "yes" });
+    report(`${label}, ${RECONCILE_GAP} events missing`, "every missing event found, re-sent and back exactly once", exact ? "yes" : "no", "", {
+      test: () => exact,
+      text: "yes",
+    });
     log(`  (${RECONCILE_EVENTS_PER_USER} events per user logged through the batch route before the calls)`);
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
@@ -463,10 +556,16 @@ if (runs("archive")) {
     report(scenario, "events archived per second (scheduled runs)", a.events / a.seconds, "events/s");
     const once = a.exactlyOnce && a.manifestsMatch;
     report(scenario, "exactly one copy of each event; manifests count them all", once ? "yes" : "no", "", { test: () => once, text: "yes" });
-    report(scenario, `stats of ${a.month} recounted from the archive = GET /v1/stats/event`, a.statsMatch ? "yes" : `no (${JSON.stringify({ archive: a.recount, stats: a.served })})`, "", {
-      test: () => a.statsMatch,
-      text: "yes",
-    });
+    report(
+      scenario,
+      `stats of ${a.month} recounted from the archive = GET /v1/stats/event`,
+      a.statsMatch ? "yes" : `no (${JSON.stringify({ archive: a.recount, stats: a.served })})`,
+      "",
+      {
+        test: () => a.statsMatch,
+        text: "yes",
+      },
+    );
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
     await worker.mf.dispose();
@@ -550,8 +649,17 @@ if (runs("storage")) {
     report(scenario, "D1 bytes per logged event (D1's size / events, default window)", s.inWindow / s.events, "B", big ? atMost(250, "<= 250") : undefined);
     report(scenario, "of which the events' (D1's size less the registered members')", (s.inWindow - s.registered) / s.events, "B");
     report(scenario, "registered members, bytes each", (s.registered - s.empty) / s.users, "B");
-    report(scenario, "D1 bytes per event older than the window (what they leave: D1's size less the members', all rows removed)", (s.older - s.registered) / s.events, "B", atMost(10, "<= 10"));
-    report(scenario, "stats count every event, before and after the window removed them", s.statsExact ? "yes" : "no", "", { test: () => s.statsExact, text: "yes" });
+    report(
+      scenario,
+      "D1 bytes per event older than the window (what they leave: D1's size less the members', all rows removed)",
+      (s.older - s.registered) / s.events,
+      "B",
+      atMost(10, "<= 10"),
+    );
+    report(scenario, "stats count every event, before and after the window removed them", s.statsExact ? "yes" : "no", "", {
+      test: () => s.statsExact,
+      text: "yes",
+    });
   }
   if (sets.length === 2) {
     report(
@@ -580,7 +688,14 @@ if (runs("webhooks")) {
     const label = (side) => `webhooks: POST /v1/event, ${users.length} warm users, ${side} webhooks`;
     for (const [i, l] of writes.loads.entries()) {
       const r = l.result;
-      report(`${label(l.side)} (load ${i + 1})`, "throughput / p99 / errors", `${round(r.requestsPerSecond)} req/s / ${round(r.latency.p99)} ms / ${r.non2xx + r.errors + r.timeouts}`, "", undefined, r.requestsPerSecond / health.requestsPerSecond);
+      report(
+        `${label(l.side)} (load ${i + 1})`,
+        "throughput / p99 / errors",
+        `${round(r.requestsPerSecond)} req/s / ${round(r.latency.p99)} ms / ${r.non2xx + r.errors + r.timeouts}`,
+        "",
+        undefined,
+        r.requestsPerSecond / health.requestsPerSecond,
+      );
       if (!l.drained) report(`${label(l.side)} (load ${i + 1})`, "drained within 10 minutes", "no", "", { test: () => false, text: "yes" });
     }
     // Rounds in ABBA order: round 1 is loads 1 (without) and 2 (with), round 2 loads 3 (with) and 4 (without).
@@ -596,23 +711,60 @@ if (runs("webhooks")) {
     report("webhooks: write path throughput, with / without", `mean of ${ratios.length} rounds`, meanRatio, "x", atLeast(0.95, ">= 0.95"));
     const sum = (side, pick) => writes.loads.filter((l) => l.side === side).reduce((total, l) => total + pick(l), 0);
     for (const side of ["without", "with"]) {
-      const logs = Math.max(1, sum(side, (l) => l.trace.counters.logsApplied));
+      const logs = Math.max(
+        1,
+        sum(side, (l) => l.trace.counters.logsApplied),
+      );
       const scenario = `webhooks: cost per logged event, ${side} webhooks`;
-      report(scenario, "events-queue messages / sends (BENCH_TRACE)", `${round(sum(side, (l) => l.trace.counters.queueMessages) / logs)} / ${round(sum(side, (l) => l.trace.counters.queueSends) / logs)}`, "");
+      report(
+        scenario,
+        "events-queue messages / sends (BENCH_TRACE)",
+        `${round(sum(side, (l) => l.trace.counters.queueMessages) / logs)} / ${round(sum(side, (l) => l.trace.counters.queueSends) / logs)}`,
+        "",
+      );
       report(scenario, "webhooks-queue messages from the stats consumer (counted by the harness)", sum(side, (l) => l.handover.webhookMessages) / logs, "");
-      report(scenario, "D1 statements in the stats consumer per event ingested", sum(side, (l) => l.trace.counters.d1StatementsConsumer) / Math.max(1, sum(side, (l) => l.trace.counters.eventsIngested)), "");
+      report(
+        scenario,
+        "D1 statements in the stats consumer per event ingested",
+        sum(side, (l) => l.trace.counters.d1StatementsConsumer) /
+          Math.max(
+            1,
+            sum(side, (l) => l.trace.counters.eventsIngested),
+          ),
+        "",
+      );
     }
     const batches = sum("with", (l) => l.handover.statsBatches);
     const perBatch = sum("with", (l) => l.handover.webhookMessages) / Math.max(1, batches);
     const maxInBatch = Math.max(...writes.loads.filter((l) => l.side === "with").map((l) => l.handover.maxInBatch));
     const withLabel = "webhooks: stats consumer batches, with webhooks";
-    report(withLabel, `webhooks-queue messages per batch (${batches} batches, ${round(sum("with", (l) => l.handover.statsMessages) / Math.max(1, batches))} queue messages each)`, perBatch, "", atMost(1, "<= 1"));
+    report(
+      withLabel,
+      `webhooks-queue messages per batch (${batches} batches, ${round(sum("with", (l) => l.handover.statsMessages) / Math.max(1, batches))} queue messages each)`,
+      perBatch,
+      "",
+      atMost(1, "<= 1"),
+    );
     report(withLabel, `most in one batch (the ${sum("with", (l) => l.handover.aloneBatches)} batches that ran alone)`, maxInBatch, "");
     const withLoads = writes.loads.filter((l) => l.side === "with");
     const received = withLoads.reduce((t, l) => t + l.deliveries.ids, 0);
     const duplicates = withLoads.reduce((t, l) => t + l.deliveries.duplicates, 0);
-    report(withLabel, "deliveries per logged event (event.logged + points.awarded)", received / Math.max(1, sum("with", (l) => l.trace.counters.logsApplied)), "");
-    report(withLabel, "deliveries received during the loads / after them", `${withLoads.reduce((t, l) => t + l.receivedDuringLoad, 0)} / ${received - withLoads.reduce((t, l) => t + l.receivedDuringLoad, 0)}`, "");
+    report(
+      withLabel,
+      "deliveries per logged event (event.logged + points.awarded)",
+      received /
+        Math.max(
+          1,
+          sum("with", (l) => l.trace.counters.logsApplied),
+        ),
+      "",
+    );
+    report(
+      withLabel,
+      "deliveries received during the loads / after them",
+      `${withLoads.reduce((t, l) => t + l.receivedDuringLoad, 0)} / ${received - withLoads.reduce((t, l) => t + l.receivedDuringLoad, 0)}`,
+      "",
+    );
     report(withLabel, "time after each load until every delivery arrived", withLoads.map((l) => round(l.drainSeconds)).join(" / "), "s");
     report(withLabel, "duplicates before dedupe", (100 * duplicates) / Math.max(1, received), "%");
     report(withLabel, "every log delivered as event.logged", writes.everyLog ? "yes" : "no", "", { test: () => writes.everyLog, text: "yes" });
@@ -621,16 +773,38 @@ if (runs("webhooks")) {
     const fanLabel = `webhooks: fan-out of ${fan.events} logged events to 3 endpoints`;
     const once = fan.complete && fan.logged === fan.events && fan.per.every((e) => e.distinct === fan.events) && fan.sameIds && fan.wellFormed;
     report(fanLabel, "distinct webhook-ids per endpoint", fan.per.map((e) => e.distinct).join(" / "), "");
-    report(fanLabel, "every event exactly once per endpoint after dedupe", once ? "yes" : `no (${JSON.stringify({ logged: fan.logged, sameIds: fan.sameIds, wellFormed: fan.wellFormed })})`, "", { test: () => once, text: "yes" });
+    report(
+      fanLabel,
+      "every event exactly once per endpoint after dedupe",
+      once ? "yes" : `no (${JSON.stringify({ logged: fan.logged, sameIds: fan.sameIds, wellFormed: fan.wellFormed })})`,
+      "",
+      { test: () => once, text: "yes" },
+    );
     const requests = fan.per.reduce((t, e) => t + e.requests, 0);
     const distinct = fan.per.reduce((t, e) => t + e.distinct, 0);
     report(fanLabel, "duplicates before dedupe", (100 * (requests - distinct)) / Math.max(1, distinct), "%", atMost(1, "<= 1 %"));
     report(fanLabel, "deliveries per second, end to end (first batch call to last delivery)", distinct / Math.max(0.001, fan.deliveredSeconds), "deliveries/s");
-    report(fanLabel, "batch route done / all in D1 / all delivered, after", `${round(fan.acceptedSeconds)} / ${fan.inD1Seconds === null ? "-" : round(fan.inD1Seconds)} / ${round(fan.deliveredSeconds)}`, "s");
-    report(fanLabel, "deliveries in D1: rows / pending / failed / attempts per row", `${fan.d1.n} / ${fan.d1.pending} / ${fan.d1.failed} / ${round(fan.d1.attempts / Math.max(1, fan.d1.n))}`, "");
+    report(
+      fanLabel,
+      "batch route done / all in D1 / all delivered, after",
+      `${round(fan.acceptedSeconds)} / ${fan.inD1Seconds === null ? "-" : round(fan.inD1Seconds)} / ${round(fan.deliveredSeconds)}`,
+      "s",
+    );
+    report(
+      fanLabel,
+      "deliveries in D1: rows / pending / failed / attempts per row",
+      `${fan.d1.n} / ${fan.d1.pending} / ${fan.d1.failed} / ${round(fan.d1.attempts / Math.max(1, fan.d1.n))}`,
+      "",
+    );
     const verified = fan.per.reduce((t, e) => t + e.verified, 0) + writes.signatures.verified;
     const unverified = fan.per.reduce((t, e) => t + e.unverified, 0) + writes.signatures.unverified;
-    report("webhooks: signatures (standardwebhooks Webhook.verify, a sample)", "verified / failed", `${verified} / ${unverified}${unverified ? ` (${fan.per.find((e) => e.firstError)?.firstError ?? writes.signatures.firstError})` : ""}`, "", { test: () => unverified === 0 && verified > 0, text: "all verify" });
+    report(
+      "webhooks: signatures (standardwebhooks Webhook.verify, a sample)",
+      "verified / failed",
+      `${verified} / ${unverified}${unverified ? ` (${fan.per.find((e) => e.firstError)?.firstError ?? writes.signatures.firstError})` : ""}`,
+      "",
+      { test: () => unverified === 0 && verified > 0, text: "all verify" },
+    );
     peakMemory = Math.max(peakMemory, workerdPeakMemoryMiB());
   } finally {
     await receiver.close();
@@ -652,7 +826,9 @@ writeFileSync(`${root}bench/results.json`, `${JSON.stringify(results, null, 2)}\
 console.log("\n| Scenario | Metric | Value | vs /health | Target | Met |\n| --- | --- | --- | --- | --- | --- |");
 for (const r of finalRows) {
   const value = `${typeof r.value === "number" ? round(r.value) : r.value} ${r.unit}`.trim();
-  console.log(`| ${r.scenario} | ${r.metric} | ${value} | ${r.vsHealth === null ? "" : `${round(r.vsHealth)}x`} | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`);
+  console.log(
+    `| ${r.scenario} | ${r.metric} | ${value} | ${r.vsHealth === null ? "" : `${round(r.vsHealth)}x`} | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`,
+  );
 }
 console.log(`\n${results.mode} run in ${results.durationSeconds} s; bench/results.json written.`);
 process.exit(0);

@@ -18,7 +18,9 @@ const { values, tokens } = parseArgs({
 });
 const passThrough = tokens
   .filter((t) => t.kind !== "option" || !["port", "ip"].includes(t.name))
-  .flatMap((t) => (t.kind === "option" ? [t.rawName, ...(t.value !== undefined && !t.inlineValue ? [t.value] : [])] : t.kind === "positional" ? [t.value] : []));
+  .flatMap((t) =>
+    t.kind === "option" ? [t.rawName, ...(t.value !== undefined && !t.inlineValue ? [t.value] : [])] : t.kind === "positional" ? [t.value] : [],
+  );
 const port = Number(values.port);
 const base = `http://${values.ip}:${port}`;
 
@@ -42,7 +44,10 @@ const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--loc
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn(
-  ...wrangler(["dev", "--ip", values.ip, "--port", String(port), "--var", `DASHBOARD_DEMO_TOKEN:${adminToken}`, "--var", "WEBHOOKS_ALLOW_LOOPBACK:1", ...passThrough], { stdio: "inherit" }),
+  ...wrangler(
+    ["dev", "--ip", values.ip, "--port", String(port), "--var", `DASHBOARD_DEMO_TOKEN:${adminToken}`, "--var", "WEBHOOKS_ALLOW_LOOPBACK:1", ...passThrough],
+    { stdio: "inherit" },
+  ),
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));

@@ -34,7 +34,6 @@ import { usersRoutes } from "./routes/users";
 import { webhooksRoutes } from "./routes/webhooks";
 import { uiRoutes } from "./ui/routes";
 
-
 /** /v0, /v2 and /v3 are served by the /v1 routes; any other /vN falls through to 404. */
 export function versionedPath(request: Request): string {
   const url = request.url;
@@ -65,7 +64,10 @@ const CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Total-Coun
 
 /** `CORS_ORIGINS`: "*" or a comma-separated list of origins. */
 function corsOrigin(configured: string): string | ((origin: string) => string | null) {
-  const origins = configured.split(",").map((o) => o.trim()).filter(Boolean);
+  const origins = configured
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (origins.length === 0 || origins.includes("*")) return "*";
   return (origin) => (origins.includes(origin) ? origin : null);
 }

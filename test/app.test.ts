@@ -7,7 +7,10 @@ import { api, setupProject } from "./helpers";
 type OpenApiDocument = {
   paths: Record<
     string,
-    Record<string, { requestBody?: { content: Record<string, { schema?: unknown }> }; parameters?: Array<{ name: string }>; responses: Record<string, unknown> }>
+    Record<
+      string,
+      { requestBody?: { content: Record<string, { schema?: unknown }> }; parameters?: Array<{ name: string }>; responses: Record<string, unknown> }
+    >
   >;
   components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, unknown> }> };
 };
@@ -131,9 +134,7 @@ describe("OpenAPI document", () => {
     const statsParams = doc.paths["/v1/stats/event"]!.get!.parameters!.map((p) => p.name);
     expect(statsParams.sort()).toEqual(["eventId", "month", "period", "timeframe"]);
     // Routes with a body document 413 and 415; every route documents 429.
-    expect(Object.keys(doc.paths["/v1/event"]!.post!.responses).sort()).toEqual(
-      ["200", "400", "401", "403", "404", "413", "415", "422", "429", "503"].sort(),
-    );
+    expect(Object.keys(doc.paths["/v1/event"]!.post!.responses).sort()).toEqual(["200", "400", "401", "403", "404", "413", "415", "422", "429", "503"].sort());
     expect(Object.keys(doc.paths["/v1/stats/event"]!.get!.responses)).toContain("429");
   });
 });

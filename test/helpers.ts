@@ -74,9 +74,7 @@ export const purchaseDefinition = {
 export const loginDefinition = { title: "Daily login", type: "STANDARD", reward: { default: 5 } };
 
 /** A project with an admin credential, some definitions and registered users. */
-export async function setupProject(
-  options: { definitions?: Record<string, unknown>; users?: Record<string, string[]> } = {},
-) {
+export async function setupProject(options: { definitions?: Record<string, unknown>; users?: Record<string, string[]> } = {}) {
   const projectId = newProject();
   const admin: Credential = { bearer: await adminToken(projectId) };
   for (const [eventId, definition] of Object.entries(options.definitions ?? { purchase_completed: purchaseDefinition })) {

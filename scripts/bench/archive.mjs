@@ -13,9 +13,7 @@ async function archiveEverything(mf, db, maxRuns = 200) {
   let runs = 0;
   const started = performance.now();
   for (;;) {
-    const done = await db
-      .prepare("SELECT COALESCE(MAX(last_id), 0) AS id FROM archive_batches WHERE kind = 'events' AND done_at IS NOT NULL")
-      .first();
+    const done = await db.prepare("SELECT COALESCE(MAX(last_id), 0) AS id FROM archive_batches WHERE kind = 'events' AND done_at IS NOT NULL").first();
     if (done.id >= newest) return { runs, seconds: (performance.now() - started) / 1000 };
     if (runs++ >= maxRuns) throw new Error(`the archive did not catch up in ${maxRuns} scheduled runs (${done.id} of ${newest})`);
     await worker.scheduled({ cron: "*/10 * * * *" });
@@ -81,8 +79,14 @@ export async function benchArchive({ mf, db, base, token, project, root, log }) 
   }
   for (const [eventId, members] of usersPerEvent) recount.eventBreakdown[eventId].users = members.size;
   const stats = await (await fetch(`${base}/v1/stats/event?timeframe=month&month=${month}`, { headers: { authorization: `Bearer ${token}` } })).json();
-  const served = { totalEvents: stats.data.totalEvents, uniqueUsers: stats.data.uniqueUsers, totalPoints: stats.data.totalPoints, eventBreakdown: stats.data.eventBreakdown };
-  const sorted = (value) => JSON.stringify(value, (key, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+  const served = {
+    totalEvents: stats.data.totalEvents,
+    uniqueUsers: stats.data.uniqueUsers,
+    totalPoints: stats.data.totalPoints,
+    eventBreakdown: stats.data.eventBreakdown,
+  };
+  const sorted = (value) =>
+    JSON.stringify(value, (key, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
   const statsMatch = sorted(recount) === sorted(served);
   return {
     events: logged.length,

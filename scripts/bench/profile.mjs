@@ -29,21 +29,32 @@ try {
     const msg = JSON.parse(data.toString());
     if (msg.id && pending.has(msg.id)) pending.get(msg.id)(msg.result);
   });
-  const send = (method, params = {}) => new Promise((r) => { const n = ++id; pending.set(n, r); ws.send(JSON.stringify({ id: n, method, params })); });
+  const send = (method, params = {}) =>
+    new Promise((r) => {
+      const n = ++id;
+      pending.set(n, r);
+      ws.send(JSON.stringify({ id: n, method, params }));
+    });
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 200 });
   await send("Profiler.start");
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const started = Date.now();
   let done = 0;
-  await Promise.all(Array.from({ length: 50 }, async () => {
-    while (Date.now() - started < 4000) {
-      const entry = MIX[Math.floor(Math.random() * MIX.length)];
-      const res = await fetch(`${worker.base}/v1/event`, { method: "POST", headers, body: JSON.stringify({ eventId: entry.eventId, userId: users[Math.floor(Math.random() * users.length)], metadata: entry.metadata }) });
-      await res.arrayBuffer();
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (Date.now() - started < 4000) {
+        const entry = MIX[Math.floor(Math.random() * MIX.length)];
+        const res = await fetch(`${worker.base}/v1/event`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ eventId: entry.eventId, userId: users[Math.floor(Math.random() * users.length)], metadata: entry.metadata }),
+        });
+        await res.arrayBuffer();
+        done++;
+      }
+    }),
+  );
   const { profile } = await send("Profiler.stop");
   writeFileSync(`${root}.bench/profile.cpuprofile`, JSON.stringify(profile));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

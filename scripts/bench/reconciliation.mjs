@@ -48,7 +48,8 @@ export async function benchReconciliation({ base, db, token, trace, log, runs = 
   );
   const total = await settle(db, project, users.length * RECONCILE_EVENTS_PER_USER);
 
-  const body = () => JSON.stringify({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), limit: RECONCILE_USERS });
+  const body = () =>
+    JSON.stringify({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), limit: RECONCILE_USERS });
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const reconcile = async () => {
     await trace();

@@ -93,7 +93,16 @@ export async function startWorker(root, { secret, persistPath, consumerBatchTime
         name: "loyalty-events-engine",
         ...script,
         compatibilityDate: "2026-11-01",
-        bindings: { JWT_SECRET: secret, JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "", JWT_MAX_TTL_SECONDS: "", CORS_ORIGINS: "*", BENCH_TRACE: "1", WEBHOOKS_ALLOW_LOOPBACK: "1" },
+        bindings: {
+          JWT_SECRET: secret,
+          JWKS_URL: "",
+          JWT_ISSUER: "",
+          JWT_AUDIENCE: "",
+          JWT_MAX_TTL_SECONDS: "",
+          CORS_ORIGINS: "*",
+          BENCH_TRACE: "1",
+          WEBHOOKS_ALLOW_LOOPBACK: "1",
+        },
         d1Databases: { DB: "bench-db" },
         r2Buckets: { ARCHIVE: "bench-archive" },
         durableObjects: { USER_STATE: { className: "UserState", useSQLite: true } },
@@ -119,7 +128,9 @@ export async function startWorker(root, { secret, persistPath, consumerBatchTime
 export async function migrate(root, db) {
   await db.prepare("CREATE TABLE IF NOT EXISTS d1_migrations (name TEXT PRIMARY KEY, applied_at TEXT)").run();
   const applied = new Set((await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name));
-  for (const file of readdirSync(`${root}migrations`).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(`${root}migrations`)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     if (applied.has(file)) continue;
     for (const statement of readFileSync(`${root}migrations/${file}`, "utf8").split("--> statement-breakpoint")) {
       if (statement.trim()) await db.prepare(statement).run();

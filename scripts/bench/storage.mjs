@@ -166,7 +166,10 @@ export async function benchStorage({ worker, call, project, users, events, log }
   // Older than the window: a 1-day window, and the archive batches aged past the window job's 15-day guard (the
   // rows were ingested minutes ago; the guard keeps rows the queue or reconciliation may still deliver again).
   await db.prepare("INSERT INTO project_settings (project_key, log_window_days, updated_at) VALUES (?, 1, ?)").bind(project, new Date().toISOString()).run();
-  await db.prepare("UPDATE archive_batches SET created_at = ?").bind(new Date(Date.now() - 16 * DAY_MS).toISOString()).run();
+  await db
+    .prepare("UPDATE archive_batches SET created_at = ?")
+    .bind(new Date(Date.now() - 16 * DAY_MS).toISOString())
+    .run();
   const trimRuns = await scheduledUntil(mf, async () => (await logged()) === 0, 400, "window");
   const older = await d1Size(db);
   const statsAfter = await call("GET", "/v1/stats/event?period=all");

@@ -76,7 +76,12 @@ async function subscribe(call, receiver, path, eventTypes) {
 }
 
 const loggedOf = async (db, project) =>
-  (await db.prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = ?) AND event_id NOT LIKE 'challenge:%'").bind(project).first()).n;
+  (
+    await db
+      .prepare("SELECT COUNT(*) AS n FROM event_log WHERE program_id = (SELECT id FROM projects WHERE key = ?) AND event_id NOT LIKE 'challenge:%'")
+      .bind(project)
+      .first()
+  ).n;
 const deliveriesOf = async (db, project) =>
   await db
     .prepare(
@@ -135,13 +140,17 @@ export async function benchWebhookWrites({ base, db, secret, users, rounds, rece
         const d = await deliveriesOf(db, project);
         return { logs, deliveries: d.n, pending: d.pending, received: receiver.stats("/writes").ids.size, requests: receiver.stats("/writes").requests };
       },
-      (v) => v.logs >= expectLogs && (side === "without" || (v.pending === 0 && v.received >= v.deliveries && receiver.distinctEndingWith("/writes", "_event.logged") >= v.logs)),
+      (v) =>
+        v.logs >= expectLogs &&
+        (side === "without" || (v.pending === 0 && v.received >= v.deliveries && receiver.distinctEndingWith("/writes", "_event.logged") >= v.logs)),
     );
   };
   // Warm: every user's object exists, both projects' definitions and subscriptions are cached, deliveries flow.
   for (const side of ["without", "with"]) {
     for (let i = 0; i < users.length; i += 1000) {
-      await calls[side]("POST", "/v1/events/batch", { events: users.slice(i, i + 1000).map((userId) => ({ eventId: "review", userId, metadata: { stars: 1 } })) });
+      await calls[side]("POST", "/v1/events/batch", {
+        events: users.slice(i, i + 1000).map((userId) => ({ eventId: "review", userId, metadata: { stars: 1 } })),
+      });
     }
   }
   for (const side of ["without", "with"]) if (!(await drained(side, users.length)).ok) throw new Error(`webhooks warm-up of ${side} did not drain`);
@@ -152,7 +161,11 @@ export async function benchWebhookWrites({ base, db, secret, users, rounds, rece
   for (const [i, side] of order.entries()) {
     const project = projects[side];
     const logsBefore = await loggedOf(db, project);
-    const receivedBefore = { requests: receiver.stats("/writes").requests, ids: receiver.stats("/writes").ids.size, duplicates: receiver.stats("/writes").duplicates };
+    const receivedBefore = {
+      requests: receiver.stats("/writes").requests,
+      ids: receiver.stats("/writes").ids.size,
+      duplicates: receiver.stats("/writes").duplicates,
+    };
     await fetchAgain(`${base}/__bench?reset=1`);
     await fetchAgain(`${base}/__bench/handover?reset=1`);
     log(`webhooks: spread logs, ${side} webhooks (${i + 1} of ${order.length})`);
@@ -183,7 +196,11 @@ export async function benchWebhookWrites({ base, db, secret, users, rounds, rece
       drained: ok,
       drainSeconds,
       receivedDuringLoad: atEnd.received,
-      deliveries: { requests: w.requests - receivedBefore.requests, ids: w.ids.size - receivedBefore.ids, duplicates: w.duplicates - receivedBefore.duplicates },
+      deliveries: {
+        requests: w.requests - receivedBefore.requests,
+        ids: w.ids.size - receivedBefore.ids,
+        duplicates: w.duplicates - receivedBefore.duplicates,
+      },
     });
   }
   const w = receiver.stats("/writes");
@@ -213,7 +230,9 @@ export async function benchFanout({ base, db, secret, events, userCount, receive
   await inParallel(batches, 4, async (i) => {
     const start = (i * 50) % users.length;
     const block = users.slice(start, start + 50);
-    await call("POST", "/v1/events/batch", { events: Array.from({ length: Math.min(1000, events - i * 1000) }, (_, k) => ({ eventId: "visit", userId: block[k % block.length] })) });
+    await call("POST", "/v1/events/batch", {
+      events: Array.from({ length: Math.min(1000, events - i * 1000) }, (_, k) => ({ eventId: "visit", userId: block[k % block.length] })),
+    });
   });
   const acceptedSeconds = (Date.now() - started) / 1000;
   let inD1Seconds = null;
@@ -233,12 +252,24 @@ export async function benchFanout({ base, db, secret, events, userCount, receive
   const deliveredSeconds = (Math.max(...paths.map((p) => receiver.stats(p).lastAt)) - started) / 1000;
   const complete = Math.min(...paths.map((p) => receiver.stats(p).ids.size)) >= events;
   // Late duplicates (a redelivered message, a retry of an attempt that did arrive) would come within seconds.
-  await settle(async () => paths.map((p) => receiver.stats(p).requests), () => true, { quietMs: 3000, timeoutMs: 60_000 });
+  await settle(
+    async () => paths.map((p) => receiver.stats(p).requests),
+    () => true,
+    { quietMs: 3000, timeoutMs: 60_000 },
+  );
   const logged = await loggedOf(db, project);
   const d1 = await deliveriesOf(db, project);
   const per = paths.map((path) => {
     const s = receiver.stats(path);
-    return { path, distinct: s.ids.size, requests: s.requests, duplicates: s.duplicates, verified: s.verified, unverified: s.unverified, firstError: s.firstError };
+    return {
+      path,
+      distinct: s.ids.size,
+      requests: s.requests,
+      duplicates: s.duplicates,
+      verified: s.verified,
+      unverified: s.unverified,
+      firstError: s.firstError,
+    };
   });
   // The same ids at every endpoint, each a logged event's (evt_<eventUid>_event.logged).
   const first = receiver.stats(paths[0]).ids;

@@ -56,10 +56,7 @@ export interface Page<Item> {
   url: string;
 }
 
-type LooseGet = (
-  path: string,
-  init?: Record<string, unknown>,
-) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+type LooseGet = (path: string, init?: Record<string, unknown>) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
 /**
  * Walks a paged list page by page: the first page from `path` and `init`, then each `Link: rel="next"` (relative

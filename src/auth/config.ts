@@ -40,7 +40,9 @@ export function rootAuthConfig(env: Pick<Env, "JWT_SECRET" | "JWKS_URL" | "JWT_I
 }
 
 /** The configuration, or the first problem with it as a sentence naming the setting. */
-export function parseRootAuthConfig(env: Pick<Env, "JWT_SECRET" | "JWKS_URL" | "JWT_ISSUER" | "JWT_AUDIENCE" | "JWT_MAX_TTL_SECONDS">): RootAuthConfig | string {
+export function parseRootAuthConfig(
+  env: Pick<Env, "JWT_SECRET" | "JWKS_URL" | "JWT_ISSUER" | "JWT_AUDIENCE" | "JWT_MAX_TTL_SECONDS">,
+): RootAuthConfig | string {
   const secret = env.JWT_SECRET ?? "";
   if (secret === "") return "JWT_SECRET is not set";
   if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) return `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`;

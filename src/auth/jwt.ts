@@ -87,7 +87,8 @@ export async function verifyJwt(token: string, config: JwtConfig, project?: Proj
     return null;
   }
   const result = await verifyUncached(token, config, project);
-  if (result) verified.set(cacheKey, { principal: result.principal, credential: result.credential }, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
+  if (result)
+    verified.set(cacheKey, { principal: result.principal, credential: result.credential }, Math.min(VERIFIED_TTL_MS, result.expiresAtMs - Date.now()));
   return result?.principal ?? null;
 }
 
@@ -105,7 +106,8 @@ async function verifyUncached(token: string, config: JwtConfig, project: Project
   }
   // The deployment's own issuer is never a project's: its tokens go to the root check.
   if (project && typeof unverified.iss === "string" && header.alg !== "HS256" && unverified.iss !== config.issuer) {
-    const audiences = typeof unverified.aud === "string" ? [unverified.aud] : Array.isArray(unverified.aud) ? unverified.aud.filter((a) => typeof a === "string") : [];
+    const audiences =
+      typeof unverified.aud === "string" ? [unverified.aud] : Array.isArray(unverified.aud) ? unverified.aud.filter((a) => typeof a === "string") : [];
     const provider = await project.identityProvider(unverified.iss, audiences);
     if (provider) return verifyWithIdentityProvider(token, provider, audiences, config);
   }
@@ -153,12 +155,7 @@ async function verifyWithSigningKey(token: string, kid: string, config: JwtConfi
   return { principal, expiresAtMs: expiresAtMs(payload), credential: { kind: "signingKey", kid } };
 }
 
-async function verifyWithIdentityProvider(
-  token: string,
-  provider: IdentityProviderConfig,
-  audiences: string[],
-  config: JwtConfig,
-): Promise<Verified | null> {
+async function verifyWithIdentityProvider(token: string, provider: IdentityProviderConfig, audiences: string[], config: JwtConfig): Promise<Verified | null> {
   const payload = await verify(token, remoteKeySet(provider.jwksUrl), {
     algorithms: ASYMMETRIC_ALGORITHMS,
     issuer: provider.issuer,
@@ -184,7 +181,12 @@ async function verifyWithRoot(token: string, config: JwtConfig): Promise<Verifie
       if (!jwks) throw new Error("no JWKS configured");
       return jwks(header, input);
     },
-    { algorithms: jwks ? ["HS256", ...ASYMMETRIC_ALGORITHMS] : ["HS256"], issuer: config.issuer, audience: config.audience, maxTtlSeconds: config.maxTtlSeconds },
+    {
+      algorithms: jwks ? ["HS256", ...ASYMMETRIC_ALGORITHMS] : ["HS256"],
+      issuer: config.issuer,
+      audience: config.audience,
+      maxTtlSeconds: config.maxTtlSeconds,
+    },
   );
   if (!payload) return null;
   const claims = RootClaimsSchema.safeParse(payload);

@@ -22,8 +22,7 @@ export type Principal =
 export const hasServerRights = (p: Principal): boolean => p.kind !== "user";
 
 /** True when a server principal may do what `scope` allows (user tokens hold no scope). */
-export const holdsScope = (p: Principal, scope: Scope): boolean =>
-  p.kind === "admin" || (p.kind === "apiKey" && grants(p.scopes, scope));
+export const holdsScope = (p: Principal, scope: Scope): boolean => p.kind === "admin" || (p.kind === "apiKey" && grants(p.scopes, scope));
 
 /** The one answer to a user token that names another user (in a path, a query or a body) or another's account. */
 export const actsOnlyForItself = (): ApiError => new ApiError(403, "A user token acts only for its own user");

@@ -9,7 +9,10 @@ import { apiKeys } from "./schema";
 const KEY_PREFIX = "lek_";
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** Only this hash of a key is stored. */
@@ -34,11 +37,7 @@ export function isKnownInvalidApiKey(key: string): boolean {
  * The active key's id and project, from the isolate cache or D1. Before a D1 lookup, `mayQuery` is asked
  * (the caller counts it against a rate limit); "limited" when it said no.
  */
-export async function findActiveApiKey(
-  db: Db,
-  key: string,
-  mayQuery: () => Promise<boolean> = async () => true,
-): Promise<ActiveApiKey | null | "limited"> {
+export async function findActiveApiKey(db: Db, key: string, mayQuery: () => Promise<boolean> = async () => true): Promise<ActiveApiKey | null | "limited"> {
   if (isKnownInvalidApiKey(key)) return null;
   const hash = await hashApiKey(key);
   const cached = lookups.get(hash);

@@ -101,10 +101,7 @@ export async function findDeadLetterByMessageId(db: Db, projectKey: string, mess
 
 export async function markReplayed(db: Db, id: number): Promise<string> {
   const now = new Date().toISOString();
-  await db
-    .update(deadLetters)
-    .set({ replayedAt: now })
-    .where(eq(deadLetters.id, id));
+  await db.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id));
   return now;
 }
 
@@ -155,8 +152,7 @@ export type ArchivedDeadLetter = {
   replayedAt: null;
 };
 
-const projectDir = (projectKey: string | null): string =>
-  projectKey !== null && PROJECT_KEY_PATTERN.test(projectKey) ? projectKey : UNKNOWN_PROJECT_DIR;
+const projectDir = (projectKey: string | null): string => (projectKey !== null && PROJECT_KEY_PATTERN.test(projectKey) ? projectKey : UNKNOWN_PROJECT_DIR);
 const projectPrefix = (projectKey: string | null): string => `${ARCHIVE_PREFIX}${projectDir(projectKey)}/`;
 const keyOf = (projectKey: string | null, name: string): string => `${projectPrefix(projectKey)}${name}.json`;
 
@@ -209,9 +205,7 @@ export async function listArchivedDeadLetterNames(
     limit: options.limit,
     ...(options.after === undefined ? {} : { startAfter: keyOf(projectKey, options.after) }),
   });
-  const names = listed.objects
-    .map((object) => object.key.slice(prefix.length).replace(/\.json$/, ""))
-    .filter((name) => ARCHIVED_NAME_PATTERN.test(name));
+  const names = listed.objects.map((object) => object.key.slice(prefix.length).replace(/\.json$/, "")).filter((name) => ARCHIVED_NAME_PATTERN.test(name));
   return { names, truncated: listed.truncated };
 }
 

@@ -20,10 +20,7 @@ export type StoredGameDefinition = { kind: GameDefinitionKind; definitionId: str
  * Every definition of the project in one D1 round trip (one transaction): event definitions by eventId, the
  * others by kind and id, and the definitions version they are the state of.
  */
-export async function loadDefinitions(
-  db: Db,
-  projectKey: string,
-): Promise<{ version: number; events: VersionedDefinition[]; games: StoredGameDefinition[] }> {
+export async function loadDefinitions(db: Db, projectKey: string): Promise<{ version: number; events: VersionedDefinition[]; games: StoredGameDefinition[] }> {
   const [versions, events, games] = await db.batch([
     db.select({ version: projects.definitionsVersion }).from(projects).where(eq(projects.key, projectKey)),
     db

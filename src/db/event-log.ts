@@ -490,8 +490,7 @@ async function countProjectRange(d1: D1Database, filter: LedgerFilter): Promise<
   const values = parts.map((_, i) => row?.[`n${i}`] ?? 0);
   const counted = values.slice(aggregated.length);
   // An edge past the cap counts as the cap: the total is then a lower bound.
-  const total =
-    values.slice(0, aggregated.length).reduce((sum, n) => sum + n, 0) + counted.reduce((sum, n) => sum + Math.min(n, LEDGER_TOTAL_CAP), 0);
+  const total = values.slice(0, aggregated.length).reduce((sum, n) => sum + n, 0) + counted.reduce((sum, n) => sum + Math.min(n, LEDGER_TOTAL_CAP), 0);
   return { total, exact: counted.every((n) => n <= LEDGER_TOTAL_CAP) };
 }
 

@@ -168,7 +168,10 @@ export async function readStandingsPage(
   const rows = (entries?.results ?? []) as Array<BoardEntry & { firstRank?: number }>;
   const state = period?.results[0] as { participants: number; closedAt: number | null; keptEntries: number | null } | undefined;
   return {
-    entries: rows.map(({ userId, score, reachedAt }) => ({ userId, score, reachedAt })).sort(byBoardOrder).slice(0, limit),
+    entries: rows
+      .map(({ userId, score, reachedAt }) => ({ userId, score, reachedAt }))
+      .sort(byBoardOrder)
+      .slice(0, limit),
     firstRank: "offset" in start ? (rows[0]?.firstRank ?? 1) : null,
     participants: state?.participants ?? 0,
     closure: closureOf(state),
@@ -209,8 +212,7 @@ export async function readStanding(
   const last = lastKept?.results[0] as BoardEntry | undefined;
   const listed =
     closure === null ||
-    (closure.keptEntries > 0 &&
-      (last === undefined || byBoardOrder(row, last) < 0 || (byBoardOrder(row, last) === 0 && row.userId <= last.userId)));
+    (closure.keptEntries > 0 && (last === undefined || byBoardOrder(row, last) < 0 || (byBoardOrder(row, last) === 0 && row.userId <= last.userId)));
   return { standing: { score: row.score, rank: row.rank, listed }, closure };
 }
 
@@ -300,7 +302,9 @@ export async function topEntries(d1: D1Database, boards: readonly BoardPeriod[],
   const results = await d1.batch<BoardEntry>(
     boards.map((board) =>
       d1
-        .prepare(`SELECT user_id AS userId, score, reached_at AS reachedAt FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ${keptLimit("?5", "0")}`)
+        .prepare(
+          `SELECT user_id AS userId, score, reached_at AS reachedAt FROM leaderboard_entries WHERE ${WHERE_BOARD} ${ORDER} LIMIT ${keptLimit("?5", "0")}`,
+        )
         .bind(board.projectKey, board.leaderboardId, board.calendar, board.period, n),
     ),
   );

@@ -1,4 +1,11 @@
-import { PointsExpirySchema, TierLadderSchema, type PointsChangeMessage, type PointsExpiry, type PointsSettings, type TierLadder } from "../domain/points-lifecycle";
+import {
+  PointsExpirySchema,
+  TierLadderSchema,
+  type PointsChangeMessage,
+  type PointsExpiry,
+  type PointsSettings,
+  type TierLadder,
+} from "../domain/points-lifecycle";
 
 /**
  * The points lifecycle's D1 tables (schema.ts `projectPointsSettings`, `pointsChanges`, `statsPointsDaily`): a

@@ -94,8 +94,7 @@ const RECORD_ACTIVE_USERS = [
 export type ActivityRow = Activity & { eventUid: string; projectKey: string; eventId: string; day: string };
 
 /** SQL: the bucket (the first `length` characters of the ISO time) of epoch milliseconds, as the log stores times. */
-const bucketOfMs = (ms: string, length: 13 | 10 | 7) =>
-  `strftime('${{ 13: "%Y-%m-%dT%H", 10: "%Y-%m-%d", 7: "%Y-%m" }[length]}', ${ms} / 1000, 'unixepoch')`;
+const bucketOfMs = (ms: string, length: 13 | 10 | 7) => `strftime('${{ 13: "%Y-%m-%dT%H", 10: "%Y-%m-%d", 7: "%Y-%m" }[length]}', ${ms} / 1000, 'unixepoch')`;
 
 /**
  * Moves the points of adjusted events by the adjustments an ingest recorded (tagged `batchToken`), in the
@@ -146,8 +145,7 @@ export async function firstEventDay(d1: D1Database, projectKey: string): Promise
 
 export type StatsScope =
   /** Project-wide: series from the '*' rows, totals per event. */
-  | { kind: "global" }
-  | { kind: "event"; eventId: string };
+  { kind: "global" } | { kind: "event"; eventId: string };
 
 export type StatsRows = {
   eventTotals: Array<Totals & { eventId: string }>;
@@ -165,13 +163,7 @@ const rowsOf = <T>(result: D1Result | undefined): T[] => (result?.results ?? [])
  * with the days of the window, not with events or users. Unique users: a month's from its monthly row; a
  * window ending today's from the users last active on or after its first day. `month` switches to monthly rows.
  */
-export async function readStatsRows(
-  d1: D1Database,
-  projectKey: string,
-  scope: StatsScope,
-  window: StatsWindow,
-  month: string | null,
-): Promise<StatsRows> {
+export async function readStatsRows(d1: D1Database, projectKey: string, scope: StatsScope, window: StatsWindow, month: string | null): Promise<StatsRows> {
   const seriesId = scope.kind === "global" ? "*" : scope.eventId;
   // Global totals come per event (every row but '*'); event totals from that event's rows.
   const totalsFilter = scope.kind === "global" ? "event_id != '*'" : "event_id = ?4";

@@ -67,13 +67,7 @@ export type StreakAnalyticsRow = {
 };
 
 /** The aggregates of one streak at `nowMs`, in one statement over aggregate rows only. */
-export async function readStreakAnalytics(
-  d1: D1Database,
-  projectKey: string,
-  streakId: string,
-  goal: number,
-  nowMs: number,
-): Promise<StreakAnalyticsRow> {
+export async function readStreakAnalytics(d1: D1Database, projectKey: string, streakId: string, goal: number, nowMs: number): Promise<StreakAnalyticsRow> {
   const row = await d1
     .prepare(
       `SELECT

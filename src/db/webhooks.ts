@@ -117,7 +117,18 @@ export async function insertWebhookEndpoint(
        WHERE (SELECT count(*) FROM webhook_endpoints WHERE project_key = ?2) < ?10
        RETURNING ${ENDPOINT_COLUMNS}`,
     )
-    .bind(row.id, row.projectKey, row.url, row.description, JSON.stringify(row.eventTypes), row.enabled ? 1 : 0, disabled, row.secretCiphertext, row.now, MAX_WEBHOOK_ENDPOINTS_PER_PROJECT)
+    .bind(
+      row.id,
+      row.projectKey,
+      row.url,
+      row.description,
+      JSON.stringify(row.eventTypes),
+      row.enabled ? 1 : 0,
+      disabled,
+      row.secretCiphertext,
+      row.now,
+      MAX_WEBHOOK_ENDPOINTS_PER_PROJECT,
+    )
     .first<RawEndpoint>();
   return inserted ? endpointOf(inserted) : null;
 }
@@ -461,10 +472,7 @@ export async function deleteDeliveriesCreatedBefore(db: Db, before: number, limi
 
 /** The endpoints whose deliveries were held to the cap longest ago (what the sweep checks next). */
 export async function endpointsToTrim(db: Db, limit: number): Promise<string[]> {
-  const { results } = await db.$client
-    .prepare("SELECT id FROM webhook_endpoints ORDER BY deliveries_trimmed_at, id LIMIT ?")
-    .bind(limit)
-    .all<{ id: string }>();
+  const { results } = await db.$client.prepare("SELECT id FROM webhook_endpoints ORDER BY deliveries_trimmed_at, id LIMIT ?").bind(limit).all<{ id: string }>();
   return results.map((row) => row.id);
 }
 

@@ -115,8 +115,7 @@ function monthNumberOfDay(day: number): number {
   return (date.getUTCFullYear() - 1970) * 12 + date.getUTCMonth();
 }
 
-const firstDayOfMonthNumber = (month: number): number =>
-  Math.floor(Date.UTC(1970 + Math.floor(month / 12), ((month % 12) + 12) % 12, 1) / DAY_MS);
+const firstDayOfMonthNumber = (month: number): number => Math.floor(Date.UTC(1970 + Math.floor(month / 12), ((month % 12) + 12) % 12, 1) / DAY_MS);
 
 /** The number of the period that local day `day` falls in. */
 export function periodOfDay(day: number, period: CalendarPeriod): number {
@@ -133,8 +132,7 @@ export function periodOfDay(day: number, period: CalendarPeriod): number {
 }
 
 /** The period `ms` falls in, in `timeZone`. */
-export const periodAt = (ms: number, period: CalendarPeriod, timeZone: string): number =>
-  periodOfDay(localDayNumber(ms, timeZone), period);
+export const periodAt = (ms: number, period: CalendarPeriod, timeZone: string): number => periodOfDay(localDayNumber(ms, timeZone), period);
 
 /** The first local day of a period (`all` starts at day 0 by convention). */
 export function firstDayOfPeriod(index: number, period: CalendarPeriod): number {
@@ -156,9 +154,7 @@ export function lastDayOfPeriod(index: number, period: CalendarPeriod): number |
 }
 
 /** When a period begins, as an instant. */
-export const periodStartMs = (index: number, period: CalendarPeriod, timeZone: string): number =>
-  startOfLocalDay(firstDayOfPeriod(index, period), timeZone);
+export const periodStartMs = (index: number, period: CalendarPeriod, timeZone: string): number => startOfLocalDay(firstDayOfPeriod(index, period), timeZone);
 
 /** How a period is named in answers: its first local day (`YYYY-MM-DD`); `all` has no start: null. */
-export const periodStartDate = (index: number, period: CalendarPeriod): string | null =>
-  period === "all" ? null : dayToDate(firstDayOfPeriod(index, period));
+export const periodStartDate = (index: number, period: CalendarPeriod): string | null => (period === "all" ? null : dayToDate(firstDayOfPeriod(index, period)));

@@ -13,11 +13,20 @@ import {
   type FieldProblem,
   type TextBounds,
 } from "./definition-rules";
-import { CONDITION_OPERATORS, EVENT_ID_PATTERN, EVENT_ID_RULE, LIMIT_PERIODS, LOYALTY_EVENT_TYPES, METADATA_FIELD_TYPES, REWARD_TYPES } from "./definition-vocabulary";
+import {
+  CONDITION_OPERATORS,
+  EVENT_ID_PATTERN,
+  EVENT_ID_RULE,
+  LIMIT_PERIODS,
+  LOYALTY_EVENT_TYPES,
+  METADATA_FIELD_TYPES,
+  REWARD_TYPES,
+} from "./definition-vocabulary";
 import { MAX_CONDITION_GROUP_SIZE, MAX_JSON_DEPTH, MAX_REWARD_GROUPS, MAX_REWARD_RATE } from "./limits";
 
 /** A string within its bounds (which the OpenAPI document states), refused in the words of definition-rules.ts. */
-const boundedText = ({ min, max }: TextBounds) => (min > 0 ? z.string().min(min, boundMessages.tooShort(min)) : z.string()).max(max, boundMessages.tooLong(max));
+const boundedText = ({ min, max }: TextBounds) =>
+  (min > 0 ? z.string().min(min, boundMessages.tooShort(min)) : z.string()).max(max, boundMessages.tooLong(max));
 
 /** Reports the rules' problems as zod issues. */
 const addProblems = (ctx: z.RefinementCtx, problems: FieldProblem[]) => {
@@ -65,10 +74,7 @@ export const MetadataFieldSchema = z.strictObject({
 });
 export type MetadataField = z.infer<typeof MetadataFieldSchema>;
 
-export const EventIdSchema = z
-  .string()
-  .regex(EVENT_ID_PATTERN, EVENT_ID_RULE)
-  .openapi({ example: "purchase_completed" });
+export const EventIdSchema = z.string().regex(EVENT_ID_PATTERN, EVENT_ID_RULE).openapi({ example: "purchase_completed" });
 
 /** The fields of an event definition document, shared by the input and output schemas. */
 const definitionFields = {
@@ -77,7 +83,10 @@ const definitionFields = {
   status: z.enum(["ACTIVE", "INACTIVE"]).default("ACTIVE"),
   type: z.enum(["STANDARD", "TRANSACTION"]).default("STANDARD"),
   reward: z
-    .record(boundedText(TEXT_BOUNDS.usergroup), z.number().finite().nonnegative(boundMessages.below(0)).max(MAX_REWARD_RATE, boundMessages.above(MAX_REWARD_RATE)))
+    .record(
+      boundedText(TEXT_BOUNDS.usergroup),
+      z.number().finite().nonnegative(boundMessages.below(0)).max(MAX_REWARD_RATE, boundMessages.above(MAX_REWARD_RATE)),
+    )
     .refine((reward) => Object.keys(reward).length <= MAX_REWARD_GROUPS, TOO_MANY_USERGROUPS)
     .describe("Points (STANDARD) or points per unit of rewardValueField (TRANSACTION) per usergroup; `default` is required"),
   rewardValueField: boundedText(TEXT_BOUNDS.rewardValueField).optional(),

@@ -100,8 +100,13 @@ const requireFieldForSum = (doc: { metric: string; field?: string }, ctx: z.Refi
 };
 
 /** A challenge as `PUT /v1/admin/challenges/{challengeId}` takes it. */
-export const ChallengeDefinitionBodySchema = z.strictObject({ ...challengeFields, timezone: TimeZoneSchema }).superRefine(requireFieldForSum).openapi("ChallengeDefinitionInput");
-export const ChallengeDefinitionSchema = z.object({ challengeId: z.string(), ...challengeFields, timezone: StoredTimeZoneSchema }).openapi("ChallengeDefinition");
+export const ChallengeDefinitionBodySchema = z
+  .strictObject({ ...challengeFields, timezone: TimeZoneSchema })
+  .superRefine(requireFieldForSum)
+  .openapi("ChallengeDefinitionInput");
+export const ChallengeDefinitionSchema = z
+  .object({ challengeId: z.string(), ...challengeFields, timezone: StoredTimeZoneSchema })
+  .openapi("ChallengeDefinition");
 export type ChallengeDefinition = Versioned<z.infer<typeof ChallengeDefinitionSchema>>;
 
 const leaderboardFields = {
@@ -123,7 +128,9 @@ export const LeaderboardDefinitionBodySchema = z
   .strictObject({ ...leaderboardFields, timezone: TimeZoneSchema })
   .superRefine(requireEventsForCount)
   .openapi("LeaderboardDefinitionInput");
-export const LeaderboardDefinitionSchema = z.object({ leaderboardId: z.string(), ...leaderboardFields, timezone: StoredTimeZoneSchema }).openapi("LeaderboardDefinition");
+export const LeaderboardDefinitionSchema = z
+  .object({ leaderboardId: z.string(), ...leaderboardFields, timezone: StoredTimeZoneSchema })
+  .openapi("LeaderboardDefinition");
 export type LeaderboardDefinition = Versioned<z.infer<typeof LeaderboardDefinitionSchema>>;
 
 /** The calendar a challenge's or leaderboard's periods are numbered in (`once` is the single period of `all`). */

@@ -18,9 +18,7 @@ export function jsonDepth(value: unknown, limit = MAX_JSON_DEPTH + 1): number {
 
 /** A JSON object of bounded nesting (metadata, attributes). */
 export const boundedJsonObject = () =>
-  z
-    .record(z.string(), z.unknown())
-    .refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, `must not nest deeper than ${MAX_JSON_DEPTH} levels`);
+  z.record(z.string(), z.unknown()).refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, `must not nest deeper than ${MAX_JSON_DEPTH} levels`);
 
 /** UTF-8 size of a string, which is what queue and D1 limits count. */
 export const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;

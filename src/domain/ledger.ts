@@ -186,12 +186,7 @@ export type AdjustmentMessage = z.infer<typeof AdjustmentMessageSchema>;
  * Why an adjustment to `newAmount` is not allowed, or null: never negative; points are whole; money has at
  * most 2 decimals; above the original amount only when the definition allows increases.
  */
-export function adjustmentProblem(
-  rewardType: string,
-  originalAmount: number,
-  newAmount: number,
-  allowIncrease: boolean,
-): string | null {
+export function adjustmentProblem(rewardType: string, originalAmount: number, newAmount: number, allowIncrease: boolean): string | null {
   if (newAmount < 0) return "must not be negative (0 refunds the whole reward)";
   if (rewardType === "LOYALTY_POINTS" && !Number.isInteger(newAmount)) return "must be a whole number of points";
   if (rewardType !== "LOYALTY_POINTS" && Math.abs(newAmount * 100 - Math.round(newAmount * 100)) > 1e-6) return "must have at most 2 decimals";

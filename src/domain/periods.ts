@@ -2,7 +2,6 @@
 import type { LimitPeriod } from "./definition-vocabulary";
 import { EARLIEST_STATS_MONTH, MAX_WINDOW_DAYS } from "./limits";
 
-
 export const dayOf = (iso: string): string => iso.slice(0, 10);
 export const monthOf = (iso: string): string => iso.slice(0, 7);
 export const hourOf = (iso: string): string => iso.slice(0, 13);
@@ -58,8 +57,7 @@ export function addDays(day: string, days: number): string {
 }
 
 /** Whole days from `start` to `end` (negative when `end` is earlier). */
-export const daysBetween = (start: string, end: string): number =>
-  Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
+export const daysBetween = (start: string, end: string): number => Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
 
 /**
  * Every day from `start` to `end`, both included. The length is checked before the loop starts: a window

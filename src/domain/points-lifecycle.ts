@@ -74,7 +74,15 @@ export type RedeemCommand = {
   idempotencyKey: string;
   requestHash: string;
 };
-export type Redemption = { redemptionId: string; points: number; balance: number; createdAt: string; reason: string; reference: string | null; reversedAt: string | null };
+export type Redemption = {
+  redemptionId: string;
+  points: number;
+  balance: number;
+  createdAt: string;
+  reason: string;
+  reference: string | null;
+  reversedAt: string | null;
+};
 export type RedeemOutcome =
   | { kind: "redeemed"; replayed: boolean; redemption: Redemption }
   | { kind: "insufficient_points"; balance: number }

@@ -1,12 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { canonicalTimeZone } from "./calendar";
-import {
-  PointsExpirySchema,
-  TierLadderSchema,
-  type PointsPolicy,
-  type PointsSettings,
-  type TierLadder,
-} from "./points-lifecycle";
+import { PointsExpirySchema, TierLadderSchema, type PointsPolicy, type PointsSettings, type TierLadder } from "./points-lifecycle";
 
 /**
  * The rules of what an admin writes to a project's points settings and tier ladder (src/domain/points-lifecycle.ts
@@ -20,7 +14,10 @@ const ZoneNameSchema = z
   .transform((timeZone, ctx) => {
     const canonical = canonicalTimeZone(timeZone);
     if (canonical === null) {
-      ctx.addIssue({ code: "custom", message: "must be an IANA time zone name such as Europe/Berlin or UTC (not an offset like +05:30 or a name like EST5EDT)" });
+      ctx.addIssue({
+        code: "custom",
+        message: "must be an IANA time zone name such as Europe/Berlin or UTC (not an offset like +05:30 or a name like EST5EDT)",
+      });
       return z.NEVER;
     }
     return canonical;
@@ -46,11 +43,16 @@ export const TierLadderInputSchema = TierLadderSchema.superRefine((ladder, ctx) 
   const thresholds = new Map<number, number>();
   ladder.levels.forEach((level, i) => {
     const sameId = ids.get(level.tierId);
-    if (sameId !== undefined) ctx.addIssue({ code: "custom", path: ["levels", i, "tierId"], message: `repeats levels.${sameId}.tierId (${level.tierId}); tier ids must be unique` });
+    if (sameId !== undefined)
+      ctx.addIssue({ code: "custom", path: ["levels", i, "tierId"], message: `repeats levels.${sameId}.tierId (${level.tierId}); tier ids must be unique` });
     else ids.set(level.tierId, i);
     const sameMin = thresholds.get(level.minPoints);
     if (sameMin !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["levels", i, "minPoints"], message: `equals levels.${sameMin}.minPoints (${level.minPoints}); each level needs more points than the one below` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["levels", i, "minPoints"],
+        message: `equals levels.${sameMin}.minPoints (${level.minPoints}); each level needs more points than the one below`,
+      });
     } else thresholds.set(level.minPoints, i);
   });
 }).transform((ladder): TierLadder => ({ ...ladder, levels: [...ladder.levels].sort((a, b) => a.minPoints - b.minPoints) }));

@@ -8,7 +8,6 @@ import { limitPeriodKey } from "./periods";
 
 export type FieldError = { path: string; message: string };
 
-
 function typeOfValue(value: unknown): MetadataField["type"] | "null" {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
@@ -43,11 +42,7 @@ export function validateMetadata(definition: EventDefinition, metadata: Record<s
  * The usergroup whose reward applies: the first of `metadata.usergroup` (array or string) that the reward
  * defines, else the first of the registered user's groups that it defines, else `default`.
  */
-export function chooseUserGroup(
-  reward: Record<string, number>,
-  metadata: Record<string, unknown>,
-  registeredGroups: readonly string[],
-): string {
+export function chooseUserGroup(reward: Record<string, number>, metadata: Record<string, unknown>, registeredGroups: readonly string[]): string {
   const requested = metadata.usergroup;
   const fromMetadata = Array.isArray(requested) ? requested : typeof requested === "string" ? [requested] : [];
   for (const group of [...fromMetadata, ...registeredGroups]) {
@@ -173,8 +168,7 @@ export function decideReward(input: DecisionInput): RewardDecision {
 
   const cap = definition.maximumReward;
   const rewardAmount = cap === undefined ? uncappedPoints : Math.min(uncappedPoints, cap);
-  const reasons: Reason[] =
-    cap !== undefined && uncappedPoints > cap ? [{ code: "MAXIMUM_REWARD_APPLIED", uncappedPoints, maximumReward: cap }] : [];
+  const reasons: Reason[] = cap !== undefined && uncappedPoints > cap ? [{ code: "MAXIMUM_REWARD_APPLIED", uncappedPoints, maximumReward: cap }] : [];
   const points = rewardType === "LOYALTY_POINTS" ? rewardAmount : 0;
   return { ...base, conditionReached: true, points, rewardAmount, reasons, limitKey };
 }

@@ -27,10 +27,14 @@ export type TierCause = "earned" | "window_ended" | "ladder_changed";
 
 /** The levels from the lowest minPoints up (ties keep the ladder's order; the later one ranks higher). */
 export const sortedLevels = (ladder: TierLadder): TierLevel[] =>
-  ladder.levels.map((level, index) => ({ level, index })).sort((a, b) => a.level.minPoints - b.level.minPoints || a.index - b.index).map((x) => x.level);
+  ladder.levels
+    .map((level, index) => ({ level, index }))
+    .sort((a, b) => a.level.minPoints - b.level.minPoints || a.index - b.index)
+    .map((x) => x.level);
 
 /** A tier's rank on the ladder (higher is better); -1 for none or a tier the ladder does not have. */
-export const rankOf = (ladder: TierLadder, tierId: string | null): number => (tierId === null ? -1 : sortedLevels(ladder).findIndex((level) => level.tierId === tierId));
+export const rankOf = (ladder: TierLadder, tierId: string | null): number =>
+  tierId === null ? -1 : sortedLevels(ladder).findIndex((level) => level.tierId === tierId);
 
 /** The level with the highest minPoints at or below `points`; null below the lowest. */
 export function levelFor(ladder: TierLadder, points: number): TierLevel | null {

@@ -285,7 +285,16 @@ function loggedEventEvents(message: LoggedEventMessage, subscribed: ReadonlySet<
   if (message.eventId.startsWith(COMPLETION_EVENT_PREFIX)) {
     const challengeId = message.eventId.slice(COMPLETION_EVENT_PREFIX.length);
     if (want("points.awarded") && message.points > 0) {
-      const data = { userId, sequence, ...ids, source: "challenge" as const, eventId: message.eventId, challengeId, points: message.points, balanceAfter: message.balanceAfter };
+      const data = {
+        userId,
+        sequence,
+        ...ids,
+        source: "challenge" as const,
+        eventId: message.eventId,
+        challengeId,
+        points: message.points,
+        balanceAfter: message.balanceAfter,
+      };
       events.push(envelope("points.awarded", id("points.awarded"), projectKey, at, data));
     }
     if (want("challenge.completed")) {
@@ -326,11 +335,29 @@ function loggedEventEvents(message: LoggedEventMessage, subscribed: ReadonlySet<
     );
   }
   if (want("points.awarded") && message.points > 0) {
-    const data = { userId, sequence, ...ids, source: "event" as const, eventId: message.eventId, challengeId: null, points: message.points, balanceAfter: message.balanceAfter };
+    const data = {
+      userId,
+      sequence,
+      ...ids,
+      source: "event" as const,
+      eventId: message.eventId,
+      challengeId: null,
+      points: message.points,
+      balanceAfter: message.balanceAfter,
+    };
     events.push(envelope("points.awarded", id("points.awarded"), projectKey, at, data));
   }
   if (want("limit.reached") && message.limitReached) {
-    events.push(envelope("limit.reached", id("limit.reached"), projectKey, at, { userId, sequence, ...ids, eventId: message.eventId, ...limitOf(message), occurredAt: message.occurredAt }));
+    events.push(
+      envelope("limit.reached", id("limit.reached"), projectKey, at, {
+        userId,
+        sequence,
+        ...ids,
+        eventId: message.eventId,
+        ...limitOf(message),
+        occurredAt: message.occurredAt,
+      }),
+    );
   }
   if (want("streak.extended")) {
     const atMs = Date.parse(message.recordedAt);
@@ -346,7 +373,18 @@ function loggedEventEvents(message: LoggedEventMessage, subscribed: ReadonlySet<
 function adjustmentEvents(message: AdjustmentMessage, subscribed: ReadonlySet<WebhookEventType>): WebhookEvent[] {
   if (!subscribed.has("reward.adjusted")) return [];
   const { adjustmentUid, projectKey, userId, seq, eventUid, previousAmount, newAmount, pointsDelta, reason, adjustedAt } = message;
-  const data = { userId, sequence: seq, eventUid, adjustmentUid, previousAmount, newAmount, pointsDelta, reason, adjustedAt, balanceAfter: message.balanceAfter ?? null };
+  const data = {
+    userId,
+    sequence: seq,
+    eventUid,
+    adjustmentUid,
+    previousAmount,
+    newAmount,
+    pointsDelta,
+    reason,
+    adjustedAt,
+    balanceAfter: message.balanceAfter ?? null,
+  };
   return [envelope("reward.adjusted", webhookEventId("adj", adjustmentUid, "reward.adjusted"), projectKey, adjustedAt, data)];
 }
 

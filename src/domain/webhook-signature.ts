@@ -33,12 +33,7 @@ export async function webhookSignature(key: CryptoKey, id: string, timestampSeco
  * `webhook-timestamp` (this attempt's time, seconds) and `webhook-signature`: one `v1,` signature per key,
  * space-separated (during a rotation the new secret's and the old one's; a receiver holding either verifies).
  */
-export async function webhookHeaders(
-  keys: readonly CryptoKey[],
-  id: string,
-  timestampSeconds: number,
-  body: string,
-): Promise<Record<string, string>> {
+export async function webhookHeaders(keys: readonly CryptoKey[], id: string, timestampSeconds: number, body: string): Promise<Record<string, string>> {
   const signatures = await Promise.all(keys.map((key) => webhookSignature(key, id, timestampSeconds, body)));
   return {
     "content-type": "application/json",

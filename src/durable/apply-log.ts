@@ -79,7 +79,10 @@ export function applyLog(
     occurredAt: command.occurredAt,
     usedInPeriod: (periodKey) => usedInPeriod(sql, definition.eventId, periodKey),
   });
-  const event = inLedger(sql, buildLoggedEvent({ eventUid: crypto.randomUUID(), profile, definition, decision, metadata, occurredAt: command.occurredAt, recordedAt, idempotencyKey }));
+  const event = inLedger(
+    sql,
+    buildLoggedEvent({ eventUid: crypto.randomUUID(), profile, definition, decision, metadata, occurredAt: command.occurredAt, recordedAt, idempotencyKey }),
+  );
 
   if (decision.limitKey !== null) countRewardedLog(sql, definition.eventId, decision.limitKey);
   // A log counts for streaks, challenges and count leaderboards when its conditions held, even past the

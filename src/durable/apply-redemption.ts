@@ -19,7 +19,8 @@ const answer = ({ requestHash: _hash, taken: _taken, ...redemption }: StoredRede
  */
 export function applyRedemption(sql: SqlStorage, outbox: Outbox, command: RedeemCommand, now: number, profile: UserProfile | null): RedeemOutcome {
   const prior = redemptionByKey(sql, command.idempotencyKey);
-  if (prior) return prior.requestHash === command.requestHash ? { kind: "redeemed", replayed: true, redemption: answer(prior) } : { kind: "idempotency_conflict" };
+  if (prior)
+    return prior.requestHash === command.requestHash ? { kind: "redeemed", replayed: true, redemption: answer(prior) } : { kind: "idempotency_conflict" };
   if (!profile) return { kind: "not_registered" };
   if (!Number.isSafeInteger(command.points) || command.points <= 0) throw new RangeError(`points must be a positive integer, got ${command.points}`);
   if (profile.balance < command.points) return { kind: "insufficient_points", balance: profile.balance };
@@ -38,7 +39,10 @@ export function applyRedemption(sql: SqlStorage, outbox: Outbox, command: Redeem
   const stored = { id: redemptionId, ...command, createdAt: now, balanceAfter: balance, taken };
   saveRedemption(sql, stored);
   const seq = recordChange(sql, balance);
-  outbox.add(pointsChange(profile, seq, now, "redeem", { points: command.points, balanceAfter: balance, redemptionId, reason: command.reason, tier: null }), now);
+  outbox.add(
+    pointsChange(profile, seq, now, "redeem", { points: command.points, balanceAfter: balance, redemptionId, reason: command.reason, tier: null }),
+    now,
+  );
   const redemption: Redemption = {
     redemptionId,
     points: command.points,
@@ -72,7 +76,10 @@ export function applyReversal(
   if (!Number.isSafeInteger(balance)) throw new RangeError("the balance would overflow");
   if (redemption.reversedAt !== null || !markReversed(sql, redemption.redemptionId, now, command.reason)) return { kind: "already_reversed" };
 
-  const expiries = lotExpiries(sql, redemption.taken.map((take) => take.lotId));
+  const expiries = lotExpiries(
+    sql,
+    redemption.taken.map((take) => take.lotId),
+  );
   const isExpired = (lotId: number) => {
     const expiresAt = expiries.get(lotId);
     return expiresAt === undefined || (expiresAt !== null && expiresAt <= now);
@@ -81,7 +88,14 @@ export function applyReversal(
   moveLotPoints(sql, back.restored, 1);
   const newLotExpiresAt = back.newLot > 0 ? lotExpiresAt(now, policy.expiry, policy.timezone) : null;
   if (back.newLot > 0) {
-    addLot(sql, { earnedAt: now, points: back.newLot, remaining: back.newLot, expiresAt: newLotExpiresAt, source: "reverse", reference: redemption.redemptionId });
+    addLot(sql, {
+      earnedAt: now,
+      points: back.newLot,
+      remaining: back.newLot,
+      expiresAt: newLotExpiresAt,
+      source: "reverse",
+      reference: redemption.redemptionId,
+    });
   }
   appendHistory(sql, {
     type: "reverse",
@@ -97,6 +111,15 @@ export function applyReversal(
     },
   });
   const seq = recordChange(sql, balance);
-  outbox.add(pointsChange(profile, seq, now, "reverse", { points: redemption.points, balanceAfter: balance, redemptionId: redemption.redemptionId, reason: command.reason, tier: null }), now);
+  outbox.add(
+    pointsChange(profile, seq, now, "reverse", {
+      points: redemption.points,
+      balanceAfter: balance,
+      redemptionId: redemption.redemptionId,
+      reason: command.reason,
+      tier: null,
+    }),
+    now,
+  );
   return { kind: "reversed", redemption: { ...answer(redemption), reversedAt: new Date(now).toISOString() }, balance };
 }

@@ -33,7 +33,8 @@ export function advanceChallenges(
   for (const challenge of challenges) {
     const { key, period, periodStart } = periodOf(challenge, occurredAtMs);
     const delta = qualifies ? challengeDelta(challenge, metadata) : 0;
-    const row = delta > 0 ? addChallengeProgress(sql, challenge.challengeId, key, period, delta) : readChallengeProgress(sql, challenge.challengeId, key, period);
+    const row =
+      delta > 0 ? addChallengeProgress(sql, challenge.challengeId, key, period, delta) : readChallengeProgress(sql, challenge.challengeId, key, period);
     let completedNow = false;
     if (delta > 0 && row.completedAt === null && reachesTarget(row.progress, challenge.target)) {
       row.completedAt = now;

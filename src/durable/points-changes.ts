@@ -106,8 +106,19 @@ export function settleDuePoints(sql: SqlStorage, outbox: Outbox, profile: UserPr
       const expired = expireLotsAt(sql, dueExpiry);
       balance -= expired.points;
       const seq = recordChange(sql, balance);
-      appendHistory(sql, { type: "expire", at: dueExpiry, points: -expired.points, balanceAfter: balance, reference: null, reason: null, details: { lots: expired.lots } });
-      outbox.add(pointsChange(profile, seq, dueExpiry, "expire", { points: expired.points, balanceAfter: balance, redemptionId: null, reason: null, tier: null }), now);
+      appendHistory(sql, {
+        type: "expire",
+        at: dueExpiry,
+        points: -expired.points,
+        balanceAfter: balance,
+        reference: null,
+        reason: null,
+        details: { lots: expired.lots },
+      });
+      outbox.add(
+        pointsChange(profile, seq, dueExpiry, "expire", { points: expired.points, balanceAfter: balance, redemptionId: null, reason: null, tier: null }),
+        now,
+      );
     } else {
       reviewTier(sql, outbox, { ...profile, balance }, policy, dueReview!, now);
     }

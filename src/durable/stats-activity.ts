@@ -1,15 +1,6 @@
 import { addDay, ANY_EVENT, dayNumber, dayText, keepFromDay } from "../domain/active-days";
 import type { Activity, StreakState } from "../domain/logged-event";
-import {
-  neighbours,
-  pruneRanges,
-  saveStreakReport,
-  storeAnswer,
-  storedAnswer,
-  streakReport,
-  writeRange,
-  type StatsAnswer,
-} from "./storage/stats-activity";
+import { neighbours, pruneRanges, saveStreakReport, storeAnswer, storedAnswer, streakReport, writeRange, type StatsAnswer } from "./storage/stats-activity";
 
 /**
  * Distinct users and streak participants decided by the user's object, so D1 keeps no row per user for them.

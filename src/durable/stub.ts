@@ -4,7 +4,23 @@ import type { UserState } from "./user-state";
  * The user's object as callers see it. Typed by hand because the generated RPC stub types map values
  * containing `unknown` (event metadata) to `never`; the methods are exactly UserState's.
  */
-export type UserStateRpc = Pick<UserState, "register" | "logEvents" | "snapshot" | "standing" | "adjust" | "boardScore" | "resolveStats" | "importStatsSeed" | "ledgerPage" | "ledgerEntry" | "fillLedger" | "redeem" | "reverseRedemption" | "pointsHistory">;
+export type UserStateRpc = Pick<
+  UserState,
+  | "register"
+  | "logEvents"
+  | "snapshot"
+  | "standing"
+  | "adjust"
+  | "boardScore"
+  | "resolveStats"
+  | "importStatsSeed"
+  | "ledgerPage"
+  | "ledgerEntry"
+  | "fillLedger"
+  | "redeem"
+  | "reverseRedemption"
+  | "pointsHistory"
+>;
 
 /** The name of the Durable Object that owns one user of one project; unambiguous for any ids. */
 export const userStateName = (projectKey: string, userId: string): string => JSON.stringify([projectKey, userId]);

@@ -35,7 +35,16 @@ export const currentTier = (sql: SqlStorage, policy: PointsPolicy): string | nul
  * Sets the tier decided at `at` and when it is next reviewed; a change is recorded like a balance change: a
  * history entry (0 points), the next profile seq and a `points_change` "tier" message.
  */
-function setTier(sql: SqlStorage, outbox: Outbox, profile: UserProfile, policy: PointsPolicy, tierId: string | null, cause: TierCause, at: number, now: number): void {
+function setTier(
+  sql: SqlStorage,
+  outbox: Outbox,
+  profile: UserProfile,
+  policy: PointsPolicy,
+  tierId: string | null,
+  cause: TierCause,
+  at: number,
+  now: number,
+): void {
   const state = readTierState(sql);
   const zone = policyTimeZone(policy.timezone);
   const ladder = policy.tiers;
@@ -92,4 +101,3 @@ export function tierProfile(sql: SqlStorage, policy: PointsPolicy, now: number):
   const today = localDayNumber(now, policyTimeZone(policy.timezone));
   return tierStanding(ladder, state.tierId, state.since, earnedIn(sql, windowRange(ladder.window, today)));
 }
-

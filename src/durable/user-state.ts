@@ -9,7 +9,14 @@ import type { LedgerRow } from "../domain/ledger";
 import { deleteSeeds, readSeed } from "../db/stats-seeds";
 import { unregisteredOutcome, type AdjustCommand, type AdjustOutcome, type LogCommand, type LogOutcome } from "../domain/log-command";
 import type { ChallengeDefinition, StreakDefinition } from "../domain/game-definitions";
-import { NO_POINTS_POLICY, type PointsPolicy, type RedeemCommand, type RedeemOutcome, type ReverseCommand, type ReverseOutcome } from "../domain/points-lifecycle";
+import {
+  NO_POINTS_POLICY,
+  type PointsPolicy,
+  type RedeemCommand,
+  type RedeemOutcome,
+  type ReverseCommand,
+  type ReverseOutcome,
+} from "../domain/points-lifecycle";
 import type { StreakSummary } from "../domain/streaks";
 import type { Registration, UserProfile } from "../domain/user";
 import { applyAdjustment } from "./apply-adjustment";

@@ -56,8 +56,7 @@ export const eventNotFound = (eventId: string): ApiError => new ApiError(404, `E
 /** The one "user is not registered" answer. */
 export const userNotFound = (userId: string): ApiError => new ApiError(404, `User ${userId} is not registered in this project`);
 
-export const validationError = (error: z.ZodError, what: string, prefix = ""): ApiError =>
-  invalidFields(what, fieldErrors(error, prefix));
+export const validationError = (error: z.ZodError, what: string, prefix = ""): ApiError => invalidFields(what, fieldErrors(error, prefix));
 
 /** Reusable OpenAPI response entries for the error statuses. */
 export const errorResponses = (...statuses: number[]) =>

@@ -66,5 +66,4 @@ export const principalRoute = <P extends string, R extends RouteInput<P>>(config
 export const serverRoute = <P extends string, R extends RouteInput<P>>(config: R) => routeWith(config, false, []);
 
 /** The admin-route preset: server rights and the Admin tag. */
-export const adminRoute = <P extends string, R extends Omit<RouteInput<P>, "tags">>(config: R) =>
-  serverRoute({ ...config, tags: ["Admin"] });
+export const adminRoute = <P extends string, R extends Omit<RouteInput<P>, "tags">>(config: R) => serverRoute({ ...config, tags: ["Admin"] });

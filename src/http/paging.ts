@@ -7,7 +7,11 @@
 export function acceptsJson(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === "") return true;
   return accept.split(",").some((range) => {
-    const [type = "", ...params] = range.trim().toLowerCase().split(";").map((p) => p.trim());
+    const [type = "", ...params] = range
+      .trim()
+      .toLowerCase()
+      .split(";")
+      .map((p) => p.trim());
     const q = params.find((p) => p.startsWith("q="));
     if (q !== undefined && Number(q.slice(2)) === 0) return false;
     return type === "*/*" || type === "application/*" || type === "application/json" || /^application\/[\w.-]+\+json$/.test(type);

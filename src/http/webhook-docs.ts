@@ -4,8 +4,7 @@ import { WEBHOOK_DATA_SCHEMAS, WEBHOOK_EVENT_TYPES, WebhookEventSchema, type Web
 /** The OpenAPI tag of the webhook events (the document's `webhooks` map). */
 export const WEBHOOK_EVENTS_TAG = {
   name: "Webhook events",
-  description:
-    "What a project's webhook endpoints receive: one POST per event, signed per the Standard Webhooks specification, retried until a 2xx.",
+  description: "What a project's webhook endpoints receive: one POST per event, signed per the Standard Webhooks specification, retried until a 2xx.",
 };
 
 const SUMMARIES: Record<WebhookEventType, string> = {

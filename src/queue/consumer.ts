@@ -43,7 +43,11 @@ type Parked = { message: Message<unknown>; error: string };
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // What the events queue gave up on (its consumer threw past max_retries) is kept for inspection and replay.
   if (batch.queue === DEAD_LETTER_QUEUE) {
-    return park(env, batch.queue, batch.messages.map((message) => ({ message, error: `retries on ${EVENTS_QUEUE} exhausted` })));
+    return park(
+      env,
+      batch.queue,
+      batch.messages.map((message) => ({ message, error: `retries on ${EVENTS_QUEUE} exhausted` })),
+    );
   }
   return ingestBatch(batch, env);
 }
@@ -90,7 +94,8 @@ async function ingestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void
     const notHandedOver = webhooks.notHandedOver.has(message);
     if (!failed.has(message) && !notHandedOver) message.ack();
     else if (!lastChance(message)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    else if (notHandedOver) givenUp.push({ message, error: `its webhook events were not handed over on all ${message.attempts} deliveries; last: ${describe(webhooks.error)}` });
+    else if (notHandedOver)
+      givenUp.push({ message, error: `its webhook events were not handed over on all ${message.attempts} deliveries; last: ${describe(webhooks.error)}` });
     else givenUp.push({ message, error: `D1 failed on all ${message.attempts} deliveries; last: ${describe(failed.get(message))}` });
   }
   await park(env, batch.queue, [...unstorable, ...givenUp]);
@@ -107,7 +112,11 @@ type Outcome = { failed: Item[]; error: unknown; down: boolean };
 
 async function attempt(d1: D1Database, objects: UserObjects, items: readonly Item[]): Promise<unknown> {
   try {
-    await ingest(d1, items.map((item) => item.body), objects);
+    await ingest(
+      d1,
+      items.map((item) => item.body),
+      objects,
+    );
     // The bench's per-event figures (src/lib/bench-trace.ts): the logged events this call committed.
     count("eventsIngested", items.filter((item) => isLoggedEvent(item.body)).length);
     return null;
@@ -153,7 +162,13 @@ async function park(env: Env, queue: string, parked: readonly Parked[]): Promise
     const letter: DeadLetter = { messageId: message.id, projectKey: projectKeyOf(parsedOrNull(text)), body: text, attempts: message.attempts, error };
     return { message, letter };
   });
-  const notKept = new Set(await parkDeadLetters(env, queue, letters.map(({ letter }) => letter)));
+  const notKept = new Set(
+    await parkDeadLetters(
+      env,
+      queue,
+      letters.map(({ letter }) => letter),
+    ),
+  );
   for (const { message, letter } of letters) {
     if (notKept.has(letter)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     else message.ack();

@@ -18,9 +18,7 @@ const consumerRetryDelaySeconds = (attempts: number) => Math.min(3_600, (ATTEMPT
 
 const WebhookDeliveryMessageSchema = z.object({ kind: z.literal("webhook_delivery"), deliveryId: z.string().min(1).max(100) });
 
-type Parsed =
-  | { kind: "fanout"; message: Message<unknown>; body: WebhookFanoutMessage }
-  | { kind: "delivery"; message: Message<unknown>; deliveryId: string };
+type Parsed = { kind: "fanout"; message: Message<unknown>; body: WebhookFanoutMessage } | { kind: "delivery"; message: Message<unknown>; deliveryId: string };
 
 function parse(message: Message<unknown>): Parsed | null {
   const delivery = WebhookDeliveryMessageSchema.safeParse(message.body);
@@ -64,7 +62,11 @@ export async function handleWebhooksBatch(batch: MessageBatch<unknown>, env: Env
   const deliveries = parsed.filter((item) => item.kind === "delivery");
   if (deliveries.length > 0) {
     try {
-      const claimed = await claimDeliveries(db, deliveries.map((item) => item.deliveryId), { now, dueBy: now + EARLY_ARRIVAL_MS, leaseUntil });
+      const claimed = await claimDeliveries(
+        db,
+        deliveries.map((item) => item.deliveryId),
+        { now, dueBy: now + EARLY_ARRIVAL_MS, leaseUntil },
+      );
       const byId = new Map(claimed.map((delivery) => [delivery.id, delivery]));
       for (const item of deliveries) {
         const delivery = byId.get(item.deliveryId);
@@ -107,7 +109,10 @@ export async function handleWebhooksBatch(batch: MessageBatch<unknown>, env: Env
   for (const [message, overflow] of overflowBy) {
     if (failed.has(message) || overflow.length === 0) continue;
     try {
-      await sendDeliveryMessages(env, overflow.map((deliveryId) => ({ deliveryId, delaySeconds: 0 })));
+      await sendDeliveryMessages(
+        env,
+        overflow.map((deliveryId) => ({ deliveryId, delaySeconds: 0 })),
+      );
     } catch (error) {
       // Its redelivery claims them (they are due); the sweep would too.
       console.error("webhooks queue: queueing deliveries beyond the batch's budget failed; retrying the fan-out", error);

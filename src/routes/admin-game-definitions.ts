@@ -28,7 +28,11 @@ function withoutVersion(stored: object): object {
  * kind's definitions take and answer, the rest follows from its name (path segment `streaks`, parameter `streakId`,
  * `catalogue.streaks`, operation ids, texts).
  */
-function definitionRoutes<Kind extends GameDefinitionKind, Body extends z.ZodType<object>, Document extends z.ZodType>(kind: Kind, body: Body, document: Document) {
+function definitionRoutes<Kind extends GameDefinitionKind, Body extends z.ZodType<object>, Document extends z.ZodType>(
+  kind: Kind,
+  body: Body,
+  document: Document,
+) {
   // Literal types keep AppType's paths exact (`/admin/streaks/{streakId}`).
   const collection = `${kind}s` as const;
   const idName = `${kind}Id` as const;
@@ -92,7 +96,10 @@ function definitionRoutes<Kind extends GameDefinitionKind, Body extends z.ZodTyp
     })
     .openapi(list, async (c) => {
       const catalogue = await projectCatalogue(c.var.db, c.get("principal").projectKey);
-      return c.json([...catalogue[collection].values()].map((stored) => answer(withoutVersion(stored))), 200);
+      return c.json(
+        [...catalogue[collection].values()].map((stored) => answer(withoutVersion(stored))),
+        200,
+      );
     })
     .openapi(get, async (c) => {
       const id = c.req.valid("param")[idName]!;

@@ -29,15 +29,16 @@ const ReconciliationBodySchema = z
 const ReconciliationReportSchema = z
   .object({
     usersChecked: z.number().int().describe("Registered users whose object was asked"),
-    eventsAcknowledged: z.number().int().describe("Messages those objects acknowledged in the range: logged events (challenge completions included) and reward adjustments"),
+    eventsAcknowledged: z
+      .number()
+      .int()
+      .describe("Messages those objects acknowledged in the range: logged events (challenge completions included) and reward adjustments"),
     missing: z.number().int().describe("Of those, not in D1 (event_log, ledger adjustments)"),
     resent: z.number().int().describe("Missing ones put back into their user's outbox; they reach the log within seconds (idempotent)"),
     alreadyQueued: z.number().int().describe("Missing ones still waiting in their user's outbox (the queue has not taken them yet)"),
     usersTruncated: z.number().int().describe("Users with more than 5,000 messages in the range: only the oldest 5,000 were checked; narrow the range"),
     usersFailed: z.number().int().describe("Users whose object could not be asked; not checked by this call"),
-    cost: z
-      .object({ objectCalls: z.number().int(), d1Statements: z.number().int(), d1RowsRead: z.number().int() })
-      .describe("What this call cost"),
+    cost: z.object({ objectCalls: z.number().int(), d1Statements: z.number().int(), d1RowsRead: z.number().int() }).describe("What this call cost"),
     nextCursor: z.string().nullable().describe("Pass as `cursor` for the next page of users; null after the last page"),
   })
   .openapi("ReconciliationReport");

@@ -88,7 +88,12 @@ const revokeKey = adminRoute({
 export const apiKeysRoutes = createRouter()
   .openapi(createKey, async (c) => {
     const { name, scopes, allowedOrigins = [], expiresAt } = c.req.valid("json");
-    const input = { name, scopes: [...new Set(scopes)], allowedOrigins: [...new Set(allowedOrigins)], expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null };
+    const input = {
+      name,
+      scopes: [...new Set(scopes)],
+      allowedOrigins: [...new Set(allowedOrigins)],
+      expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
+    };
     return c.json(await createProjectApiKey(c.var.db, c.get("principal"), input), 201);
   })
   .openapi(listKeys, async (c) => c.json(await listApiKeys(c.var.db, c.get("principal").projectKey), 200))

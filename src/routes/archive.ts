@@ -48,7 +48,7 @@ const listRoute = adminRoute({
   scope: "ledger:read",
   summary: "The project's files in the R2 archive of the raw log (gzip NDJSON per UTC day, and a manifest per day), with download links",
   description:
-    "Every logged event and reward adjustment is archived once, as gzip-compressed NDJSON partitioned by project and UTC day, within about 10 minutes of reaching the log. Members appear by a pseudonymous key, never their userId. See README \"The archive\" for the format and a DuckDB query.",
+    'Every logged event and reward adjustment is archived once, as gzip-compressed NDJSON partitioned by project and UTC day, within about 10 minutes of reaching the log. Members appear by a pseudonymous key, never their userId. See README "The archive" for the format and a DuckDB query.',
   request: {
     query: z
       .object({
@@ -140,8 +140,7 @@ const putSettingsRoute = serverRoute({
 
 const settingsBody = (projectKey: string, stored: { logWindowDays: number | null; updatedAt: string | null }): ProjectSettingsBody => ({
   projectKey,
-  logWindowDays:
-    stored.logWindowDays === null ? { days: DEFAULT_LOG_WINDOW_DAYS, source: "default" } : { days: stored.logWindowDays, source: "project" },
+  logWindowDays: stored.logWindowDays === null ? { days: DEFAULT_LOG_WINDOW_DAYS, source: "default" } : { days: stored.logWindowDays, source: "project" },
   updatedAt: stored.updatedAt,
 });
 
@@ -160,7 +159,9 @@ export const archiveRoutes = router
       throw invalidFields("query", [{ path: "cursor", message: "must be the `next` of a previous page" }]);
     }
     const { files, next } =
-      programId === null ? { files: [], next: null } : await listArchive(c.env.ARCHIVE, programId, { from: query.from, to: query.to, after: query.cursor, limit: query.limit });
+      programId === null
+        ? { files: [], next: null }
+        : await listArchive(c.env.ARCHIVE, programId, { from: query.from, to: query.to, after: query.cursor, limit: query.limit });
     return c.json({ programId, from: query.from ?? null, to: query.to ?? null, window, files, next }, 200);
   })
   .openapi(fileRoute, async (c) => {

@@ -37,30 +37,30 @@ export type BatchResponseBody = { results: Array<(EventLoggedEnvelope & { replay
 const BatchItemSchema = LogEventBodySchema.extend({ idempotencyKey: z.string().optional() });
 
 const idempotencyHeader = z.object({
-  "idempotency-key": z
-    .string()
-    .optional()
-    .openapi({ description: "Replays return the first response with Idempotent-Replayed: true (kept 48 h, per user)" }),
+  "idempotency-key": z.string().optional().openapi({ description: "Replays return the first response with Idempotent-Replayed: true (kept 48 h, per user)" }),
 });
 
-const logEventRoute = principalRoute({
-  method: "post",
-  path: "/event",
-  operationId: "logEvent",
-  scope: "events:log",
-  summary: "Log an event for a user",
-  tags: ["Events"],
-  request: {
-    headers: idempotencyHeader,
-    body: withExamples(jsonBody(LogEventBodySchema), { purchase: { summary: "A purchase (the seed's request)", value: logEventRequestExample } }),
+const logEventRoute = principalRoute(
+  {
+    method: "post",
+    path: "/event",
+    operationId: "logEvent",
+    scope: "events:log",
+    summary: "Log an event for a user",
+    tags: ["Events"],
+    request: {
+      headers: idempotencyHeader,
+      body: withExamples(jsonBody(LogEventBodySchema), { purchase: { summary: "A purchase (the seed's request)", value: logEventRequestExample } }),
+    },
+    responses: {
+      200: withExamples(jsonResponse(EventLoggedEnvelopeSchema, "Logged (points, limit state and balance in data)"), {
+        purchase: { summary: "The purchase logged and rewarded", value: eventLoggedExample },
+      }),
+      ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 503),
+    },
   },
-  responses: {
-    200: withExamples(jsonResponse(EventLoggedEnvelopeSchema, "Logged (points, limit state and balance in data)"), {
-      purchase: { summary: "The purchase logged and rewarded", value: eventLoggedExample },
-    }),
-    ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429, 503),
-  },
-}, [limitUserLogs]);
+  [limitUserLogs],
+);
 
 const logBatchRoute = serverRoute({
   method: "post",
@@ -73,11 +73,7 @@ const logBatchRoute = serverRoute({
   request: {
     body: jsonBody(
       z.object({
-        events: z
-          .array(z.unknown())
-          .min(1)
-          .max(MAX_BATCH_EVENTS)
-          .openapi({ description: "LogEventInput items, each with an optional idempotencyKey" }),
+        events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS).openapi({ description: "LogEventInput items, each with an optional idempotencyKey" }),
       }),
     ),
   },

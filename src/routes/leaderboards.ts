@@ -14,7 +14,9 @@ const EntrySchema = z.object({ rank: z.number().int(), userId: z.string(), score
 const closureFields = {
   closed: z
     .boolean()
-    .describe(`True once the period ended more than ${CLOSED_PERIOD_GRACE_MS / 86_400_000} days ago and was closed: its standings are final and it keeps listing its top entries only`),
+    .describe(
+      `True once the period ended more than ${CLOSED_PERIOD_GRACE_MS / 86_400_000} days ago and was closed: its standings are final and it keeps listing its top entries only`,
+    ),
   keptEntries: z
     .number()
     .int()
@@ -33,7 +35,9 @@ const StandingsSchema = z
     ...closureFields,
     entries: z
       .array(EntrySchema)
-      .describe("Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first. A closed period lists its top keptEntries only: pages past them are empty"),
+      .describe(
+        "Competition ranking (1, 2, 2, 4); equal scores ordered by who reached them first. A closed period lists its top keptEntries only: pages past them are empty",
+      ),
   })
   .openapi("LeaderboardStandings");
 export type StandingsBody = z.infer<typeof StandingsSchema>;
@@ -62,8 +66,10 @@ const UserEntrySchema = z
   .openapi("LeaderboardUserEntry");
 export type UserEntryBody = z.infer<typeof UserEntrySchema>;
 
-const periodStart = PeriodStartSchema.optional()
-  .openapi({ example: "2026-11-23", description: "First day of a past period (a Monday for weekly boards); default: the current period" });
+const periodStart = PeriodStartSchema.optional().openapi({
+  example: "2026-11-23",
+  description: "First day of a past period (a Monday for weekly boards); default: the current period",
+});
 const params = z.object({ leaderboardId: DefinitionIdSchema });
 
 const getStandings = principalRoute({
@@ -76,25 +82,27 @@ const getStandings = principalRoute({
   tags: ["Leaderboards"],
   request: {
     params,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(10),
-      offset: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(MAX_LEADERBOARD_OFFSET)
-        .optional()
-        .openapi({ type: "integer", default: 0, description: `At most ${MAX_LEADERBOARD_OFFSET}; further with the cursor of Link: rel="next"` }),
-      periodStart,
-      cursor: z
-        .string()
-        .optional()
-        .openapi({ description: 'Continue after the page that returned it in Link: rel="next" (instead of offset), at any depth' }),
-    }).superRefine((query, ctx) => {
-      if (query.cursor !== undefined && query.offset !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["offset"], message: "must not be sent with cursor (the cursor says where the page starts)" });
-      }
-    }),
+    query: z
+      .object({
+        limit: z.coerce.number().int().min(1).max(100).default(10),
+        offset: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_LEADERBOARD_OFFSET)
+          .optional()
+          .openapi({ type: "integer", default: 0, description: `At most ${MAX_LEADERBOARD_OFFSET}; further with the cursor of Link: rel="next"` }),
+        periodStart,
+        cursor: z
+          .string()
+          .optional()
+          .openapi({ description: 'Continue after the page that returned it in Link: rel="next" (instead of offset), at any depth' }),
+      })
+      .superRefine((query, ctx) => {
+        if (query.cursor !== undefined && query.offset !== undefined) {
+          ctx.addIssue({ code: "custom", path: ["offset"], message: "must not be sent with cursor (the cursor says where the page starts)" });
+        }
+      }),
   },
   responses: { 200: jsonResponse(StandingsSchema, "The standings"), ...errorResponses(400, 401, 404) },
 });

@@ -44,7 +44,11 @@ const ListQuerySchema = z
       .int()
       .min(0)
       .optional()
-      .openapi({ type: "integer", default: 0, description: `Zero-based page; page * size at most ${MAX_LEDGER_OFFSET} (further: the cursor in Link: rel="next")` }),
+      .openapi({
+        type: "integer",
+        default: 0,
+        description: `Zero-based page; page * size at most ${MAX_LEDGER_OFFSET} (further: the cursor in Link: rel="next")`,
+      }),
     size: z.coerce.number().int().min(1).max(100).default(20),
     sort: z
       .string()
@@ -52,7 +56,10 @@ const ListQuerySchema = z
       .transform((value, ctx) => {
         const sort = parseLedgerSort(value);
         if (sort === null) {
-          ctx.addIssue({ code: "custom", message: `must be ${LEDGER_SORT_FIELDS.slice(0, -1).join(", ")} or ${LEDGER_SORT_FIELDS.at(-1)}, optionally with ,asc or ,desc` });
+          ctx.addIssue({
+            code: "custom",
+            message: `must be ${LEDGER_SORT_FIELDS.slice(0, -1).join(", ")} or ${LEDGER_SORT_FIELDS.at(-1)}, optionally with ,asc or ,desc`,
+          });
           return z.NEVER;
         }
         return sort;

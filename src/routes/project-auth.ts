@@ -53,7 +53,18 @@ const deleteAuth = adminRoute({
   responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404) },
 });
 
-const asBody = ({ projectKey: _p, audience, ...rest }: { projectKey: string; audience: string; jwksUrl: string; issuer: string; userIdClaim: string; updatedAt: string }) => ({
+const asBody = ({
+  projectKey: _p,
+  audience,
+  ...rest
+}: {
+  projectKey: string;
+  audience: string;
+  jwksUrl: string;
+  issuer: string;
+  userIdClaim: string;
+  updatedAt: string;
+}) => ({
   ...rest,
   audience: audience === "" ? null : audience,
 });

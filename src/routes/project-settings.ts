@@ -18,7 +18,7 @@ const PointsSettingsSchema = z
 export type PointsSettingsBody = z.infer<typeof PointsSettingsSchema>;
 
 const SETTINGS_RULES =
-  "Points settings (README \"Points lifecycle\"). `pointsExpiry`: `none` (default), `after_days` (a lot's remainder expires at the end of the local day `days` days after it was earned) or `end_of_year_after` (at the end of the local year `years` years after the year it was earned; 0: that same year). Changing it applies to lots earned afterwards; lots earned before keep their dates. `timezone` (default UTC) cuts those days and years and the tier windows. `userTokensMayRedeem` (default false) lets a user token redeem its own points.";
+  'Points settings (README "Points lifecycle"). `pointsExpiry`: `none` (default), `after_days` (a lot\'s remainder expires at the end of the local day `days` days after it was earned) or `end_of_year_after` (at the end of the local year `years` years after the year it was earned; 0: that same year). Changing it applies to lots earned afterwards; lots earned before keep their dates. `timezone` (default UTC) cuts those days and years and the tier windows. `userTokensMayRedeem` (default false) lets a user token redeem its own points.';
 
 const putSettings = adminRoute({
   method: "put",

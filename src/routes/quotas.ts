@@ -36,10 +36,7 @@ const UsageSchema = z
       used: z.number().int().describe("Estimated bytes of the event log in D1 (its window): per row 256 bytes plus its metadata and message"),
       events: z.number().int().describe("Rows in the event log"),
     }),
-    refreshSeconds: z
-      .number()
-      .int()
-      .describe("Logs are checked against usage each isolate read at most this long ago, plus the queue's delay (a few seconds)"),
+    refreshSeconds: z.number().int().describe("Logs are checked against usage each isolate read at most this long ago, plus the queue's delay (a few seconds)"),
   })
   .openapi("ProjectUsage");
 export type UsageBody = z.infer<typeof UsageSchema>;

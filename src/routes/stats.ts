@@ -17,10 +17,7 @@ export const GlobalStatsSchema = z
     totalPoints: z.number().int(),
     eventBreakdown: z.record(z.string(), z.object({ count: z.number().int(), users: z.number().int(), points: z.number().int() })),
     topEvents: z.array(z.string()).max(10),
-    dailyData: z.record(
-      z.string(),
-      z.object({ events: z.number().int(), users: z.number().int(), points: z.number().int(), hourlyDistribution: hourly }),
-    ),
+    dailyData: z.record(z.string(), z.object({ events: z.number().int(), users: z.number().int(), points: z.number().int(), hourlyDistribution: hourly })),
     _metadata: z.object({ uniqueUsersCalculationMethod: z.literal("daily_exact"), uniqueUsersNote: z.null() }),
   })
   .openapi("GlobalEventStats");
@@ -33,10 +30,7 @@ export const EventStatsSchema = z
     conditionMet: z.number().int(),
     conditionFailed: z.number().int(),
     limitReached: z.number().int(),
-    dailyData: z.record(
-      z.string(),
-      z.object({ count: z.number().int(), users: z.number().int(), points: z.number().int(), hourlyDistribution: hourly }),
-    ),
+    dailyData: z.record(z.string(), z.object({ count: z.number().int(), users: z.number().int(), points: z.number().int(), hourlyDistribution: hourly })),
   })
   .openapi("EventStats");
 
@@ -50,7 +44,6 @@ export const StatsResponseSchema = z.object({
 });
 export type GlobalStatsBody = { period: string; eventId: null; startDate: string; endDate: string; data: z.infer<typeof GlobalStatsSchema> };
 export type EventStatsBody = { period: string; eventId: string; startDate: string; endDate: string; data: z.infer<typeof EventStatsSchema> };
-
 
 const getStats = serverRoute({
   method: "get",

@@ -58,7 +58,9 @@ const WebhookDeliverySchema = z
     endpointId: z.string(),
     eventId: z.string().describe("The event's id: the `webhook-id` header of every attempt"),
     eventType: z.string(),
-    status: z.enum(DELIVERY_STATUSES).describe("pending while attempts remain; succeeded after a 2xx; failed when the retries ended or the endpoint was disabled"),
+    status: z
+      .enum(DELIVERY_STATUSES)
+      .describe("pending while attempts remain; succeeded after a 2xx; failed when the retries ended or the endpoint was disabled"),
     attempts: z.number().int(),
     responseStatus: z.number().int().nullable().describe("The last attempt's HTTP status (null: no answer)"),
     latencyMs: z.number().int().nullable(),
@@ -123,7 +125,12 @@ const updateEndpoint = adminRoute({
     params: IdParams,
     body: jsonBody(
       z
-        .strictObject({ url: UrlSchema.optional(), eventTypes: EventTypesSchema.optional(), description: DescriptionSchema.optional(), enabled: z.boolean().optional() })
+        .strictObject({
+          url: UrlSchema.optional(),
+          eventTypes: EventTypesSchema.optional(),
+          description: DescriptionSchema.optional(),
+          enabled: z.boolean().optional(),
+        })
         .refine((body) => Object.values(body).some((value) => value !== undefined), "must name at least one of url, eventTypes, description, enabled")
         .openapi("WebhookEndpointChanges"),
     ),

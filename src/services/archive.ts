@@ -61,7 +61,10 @@ function objectKey(batch: ArchiveBatch, group: Group): string {
 
 /** What a key names: a file of the archive (its project, day and kind), or null for anything else. */
 export function parseArchiveKey(key: string): { programId: number; day: string; kind: "events" | "adjustments" | "manifest" } | null {
-  const match = /^archive\/project=(\d{1,15})\/day=(\d{4}-\d{2}-\d{2})\/(?:(events)-\d{12}-\d{12}\.ndjson\.gz|(adjustments)-\d{12}\.ndjson\.gz|(manifest)\.json)$/.exec(key);
+  const match =
+    /^archive\/project=(\d{1,15})\/day=(\d{4}-\d{2}-\d{2})\/(?:(events)-\d{12}-\d{12}\.ndjson\.gz|(adjustments)-\d{12}\.ndjson\.gz|(manifest)\.json)$/.exec(
+      key,
+    );
   if (!match) return null;
   return { programId: Number(match[1]), day: match[2]!, kind: (match[3] ?? match[4] ?? match[5]) as "events" | "adjustments" | "manifest" };
 }
@@ -144,7 +147,14 @@ async function listDay(bucket: R2Bucket, programId: number, day: string): Promis
       const parsed = parseArchiveKey(object.key);
       if (!parsed || parsed.kind === "manifest") continue;
       const meta = object.customMetadata ?? {};
-      files.push({ key: object.key, kind: parsed.kind, rows: Number(meta.rows ?? 0), bytes: object.size, firstId: Number(meta.firstId ?? 0), lastId: Number(meta.lastId ?? 0) });
+      files.push({
+        key: object.key,
+        kind: parsed.kind,
+        rows: Number(meta.rows ?? 0),
+        bytes: object.size,
+        firstId: Number(meta.firstId ?? 0),
+        lastId: Number(meta.lastId ?? 0),
+      });
     }
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor !== undefined);
@@ -296,7 +306,12 @@ export async function listArchive(
   let startAfter = range.after ?? (range.from === undefined ? undefined : `${prefix}day=${range.from}`);
   let cursor: string | undefined;
   while (files.length < range.limit) {
-    const page = await bucket.list({ prefix, limit: range.limit - files.length, include: ["customMetadata"], ...(cursor ? { cursor } : startAfter ? { startAfter } : {}) });
+    const page = await bucket.list({
+      prefix,
+      limit: range.limit - files.length,
+      include: ["customMetadata"],
+      ...(cursor ? { cursor } : startAfter ? { startAfter } : {}),
+    });
     for (const object of page.objects) {
       const parsed = parseArchiveKey(object.key);
       if (!parsed) continue;

@@ -24,7 +24,11 @@ import { TtlCache } from "../lib/ttl-cache";
  */
 export const CREDENTIAL_CACHE_MS = 30_000;
 
-const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const boundTo = (kid: string, projectKey: string) => `${projectKey}\n${kid}`;
 
 // ---- Signing keys -----------------------------------------------------------------------------------------
@@ -50,7 +54,12 @@ export async function revokeProjectSigningKey(db: Db, projectKey: string, kid: s
 }
 
 /** `rootSecret` (JWT_SECRET) is what the signing keys' secrets are sealed with. */
-async function activeSigningKey(db: Db, rootSecret: string, kid: string, mayQuery: () => Promise<boolean>): Promise<{ projectKey: string; key: CryptoKey } | null> {
+async function activeSigningKey(
+  db: Db,
+  rootSecret: string,
+  kid: string,
+  mayQuery: () => Promise<boolean>,
+): Promise<{ projectKey: string; key: CryptoKey } | null> {
   if (!SIGNING_KEY_ID_PATTERN.test(kid)) return null;
   const cached = signingKeys.get(kid);
   if (cached !== undefined) return cached;
@@ -73,11 +82,7 @@ const providersByIssuer = new TtlCache<string, IdentityProviderConfig[]>(1_000, 
  * cannot be told apart by project otherwise, and a tenant could claim another's users), and the deployment's
  * own issuer and key set (JWT_ISSUER, JWKS_URL) belong to no project.
  */
-export async function setIdentityProvider(
-  db: Db,
-  root: RootAuthConfig,
-  config: Omit<IdentityProviderConfig, "updatedAt">,
-): Promise<IdentityProviderConfig> {
+export async function setIdentityProvider(db: Db, root: RootAuthConfig, config: Omit<IdentityProviderConfig, "updatedAt">): Promise<IdentityProviderConfig> {
   if (root.issuer !== undefined && config.issuer === root.issuer) {
     throw invalidFields("body", [{ path: "issuer", message: "is the deployment's own issuer (JWT_ISSUER)" }]);
   }
@@ -185,14 +190,18 @@ export async function createProjectApiKey(db: Db, principal: Principal, input: N
   let { expiresAt, allowedOrigins } = input;
   if (principal.expiresAt !== null) {
     if (expiresAt !== null && expiresAt > principal.expiresAt) {
-      throw new ApiError(403, "This API key cannot create a key that outlives it", [{ path: "expiresAt", message: `must be no later than ${principal.expiresAt}` }]);
+      throw new ApiError(403, "This API key cannot create a key that outlives it", [
+        { path: "expiresAt", message: `must be no later than ${principal.expiresAt}` },
+      ]);
     }
     expiresAt ??= principal.expiresAt;
   }
   if (principal.allowedOrigins.length > 0) {
     const foreign = allowedOrigins.filter((origin) => !principal.allowedOrigins.includes(origin));
     if (foreign.length > 0) {
-      throw new ApiError(403, "This API key cannot create a key for origins it is not bound to", [{ path: "allowedOrigins", message: `not allowed: ${foreign.join(", ")}` }]);
+      throw new ApiError(403, "This API key cannot create a key for origins it is not bound to", [
+        { path: "allowedOrigins", message: `not allowed: ${foreign.join(", ")}` },
+      ]);
     }
     if (allowedOrigins.length === 0) allowedOrigins = [...principal.allowedOrigins];
   }

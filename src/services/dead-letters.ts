@@ -131,8 +131,7 @@ export function parseDeadLetterId(id: string): DeadLetterRef | null {
 /** Where a page ends in each store: the last D1 id and the last R2 name it showed (absent: from the newest). */
 export type DeadLetterCursor = { d1?: number; r2?: string };
 
-export const encodeCursor = (cursor: DeadLetterCursor): string =>
-  btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+export const encodeCursor = (cursor: DeadLetterCursor): string => btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
 /** The cursor a page's `nextCursor` holds, or null when `text` is not one. */
 export function decodeCursor(text: string): DeadLetterCursor | null {
@@ -213,9 +212,7 @@ export async function deadLettersOf(
       if (entry.store === "d1") next.d1 = entry.row.id;
       else next.r2 = entry.name;
     }
-    const bodies = await Promise.all(
-      picked.map((entry) => (entry.store === "r2" ? readArchivedDeadLetter(stores.ARCHIVE, projectKey, entry.name) : null)),
-    );
+    const bodies = await Promise.all(picked.map((entry) => (entry.store === "r2" ? readArchivedDeadLetter(stores.ARCHIVE, projectKey, entry.name) : null)));
     const items = picked.flatMap((entry, k): DeadLetterView[] => {
       if (entry.store === "d1") return [d1View(entry.row)];
       const letter = bodies[k];
@@ -283,7 +280,10 @@ export async function replayDeadLetter(stores: Env, projectKey: string, id: stri
  * (receivers deduplicate); when they cannot be handed over, the replay fails (503) before it is marked done.
  */
 async function handOverReplayed(env: Env, messages: readonly QueueMessage[]): Promise<void> {
-  const { notHandedOver, error } = await handOverWebhookEvents(env, messages.map((body) => ({ source: body, body })));
+  const { notHandedOver, error } = await handOverWebhookEvents(
+    env,
+    messages.map((body) => ({ source: body, body })),
+  );
   if (notHandedOver.size > 0) throw error ?? new Error("webhook events not handed over");
 }
 

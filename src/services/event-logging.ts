@@ -44,13 +44,7 @@ export function checkMetadataSize(metadata: Record<string, unknown>): void {
 }
 
 /** Logs one event: the checks the Worker can make, then the user's object. Throws ApiError for what the Worker refuses. */
-export async function logEvent(
-  env: Env,
-  db: Db,
-  principal: Principal,
-  request: LogRequest,
-  idempotencyKey: string | null,
-): Promise<DispatchOutcome> {
+export async function logEvent(env: Env, db: Db, principal: Principal, request: LogRequest, idempotencyKey: string | null): Promise<DispatchOutcome> {
   const prepared = await prepareLog(db, principal, request, idempotencyKey);
   const quotaItem = quotaItemOf(prepared);
   if (quotaItem !== null) {
@@ -85,7 +79,11 @@ async function admitByQuota(
   refuse: (k: number, error: ApiError) => void,
 ): Promise<number[]> {
   const counted = candidates.filter((k) => quotaItemOf(prepared[k]!) !== null);
-  const refusals = await checkLogQuotas(env, projectKey, counted.map((k) => quotaItemOf(prepared[k]!)!));
+  const refusals = await checkLogQuotas(
+    env,
+    projectKey,
+    counted.map((k) => quotaItemOf(prepared[k]!)!),
+  );
   if (refusals.every((r) => r === null)) return candidates;
   if (refusals.every((r) => r !== null)) throw refusals[0]!;
   const refused = new Set<number>();
@@ -133,7 +131,11 @@ export async function logBatch(env: Env, db: Db, principal: Principal, items: Ba
     prepared.flatMap((item, k) => (registered.has(item.userId) ? [k] : [])),
     (k, error) => (outcomes[preparedIndexes[k]!] = { kind: "invalid", error }),
   );
-  const dispatched = await dispatchLogs(env, principal.projectKey, known.map((k) => prepared[k]!));
+  const dispatched = await dispatchLogs(
+    env,
+    principal.projectKey,
+    known.map((k) => prepared[k]!),
+  );
   const logged: QuotaItem[] = [];
   dispatched.forEach((outcome, j) => {
     const k = known[j]!;
@@ -166,9 +168,7 @@ async function prepareLog(db: Db, principal: Principal, request: LogRequest, ide
   const requestHash =
     idempotencyKey === null
       ? null
-      : await sha256Hex(
-          canonicalJson({ eventId: request.eventId, userId: request.userId, metadata, timestamp: request.timestamp ?? null }),
-        );
+      : await sha256Hex(canonicalJson({ eventId: request.eventId, userId: request.userId, metadata, timestamp: request.timestamp ?? null }));
   // Refusals that depend on the definition go to the user's object when the request carries an idempotency
   // key, so that a retry of an event logged before the definition changed still gets its first answer.
   const refuse = (refusal: Refusal): PreparedLog => {

@@ -66,7 +66,14 @@ export async function ingest(d1: D1Database, received: readonly QueueMessage[], 
     activity ? [{ eventUid, projectKey, eventId, day: occurredAt.slice(0, 10), ...activity }] : [],
   );
   await d1.batch([
-    ...(events.length > 0 ? [...insertEvents(d1, events, batchToken), ...aggregateIngested(d1, batchToken, activity), countLedgerEntries(d1, batchToken), countStoredBytes(d1, batchToken)] : []),
+    ...(events.length > 0
+      ? [
+          ...insertEvents(d1, events, batchToken),
+          ...aggregateIngested(d1, batchToken, activity),
+          countLedgerEntries(d1, batchToken),
+          countStoredBytes(d1, batchToken),
+        ]
+      : []),
     ...(adjustments.length > 0 ? [...recordAdjustments(d1, adjustments, batchToken), ...moveAdjustedPoints(d1, batchToken)] : []),
     ...recordPointsChanges(d1, changes, batchToken, Date.now()),
     ...recordStreakMoves(d1, batchToken, states.streaks),

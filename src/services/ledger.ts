@@ -91,7 +91,10 @@ export async function ledgerPage(objects: UserObjects, db: Db, principal: Princi
         to: query.to === undefined ? undefined : Date.parse(query.to),
         sort: query.sort,
         limit: query.size + 1,
-        start: after === undefined ? { offset: query.page * query.size } : { after: { value: typeof after.value === "number" ? after.value : Date.parse(after.value), id: after.id } },
+        start:
+          after === undefined
+            ? { offset: query.page * query.size }
+            : { after: { value: typeof after.value === "number" ? after.value : Date.parse(after.value), id: after.id } },
       }),
     );
     if (answer.kind === "other_account") throw actsOnlyForItself();

@@ -1,7 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import { assertActsFor, type Principal } from "../auth/principal";
 import type { Db } from "../db/client";
-import { deleteTierLadder, firstPointsDay, loadPointsSettings, readPointsDays, upsertPointsSettings, upsertTierLadder, type StoredPointsSettings } from "../db/points";
+import {
+  deleteTierLadder,
+  firstPointsDay,
+  loadPointsSettings,
+  readPointsDays,
+  upsertPointsSettings,
+  upsertTierLadder,
+  type StoredPointsSettings,
+} from "../db/points";
 import { ensureProject } from "../db/projects";
 import { canonicalJson, sha256Hex } from "../domain/hashing";
 import { dayOf } from "../domain/periods";
@@ -27,7 +35,8 @@ import { checkMetadataSize } from "./event-logging";
 export const settingsBody = (stored: StoredPointsSettings) => ({ ...stored.settings, version: stored.version, updatedAt: stored.updatedAt });
 
 /** The ladder as the admin routes answer it; null when the project has none. */
-export const ladderBody = (stored: StoredPointsSettings) => (stored.tiers === null ? null : { ...stored.tiers, version: stored.version, updatedAt: stored.updatedAt });
+export const ladderBody = (stored: StoredPointsSettings) =>
+  stored.tiers === null ? null : { ...stored.tiers, version: stored.version, updatedAt: stored.updatedAt };
 
 /** The stored settings and ladder with their version, read from D1 (what an admin wrote, wherever). */
 export const pointsSettingsOf = (db: Db, projectKey: string): Promise<StoredPointsSettings> => loadPointsSettings(db.$client, projectKey);
@@ -149,7 +158,8 @@ export async function pointsHistoryPage(
 ): Promise<PointsHistoryPage> {
   assertActsFor(principal, userId);
   const before = query.cursor === null ? undefined : decodeCursor(query.cursor, HistoryCursorSchema)?.s;
-  if (before === undefined && query.cursor !== null) throw invalidFields("query", [{ path: "cursor", message: "not a cursor of this history (take nextCursor from a page)" }]);
+  if (before === undefined && query.cursor !== null)
+    throw invalidFields("query", [{ path: "cursor", message: "not a cursor of this history (take nextCursor from a page)" }]);
   const page = await callUserObject(() => userStateStub(env, principal.projectKey, userId).pointsHistory({ cursor: before, limit: query.limit }));
   if (page === null) throw userNotFound(userId);
   return { entries: page.entries, nextCursor: page.nextCursor === null ? null : encodeCursor({ s: page.nextCursor }) };

@@ -18,7 +18,6 @@ export async function eventStatistics(db: Db, projectKey: string, query: StatsQu
   const { period, ...window } = requestedWindow({ period: query.period, month }, dayOf(new Date().toISOString()), firstDay);
   const scope = eventId === null ? ({ kind: "global" } as const) : ({ kind: "event", eventId } as const);
   const rows = await readStatsRows(db.$client, projectKey, scope, window, month);
-  const data =
-    scope.kind === "global" ? globalStats({ window, ...rows }) : eventStats({ window, ...rows, totals: sumTotals(rows.eventTotals) });
+  const data = scope.kind === "global" ? globalStats({ window, ...rows }) : eventStats({ window, ...rows, totals: sumTotals(rows.eventTotals) });
   return { period, eventId, ...window, data };
 }

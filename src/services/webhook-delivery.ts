@@ -165,7 +165,10 @@ export async function sendDeliveryMessages(env: Env, items: ReadonlyArray<{ deli
 export async function attemptDeliveries(env: Env, claimed: readonly ClaimedDelivery[], send: Send = sendWithFetch): Promise<AttemptOutcome[]> {
   if (claimed.length === 0) return [];
   const db = getDb(env.DB);
-  const endpoints = await endpointsForAttempts(db, claimed.map((delivery) => delivery.endpointId));
+  const endpoints = await endpointsForAttempts(
+    db,
+    claimed.map((delivery) => delivery.endpointId),
+  );
   const attempted = await eachBounded(claimed, MAX_CONCURRENT_ATTEMPTS, (delivery) =>
     attempt(env, delivery, endpoints.get(delivery.endpointId), send, Date.now()),
   );
@@ -212,7 +215,10 @@ const ENDPOINTS_TRIMMED_PER_RUN = 20;
 export async function sweepWebhookDeliveries(env: Env, now = Date.now()): Promise<{ resent: number; expired: number; trimmed: number }> {
   const db: Db = getDb(env.DB);
   const overdue = await takeOverdueDeliveries(db, { overdueBefore: now - OVERDUE_AFTER_MS, now, limit: OVERDUE_PER_RUN });
-  await sendDeliveryMessages(env, overdue.map((deliveryId) => ({ deliveryId, delaySeconds: 0 })));
+  await sendDeliveryMessages(
+    env,
+    overdue.map((deliveryId) => ({ deliveryId, delaySeconds: 0 })),
+  );
   let expired = 0;
   for (let chunk = 0; chunk < RETENTION_CHUNKS_PER_RUN; chunk++) {
     const deleted = await deleteDeliveriesCreatedBefore(db, now - DELIVERY_RETENTION_MS, DELETE_CHUNK);

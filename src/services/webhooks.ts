@@ -28,7 +28,11 @@ import { forgetSubscriptions } from "./webhook-subscriptions";
 /** After a rotation the previous secret keeps signing beside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
-const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -127,12 +131,7 @@ export async function webhookEndpoint(env: Env, projectKey: string, id: string):
   return endpointView(await endpointOf(env, projectKey, id));
 }
 
-export async function changeWebhookEndpoint(
-  env: Env,
-  projectKey: string,
-  id: string,
-  changes: Partial<NewWebhookEndpoint>,
-): Promise<WebhookEndpointView> {
+export async function changeWebhookEndpoint(env: Env, projectKey: string, id: string, changes: Partial<NewWebhookEndpoint>): Promise<WebhookEndpointView> {
   if (changes.url !== undefined) mustBeAllowedUrl(env, changes.url);
   const row = await updateWebhookEndpoint(getDb(env.DB), projectKey, id, changes, Date.now());
   if (!row) throw endpointNotFound(id);
@@ -157,12 +156,21 @@ export async function rotateWebhookEndpointSecret(env: Env, projectKey: string, 
 
 function mustBeEnabled(endpoint: WebhookEndpointRow): void {
   if (!endpoint.enabled) {
-    throw new ApiError(409, `Webhook endpoint ${endpoint.id} is disabled (${endpoint.disabledReason ?? "disabled"}); enable it first (PUT with "enabled": true)`);
+    throw new ApiError(
+      409,
+      `Webhook endpoint ${endpoint.id} is disabled (${endpoint.disabledReason ?? "disabled"}); enable it first (PUT with "enabled": true)`,
+    );
   }
 }
 
 /** The delivery as stored after an attempt made on this request. */
-async function attemptedNow(env: Env, endpointId: string, deliveryId: string, claimed: Parameters<typeof attemptDeliveries>[1], send: Send): Promise<WebhookDeliveryView> {
+async function attemptedNow(
+  env: Env,
+  endpointId: string,
+  deliveryId: string,
+  claimed: Parameters<typeof attemptDeliveries>[1],
+  send: Send,
+): Promise<WebhookDeliveryView> {
   await attemptDeliveries(env, claimed, send);
   const row = await findDelivery(getDb(env.DB), endpointId, deliveryId);
   return deliveryView(row!);

@@ -7,7 +7,10 @@ import { api, newProject, setupProject, token } from "../helpers";
 import { TEST_JWT_SECRET } from "../secret";
 
 const b64url = (value: object | string) =>
-  btoa(typeof value === "string" ? value : JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  btoa(typeof value === "string" ? value : JSON.stringify(value))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe("JWT verification", () => {
@@ -24,7 +27,16 @@ describe("JWT verification", () => {
     ["expired beyond the 60 s leeway", () => token({ sub: "u1", projectId: "demo", role: "user" }, { expiresIn: nowSeconds() - 120 })],
     ["missing exp", () => token({ sub: "u1", projectId: "demo", role: "user" }, { expiresIn: null })],
     ["not yet valid beyond the leeway", () => token({ sub: "u1", projectId: "demo", role: "user" }, { notBefore: nowSeconds() + 600 })],
-    ["issued in the future", () => new SignJWT({ projectId: "demo", role: "user" }).setProtectedHeader({ alg: "HS256" }).setSubject("u1").setIssuedAt(nowSeconds() + 600).setExpirationTime(nowSeconds() + 1200).sign(new TextEncoder().encode(TEST_JWT_SECRET))],
+    [
+      "issued in the future",
+      () =>
+        new SignJWT({ projectId: "demo", role: "user" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setSubject("u1")
+          .setIssuedAt(nowSeconds() + 600)
+          .setExpirationTime(nowSeconds() + 1200)
+          .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
+    ],
     ["missing projectId", () => token({ sub: "u1", role: "user" })],
     ["unknown role", () => token({ sub: "u1", projectId: "demo", role: "superuser" })],
     ["missing sub", () => token({ projectId: "demo", role: "user" })],

@@ -130,7 +130,10 @@ describe("the project's own identity provider", () => {
       return new Response(body, { headers: { "content-type": "application/json" } });
     });
     const sign = (claims: Record<string, unknown>, options: { iss?: string; aud?: string } = {}) => {
-      const jwt = new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "idp-1" }).setIssuer(options.iss ?? issuer).setExpirationTime("10m");
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", kid: "idp-1" })
+        .setIssuer(options.iss ?? issuer)
+        .setExpirationTime("10m");
       if (options.aud) jwt.setAudience(options.aud);
       return jwt.sign(privateKey);
     };
@@ -224,7 +227,12 @@ describe("the project's own identity provider", () => {
         }),
         configured,
       );
-    const adminBearer = await new SignJWT({ projectId, role: "admin" }).setProtectedHeader({ alg: "HS256" }).setIssuer(idp.issuer).setSubject("ops").setExpirationTime("1h").sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const adminBearer = await new SignJWT({ projectId, role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(idp.issuer)
+      .setSubject("ops")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const sameIssuer = await put({ jwksUrl: "https://evil.test/jwks.json", issuer: idp.issuer });
     expect(sameIssuer.status).toBe(400);
     expect(((await sameIssuer.json()) as { errors: Array<{ path: string }> }).errors[0]?.path).toBe("issuer");
@@ -306,10 +314,10 @@ describe("made-up project credentials", () => {
     for (let i = 0; i < 40; i++) {
       const kid = `sk_${crypto.randomUUID().replace(/-/g, "").slice(0, 22)}`;
       const bearer = await signedWith({ kid, secret: "x".repeat(40) }, { sub: "ops", role: "admin" });
-      const response = await app.fetch(
-        new Request("http://api.test/v1/event", { headers: { authorization: `Bearer ${bearer}`, "cf-connecting-ip": ip } }),
-        { ...env, DB: d1.db },
-      );
+      const response = await app.fetch(new Request("http://api.test/v1/event", { headers: { authorization: `Bearer ${bearer}`, "cf-connecting-ip": ip } }), {
+        ...env,
+        DB: d1.db,
+      });
       statuses.push(response.status);
     }
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);

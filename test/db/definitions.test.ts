@@ -10,7 +10,17 @@ import { newProject } from "../helpers";
 const db = () => getDb(env.DB);
 
 const eventDefinition = (eventId: string, title = "Login"): EventDefinition =>
-  ({ eventId, title, description: "", status: "ACTIVE", type: "STANDARD", reward: { default: 1 }, limitPeriod: "lifetime", metadataFields: [], requiresApiKey: false }) as EventDefinition;
+  ({
+    eventId,
+    title,
+    description: "",
+    status: "ACTIVE",
+    type: "STANDARD",
+    reward: { default: 1 },
+    limitPeriod: "lifetime",
+    metadataFields: [],
+    requiresApiKey: false,
+  }) as EventDefinition;
 
 const outcomes = (writes: DefinitionWrite[]) =>
   writes.reduce<Record<string, number>>((counts, w) => ({ ...counts, [w.outcome]: (counts[w.outcome] ?? 0) + 1 }), {});

@@ -35,13 +35,15 @@ describe("D1 migration 0012 (the ledger in the users' objects)", () => {
     expect(mine).toBeDefined();
     await applyD1Migrations(db(), [mine!]);
 
-    const rows = async () => (await db().prepare("SELECT id, ledger_id AS ledgerId FROM event_log ORDER BY id").all<{ id: number; ledgerId: number }>()).results;
+    const rows = async () =>
+      (await db().prepare("SELECT id, ledger_id AS ledgerId FROM event_log ORDER BY id").all<{ id: number; ledgerId: number }>()).results;
     expect(await rows()).toEqual(before.map((r) => ({ id: r.id, ledgerId: r.id })));
     const legacy = (await db().prepare("SELECT id, account_id AS accountId FROM ledger_legacy_ids ORDER BY id").all()).results;
     expect(legacy).toEqual(before);
     expect(await legacyLedgerAccount(db(), before[3]!.id)).toBe(8);
     // The ledger's indexes end with the loyalty id; the project's is unique.
-    const columns = async (index: string) => (await db().prepare(`SELECT name FROM pragma_index_info('${index}') ORDER BY seqno`).all<{ name: string }>()).results.map((c) => c.name);
+    const columns = async (index: string) =>
+      (await db().prepare(`SELECT name FROM pragma_index_info('${index}') ORDER BY seqno`).all<{ name: string }>()).results.map((c) => c.name);
     expect(await columns("event_log_project_time")).toEqual(["project_key", "occurred_at", "ledger_id"]);
     expect(await columns("event_log_project_account")).toEqual(["project_key", "account_id", "ledger_id"]);
     const unique = await db().prepare("SELECT \"unique\" AS u FROM pragma_index_list('event_log') WHERE name = 'event_log_project_id'").first<{ u: number }>();

@@ -61,7 +61,17 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
     const { id: programId } = (await db().prepare("INSERT INTO projects (key) VALUES (?) RETURNING id").bind(projectKey).first<{ id: number }>())!;
     const uuid = () => crypto.randomUUID();
     const rows: OldRow[] = [
-      { uid: uuid(), account: 7, ledgerId: 1, type: "STANDARD", loyaltyType: null, metadata: "{}", occurredAt: "2026-06-01T10:00:00.000Z", rewardType: "LOYALTY_POINTS", amount: 7 },
+      {
+        uid: uuid(),
+        account: 7,
+        ledgerId: 1,
+        type: "STANDARD",
+        loyaltyType: null,
+        metadata: "{}",
+        occurredAt: "2026-06-01T10:00:00.000Z",
+        rewardType: "LOYALTY_POINTS",
+        amount: 7,
+      },
       {
         uid: "not-a-uuid-1",
         account: 7,
@@ -74,9 +84,39 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
         amount: 1.25,
         updatedAt: "2026-06-03T08:00:00.456Z",
       },
-      { uid: uuid().toUpperCase(), account: 8, ledgerId: 3, type: "STANDARD", loyaltyType: "CARD_ASSIGNMENT", metadata: '{"card":"x"}', occurredAt: "2026-06-03T00:00:00.000Z", rewardType: "FLAT_AMOUNT", amount: 5 },
-      { uid: uuid(), account: 7, ledgerId: 7 * LEDGER_ID_SPAN + 1, type: "STANDARD", loyaltyType: null, metadata: "{}", occurredAt: "2026-06-04T23:59:59.999Z", rewardType: "LOYALTY_POINTS", amount: 7 },
-      { uid: uuid(), account: 8, ledgerId: 8 * LEDGER_ID_SPAN + 1, type: "STANDARD", loyaltyType: null, metadata: "{}", occurredAt: "2026-06-05T12:00:00.000Z", rewardType: "LOYALTY_POINTS", amount: 7 },
+      {
+        uid: uuid().toUpperCase(),
+        account: 8,
+        ledgerId: 3,
+        type: "STANDARD",
+        loyaltyType: "CARD_ASSIGNMENT",
+        metadata: '{"card":"x"}',
+        occurredAt: "2026-06-03T00:00:00.000Z",
+        rewardType: "FLAT_AMOUNT",
+        amount: 5,
+      },
+      {
+        uid: uuid(),
+        account: 7,
+        ledgerId: 7 * LEDGER_ID_SPAN + 1,
+        type: "STANDARD",
+        loyaltyType: null,
+        metadata: "{}",
+        occurredAt: "2026-06-04T23:59:59.999Z",
+        rewardType: "LOYALTY_POINTS",
+        amount: 7,
+      },
+      {
+        uid: uuid(),
+        account: 8,
+        ledgerId: 8 * LEDGER_ID_SPAN + 1,
+        type: "STANDARD",
+        loyaltyType: null,
+        metadata: "{}",
+        occurredAt: "2026-06-05T12:00:00.000Z",
+        rewardType: "LOYALTY_POINTS",
+        amount: 7,
+      },
     ];
     for (const row of rows) await oldRow(projectKey, row).run();
     const ids = (await db().prepare("SELECT id FROM event_log ORDER BY id").all<{ id: number }>()).results.map((r) => r.id);
@@ -110,7 +150,9 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
         programId,
         account: row.account,
         ledgerId: row.ledgerId,
-        ledgerType: { CUSTOMER_CARD_DISPLAYED: 0, TRANSACTION_ASSESSMENT: 1, CARD_ASSIGNMENT: 2 }[row.loyaltyType ?? (row.type === "TRANSACTION" ? "TRANSACTION_ASSESSMENT" : "CUSTOMER_CARD_DISPLAYED")],
+        ledgerType: { CUSTOMER_CARD_DISPLAYED: 0, TRANSACTION_ASSESSMENT: 1, CARD_ASSIGNMENT: 2 }[
+          row.loyaltyType ?? (row.type === "TRANSACTION" ? "TRANSACTION_ASSESSMENT" : "CUSTOMER_CARD_DISPLAYED")
+        ],
         occurredAt: Date.parse(row.occurredAt),
         recordedAt: Date.parse(row.occurredAt),
         metadata: row.metadata === "{}" ? null : row.metadata,
@@ -122,7 +164,9 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
       })),
     );
     // The details wait for the archive: only for the rows no done batch covers.
-    const details = await db().prepare("SELECT event_uid AS uid, ingest_batch AS batch, project_key AS projectKey, points FROM event_log_details ORDER BY uid").all();
+    const details = await db()
+      .prepare("SELECT event_uid AS uid, ingest_batch AS batch, project_key AS projectKey, points FROM event_log_details ORDER BY uid")
+      .all();
     expect(details.results).toEqual(
       [rows[2]!, rows[3]!].map((row) => ({ uid: row.uid, batch: "migration 0013", projectKey, points: 7 })).sort((a, b) => (a.uid < b.uid ? -1 : 1)),
     );
@@ -149,8 +193,9 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
     const fromObject = loggedEvent(projectKey, { accountId: 7, ledgerId: 7 * LEDGER_ID_SPAN + 2, occurredAt: "2026-06-06T10:00:00.000Z" });
     const queuedBefore = loggedEvent(projectKey, { accountId: 8, occurredAt: "2026-06-06T11:00:00.000Z" });
     await db().batch(insertEvents(db(), [fromObject, queuedBefore], "new"));
-    const added = (await db().prepare("SELECT id, ledger_id AS ledgerId FROM event_log WHERE id > ? ORDER BY id").bind(ids[3]).all<{ id: number; ledgerId: number }>())
-      .results;
+    const added = (
+      await db().prepare("SELECT id, ledger_id AS ledgerId FROM event_log WHERE id > ? ORDER BY id").bind(ids[3]).all<{ id: number; ledgerId: number }>()
+    ).results;
     expect(added.map((r) => r.id)).toEqual([ids[4]! + 1, ids[4]! + 2]);
     // (numbered after the ids from before, 1 to 3, by its place in the consumer's list: the second)
     expect(added.map((r) => r.ledgerId)).toEqual([7 * LEDGER_ID_SPAN + 2, 5]);
@@ -248,7 +293,15 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
       const byCursor: number[] = [];
       let last: LedgerRow | undefined;
       for (;;) {
-        const page = await readLedgerPage(db(), filter, sort, 7, last ? { after: { value: sort.field === "id" ? last.id : sort.field === "timestamp" ? last.occurredAt : last.recordedAt, id: last.id } } : { offset: 0 });
+        const page = await readLedgerPage(
+          db(),
+          filter,
+          sort,
+          7,
+          last
+            ? { after: { value: sort.field === "id" ? last.id : sort.field === "timestamp" ? last.occurredAt : last.recordedAt, id: last.id } }
+            : { offset: 0 },
+        );
         byCursor.push(...page.map((r) => r.id));
         if (page.length < 7) break;
         last = page.at(-1);
@@ -257,6 +310,11 @@ describe("D1 migration 0013 (the raw log's slim row)", () => {
     }
     // Events of the account's object are found by their uid too (reconciliation, adjustments).
     const uid = events[0]!.eventUid;
-    expect(await db().prepare(`SELECT ledger_id AS id FROM event_log WHERE event_uid = ${storedUid("?1")}`).bind(uid).first()).toEqual({ id: account * LEDGER_ID_SPAN + 1 });
+    expect(
+      await db()
+        .prepare(`SELECT ledger_id AS id FROM event_log WHERE event_uid = ${storedUid("?1")}`)
+        .bind(uid)
+        .first(),
+    ).toEqual({ id: account * LEDGER_ID_SPAN + 1 });
   });
 });

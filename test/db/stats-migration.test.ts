@@ -8,8 +8,7 @@ import { api, newProject, setupProject, userObject } from "../helpers";
 
 const MIGRATION = "0009_stats_without_user_rows.sql";
 const db = () => env.STATS_MIGRATION_DB;
-const tables = async () =>
-  (await db().prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>()).results.map((r) => r.name);
+const tables = async () => (await db().prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>()).results.map((r) => r.name);
 
 /** The per-user rows today's consumer writes, for one user active on `days` per event id ('*': any). */
 async function activeRows(projectKey: string, userId: string, days: Record<string, string[]>) {
@@ -66,7 +65,9 @@ describe("D1 migration 0009 (stats without per-user rows)", () => {
       .bind(projectId)
       .run();
     await db()
-      .prepare("INSERT INTO streak_longest_counts (project_key, streak_id, longest, participants) VALUES (?1, 'login_streak', 3, 1), (?1, 'login_streak', 1, 1)")
+      .prepare(
+        "INSERT INTO streak_longest_counts (project_key, streak_id, longest, participants) VALUES (?1, 'login_streak', 3, 1), (?1, 'login_streak', 1, 1)",
+      )
       .bind(projectId)
       .run();
     const aggregates = async () =>
@@ -85,7 +86,9 @@ describe("D1 migration 0009 (stats without per-user rows)", () => {
 
     const names = await tables();
     for (const gone of ["stats_daily_users", "stats_monthly_users", "stats_last_active", "streak_participants"]) expect(names).not.toContain(gone);
-    expect(names).toEqual(expect.arrayContaining(["stats_user_seeds", "stats_users_by_last_day", "streak_alive_buckets", "streak_longest_counts", "stats_daily"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["stats_user_seeds", "stats_users_by_last_day", "streak_alive_buckets", "streak_longest_counts", "stats_daily"]),
+    );
     expect(await aggregates()).toEqual(aggregatesBefore);
 
     const seeds = await db()
@@ -150,9 +153,15 @@ describe("D1 migration 0009 (stats without per-user rows)", () => {
     });
     // An object that has its seed already ignores another copy.
     await userObject(projectId, "alice").importStatsSeed({ active: [["*", 1, 1]], streaks: [] });
-    expect(await runInDurableObject(userObject(projectId, "alice"), (_i, state) => state.storage.sql.exec("SELECT * FROM active_days WHERE first_day = 1").toArray())).toEqual([]);
+    expect(
+      await runInDurableObject(userObject(projectId, "alice"), (_i, state) =>
+        state.storage.sql.exec("SELECT * FROM active_days WHERE first_day = 1").toArray(),
+      ),
+    ).toEqual([]);
     // carol's object was never created.
-    expect(await runInDurableObject(userObject(projectId, "carol"), (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray())).toEqual([]);
+    expect(await runInDurableObject(userObject(projectId, "carol"), (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray())).toEqual(
+      [],
+    );
     expect((await api("GET", "/v1/users/alice", { auth: admin })).status).toBe(200);
   });
 });
@@ -179,7 +188,10 @@ describe("user object migration (stats flags)", () => {
 
     const { projectId } = await setupProject({ users: { fresh: [] } });
     expect(
-      await runInDurableObject(userObject(projectId, "fresh"), (_i, state) => state.storage.sql.exec<{ p: number }>("SELECT pending AS p FROM stats_seed").one().p),
+      await runInDurableObject(
+        userObject(projectId, "fresh"),
+        (_i, state) => state.storage.sql.exec<{ p: number }>("SELECT pending AS p FROM stats_seed").one().p,
+      ),
     ).toBe(0);
   });
 });

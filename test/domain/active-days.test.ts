@@ -13,7 +13,10 @@ function add(ranges: DayRange[], day: number) {
   let next = sorted;
   if (result.write) {
     const { remove, put } = result.write;
-    next = sorted.filter((r) => r.first !== remove && r.first !== put.first).concat(put).sort((a, b) => a.first - b.first);
+    next = sorted
+      .filter((r) => r.first !== remove && r.first !== put.first)
+      .concat(put)
+      .sort((a, b) => a.first - b.first);
   }
   return { result, ranges: next };
 }

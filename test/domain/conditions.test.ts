@@ -5,8 +5,7 @@ import type { ConditionGroup, ConditionLeaf } from "../../src/domain/definition"
 
 type Operator = ConditionLeaf["operator"];
 
-const leaf = (field: string, operator: Operator, value?: unknown): ConditionLeaf =>
-  value === undefined ? { field, operator } : { field, operator, value };
+const leaf = (field: string, operator: Operator, value?: unknown): ConditionLeaf => (value === undefined ? { field, operator } : { field, operator, value });
 
 describe("readPath", () => {
   const metadata: Record<string, unknown> = {
@@ -291,12 +290,7 @@ describe("evaluateConditions", () => {
     ["OR all fail", { type: "OR", conditions: [isFR, smallAmount, isSilver] }, false, [isFR, smallAmount, isSilver]],
     ["single leaf AND holds", { type: "AND", conditions: [isDE] }, true, []],
     ["single leaf OR fails", { type: "OR", conditions: [isFR] }, false, [isFR]],
-    [
-      "AND of (OR holds) and leaf holds",
-      { type: "AND", conditions: [{ type: "OR", conditions: [isFR, isDE] }, bigAmount] },
-      true,
-      [],
-    ],
+    ["AND of (OR holds) and leaf holds", { type: "AND", conditions: [{ type: "OR", conditions: [isFR, isDE] }, bigAmount] }, true, []],
     [
       "AND with nested OR failing lists the nested leaves",
       { type: "AND", conditions: [bigAmount, { type: "OR", conditions: [isFR, isSilver] }] },
@@ -315,12 +309,7 @@ describe("evaluateConditions", () => {
       false,
       [smallAmount],
     ],
-    [
-      "OR of nested AND that holds",
-      { type: "OR", conditions: [isFR, { type: "AND", conditions: [isDE, bigAmount] }] },
-      true,
-      [],
-    ],
+    ["OR of nested AND that holds", { type: "OR", conditions: [isFR, { type: "AND", conditions: [isDE, bigAmount] }] }, true, []],
     [
       "OR of nested AND failing partially lists only the failing nested leaf",
       { type: "OR", conditions: [isFR, { type: "AND", conditions: [isDE, smallAmount] }] },
@@ -345,12 +334,7 @@ describe("evaluateConditions", () => {
       true,
       [],
     ],
-    [
-      "nested empty group holds inside AND",
-      { type: "AND", conditions: [{ type: "OR", conditions: [] }, isDE] },
-      true,
-      [],
-    ],
+    ["nested empty group holds inside AND", { type: "AND", conditions: [{ type: "OR", conditions: [] }, isDE] }, true, []],
     ["nested empty group makes an OR hold", { type: "OR", conditions: [isFR, { type: "AND", conditions: [] }] }, true, []],
   ])("%s", (_, tree, reached, failed) => {
     const result = evaluateConditions(tree, md);

@@ -36,63 +36,107 @@ const tooShort = boundMessages.tooShort(1);
 
 const BODIES: Array<[string, Record<string, unknown>, Problem[]]> = [
   ["a minimal standard event", { title: "Login", reward: { default: 5 } }, []],
-  ["the demo purchase", {
-    title: "Purchase", type: "TRANSACTION", rewardValueField: "amount", reward: { default: 1, gold: 2 }, limit: 10, limitPeriod: "day",
-    conditions: { type: "AND", conditions: [leaf("amount", "greater_than", 0), leaf("currency", "in", ["EUR", "USD"])] },
-    metadataFields: [{ key: "amount", type: "number", required: true }],
-  }, []],
+  [
+    "the demo purchase",
+    {
+      title: "Purchase",
+      type: "TRANSACTION",
+      rewardValueField: "amount",
+      reward: { default: 1, gold: 2 },
+      limit: 10,
+      limitPeriod: "day",
+      conditions: { type: "AND", conditions: [leaf("amount", "greater_than", 0), leaf("currency", "in", ["EUR", "USD"])] },
+      metadataFields: [{ key: "amount", type: "number", required: true }],
+    },
+    [],
+  ],
   ["an empty title", { title: "", reward: { default: 5 } }, [["title", tooShort]]],
-  ["a long title, description and customer message", { ...base, title: "t".repeat(201), description: "d".repeat(2001), customerMessage: "m".repeat(501) }, [
-    ["title", boundMessages.tooLong(200)],
-    ["description", boundMessages.tooLong(2000)],
-    ["customerMessage", boundMessages.tooLong(500)],
-  ]],
+  [
+    "a long title, description and customer message",
+    { ...base, title: "t".repeat(201), description: "d".repeat(2001), customerMessage: "m".repeat(501) },
+    [
+      ["title", boundMessages.tooLong(200)],
+      ["description", boundMessages.tooLong(2000)],
+      ["customerMessage", boundMessages.tooLong(500)],
+    ],
+  ],
   ["no default reward", { title: "x", reward: { gold: 5 } }, [["reward.default", "a default reward is required"]]],
   ["a negative reward", { title: "x", reward: { default: -1 } }, [["reward.default", "Too small: expected number to be >=0"]]],
-  ["a reward over the rate limit", { title: "x", reward: { default: MAX_REWARD_RATE + 1 } }, [["reward.default", `Too big: expected number to be <=${MAX_REWARD_RATE}`]]],
-  ["too many usergroups", { title: "x", reward: Object.fromEntries(Array.from({ length: MAX_REWARD_GROUPS + 1 }, (_, i) => [i === 0 ? "default" : `g${i}`, 1])) }, [
-    ["reward", TOO_MANY_USERGROUPS],
-  ]],
+  [
+    "a reward over the rate limit",
+    { title: "x", reward: { default: MAX_REWARD_RATE + 1 } },
+    [["reward.default", `Too big: expected number to be <=${MAX_REWARD_RATE}`]],
+  ],
+  [
+    "too many usergroups",
+    { title: "x", reward: Object.fromEntries(Array.from({ length: MAX_REWARD_GROUPS + 1 }, (_, i) => [i === 0 ? "default" : `g${i}`, 1])) },
+    [["reward", TOO_MANY_USERGROUPS]],
+  ],
   ["a fractional limit", { ...base, limit: 1.5 }, [["limit", "Invalid input: expected int, received number"]]],
   ["a zero limit", { ...base, limit: 0 }, [["limit", "Too small: expected number to be >0"]]],
   ["a negative maximum", { ...base, maximumReward: -3 }, [["maximumReward", "Too small: expected number to be >=0"]]],
   ["a fractional maximum", { ...base, maximumReward: 2.5 }, [["maximumReward", boundMessages.notWhole]]],
   ["a transaction without value field", { ...base, type: "TRANSACTION" }, [["rewardValueField", "required when type is TRANSACTION"]]],
-  ["a transaction with an empty value field", { ...base, type: "TRANSACTION", rewardValueField: "" }, [
-    ["rewardValueField", tooShort],
-    ["rewardValueField", "required when type is TRANSACTION"],
-  ]],
+  [
+    "a transaction with an empty value field",
+    { ...base, type: "TRANSACTION", rewardValueField: "" },
+    [
+      ["rewardValueField", tooShort],
+      ["rewardValueField", "required when type is TRANSACTION"],
+    ],
+  ],
   ["a standard event with a value field", { ...base, rewardValueField: "amount" }, [["rewardValueField", "only allowed when type is TRANSACTION"]]],
-  ["percentage on a standard event", { ...base, rewardType: "PERCENTAGE", rewardCurrency: "EUR" }, [
-    ["rewardType", "PERCENTAGE needs type TRANSACTION (a value to take a percentage of)"],
-  ]],
+  [
+    "percentage on a standard event",
+    { ...base, rewardType: "PERCENTAGE", rewardCurrency: "EUR" },
+    [["rewardType", "PERCENTAGE needs type TRANSACTION (a value to take a percentage of)"]],
+  ],
   ["flat amount without currency", { ...base, rewardType: "FLAT_AMOUNT" }, [["rewardCurrency", "required when rewardType is FLAT_AMOUNT"]]],
   ["flat amount with a bad currency", { ...base, rewardType: "FLAT_AMOUNT", rewardCurrency: "eur" }, [["rewardCurrency", CURRENCY_RULE]]],
   ["points with a currency", { ...base, rewardCurrency: "EUR" }, [["rewardCurrency", "only for monetary rewards (PERCENTAGE, FLAT_AMOUNT)"]]],
   ["a valid flat amount", { title: "x", reward: { default: 2.5 }, rewardType: "FLAT_AMOUNT", rewardCurrency: "EUR" }, []],
-  ["duplicate metadata keys", { ...base, metadataFields: [{ key: "a", type: "string", required: false }, { key: "b", type: "string" }, { key: "a", type: "number", required: true }] }, [
-    ["metadataFields.2.key", "duplicate key"],
-  ]],
+  [
+    "duplicate metadata keys",
+    {
+      ...base,
+      metadataFields: [
+        { key: "a", type: "string", required: false },
+        { key: "b", type: "string" },
+        { key: "a", type: "number", required: true },
+      ],
+    },
+    [["metadataFields.2.key", "duplicate key"]],
+  ],
   ["an empty metadata key", { ...base, metadataFields: [{ key: "", type: "string", required: false }] }, [["metadataFields.0.key", tooShort]]],
-  ["too many metadata fields", { ...base, metadataFields: Array.from({ length: 101 }, (_, i) => ({ key: `k${i}`, type: "string" })) }, [
-    ["metadataFields", boundMessages.tooManyItems(100)],
-  ]],
+  [
+    "too many metadata fields",
+    { ...base, metadataFields: Array.from({ length: 101 }, (_, i) => ({ key: `k${i}`, type: "string" })) },
+    [["metadataFields", boundMessages.tooManyItems(100)]],
+  ],
   ["in without an array", withLeaves(leaf("a", "in", "EUR")), [["conditions.conditions.0.value", "in needs an array value"]]],
   ["equals without a value", withLeaves(leaf("a", "equals")), [["conditions.conditions.0.value", "equals needs a value"]]],
   ["exists with a number", withLeaves(leaf("a", "exists", 1)), [["conditions.conditions.0.value", "exists takes an optional boolean value"]]],
   ["starts_with a number", withLeaves(leaf("a", "starts_with", 3)), [["conditions.conditions.0.value", "starts_with needs a string value"]]],
   ["greater_than a list", withLeaves(leaf("a", "greater_than", [1])), [["conditions.conditions.0.value", "greater_than needs a number or string value"]]],
-  ["a nested group with an empty field", withLeaves(leaf("a", "equals", 1), { type: "OR", conditions: [leaf("", "contains", "x"), leaf("b", "not_in", [1, 2])] }), [
-    ["conditions.conditions.1.conditions.0.field", tooShort],
-  ]],
+  [
+    "a nested group with an empty field",
+    withLeaves(leaf("a", "equals", 1), { type: "OR", conditions: [leaf("", "contains", "x"), leaf("b", "not_in", [1, 2])] }),
+    [["conditions.conditions.1.conditions.0.field", tooShort]],
+  ],
   ["an empty group", withLeaves(), []],
-  ["a group over its size", withLeaves(...Array.from({ length: MAX_CONDITION_GROUP_SIZE + 1 }, (_, i) => leaf(`f${i}`, "exists"))), [
-    ["conditions.conditions", boundMessages.tooManyItems(MAX_CONDITION_GROUP_SIZE)],
-  ]],
-  ["field errors and a missing default together", { title: "", reward: { gold: 1 } }, [
-    ["title", tooShort],
-    ["reward.default", "a default reward is required"],
-  ]],
+  [
+    "a group over its size",
+    withLeaves(...Array.from({ length: MAX_CONDITION_GROUP_SIZE + 1 }, (_, i) => leaf(`f${i}`, "exists"))),
+    [["conditions.conditions", boundMessages.tooManyItems(MAX_CONDITION_GROUP_SIZE)]],
+  ],
+  [
+    "field errors and a missing default together",
+    { title: "", reward: { gold: 1 } },
+    [
+      ["title", tooShort],
+      ["reward.default", "a default reward is required"],
+    ],
+  ],
 ];
 
 describe("definitionProblems", () => {
@@ -104,7 +148,10 @@ describe("definitionProblems", () => {
   it("names a condition tree over its depth or size as a whole", () => {
     let deep: Record<string, unknown> = { type: "AND", conditions: [leaf("a", "exists")] };
     for (let i = 0; i < MAX_CONDITION_DEPTH; i++) deep = { type: "AND", conditions: [deep] };
-    const wide = { type: "OR", conditions: Array.from({ length: 11 }, () => ({ type: "AND", conditions: Array.from({ length: 100 }, () => leaf("a", "exists")) })) };
+    const wide = {
+      type: "OR",
+      conditions: Array.from({ length: 11 }, () => ({ type: "AND", conditions: Array.from({ length: 100 }, () => leaf("a", "exists")) })),
+    };
     for (const [conditions, message] of [
       [deep, `must not nest deeper than ${MAX_CONDITION_DEPTH} groups`],
       [wide, `must have at most ${MAX_CONDITION_NODES} conditions and groups`],
@@ -166,7 +213,10 @@ describe("conditionTreeSize", () => {
   });
 
   it("counts groups and leaves", () => {
-    expect(conditionTreeSize({ type: "AND", conditions: [leaf("a", "exists"), { type: "OR", conditions: [leaf("b", "exists")] }] })).toEqual({ depth: 2, nodes: 4 });
+    expect(conditionTreeSize({ type: "AND", conditions: [leaf("a", "exists"), { type: "OR", conditions: [leaf("b", "exists")] }] })).toEqual({
+      depth: 2,
+      nodes: 4,
+    });
   });
 });
 

@@ -222,7 +222,13 @@ describe("EventDefinitionBodySchema", () => {
           type: "AND",
           conditions: [
             { field: "cart.total", operator: "greater_than_or_equal", value: 100 },
-            { type: "OR", conditions: [{ field: "country", operator: "in", value: ["DE", "AT"] }, { field: "vip", operator: "exists" }] },
+            {
+              type: "OR",
+              conditions: [
+                { field: "country", operator: "in", value: ["DE", "AT"] },
+                { field: "vip", operator: "exists" },
+              ],
+            },
           ],
         },
         { type: "AND", conditions: [] },

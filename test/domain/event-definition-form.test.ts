@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { draftToInput, emptyDraft, newGroup, newKey, parseConditionValue, formatConditionValue, type EventDraft } from "../../dashboard/src/events/definition-draft";
+import {
+  draftToInput,
+  emptyDraft,
+  newGroup,
+  newKey,
+  parseConditionValue,
+  formatConditionValue,
+  type EventDraft,
+} from "../../dashboard/src/events/definition-draft";
 import { EventDefinitionBodySchema } from "../../src/domain/definition";
 
 describe("the event form's draft", () => {
@@ -12,7 +20,15 @@ describe("the event form's draft", () => {
       { kind: "leaf", key: newKey(), field: "currency", operator: "in", value: "EUR, USD" },
     ];
     const { input, problems } = draftToInput(
-      draft({ rewards: [{ key: 1, group: "default", amount: "10" }, { key: 2, group: "gold", amount: "20" }], limit: "3", limitPeriod: "week", conditions }),
+      draft({
+        rewards: [
+          { key: 1, group: "default", amount: "10" },
+          { key: 2, group: "gold", amount: "20" },
+        ],
+        limit: "3",
+        limitPeriod: "week",
+        conditions,
+      }),
       true,
     );
     expect(problems).toEqual([]);
@@ -21,13 +37,26 @@ describe("the event form's draft", () => {
       reward: { default: 10, gold: 20 },
       limit: 3,
       limitPeriod: "week",
-      conditions: { type: "AND", conditions: [{ field: "stars", operator: "greater_than_or_equal", value: 4 }, { field: "currency", operator: "in", value: ["EUR", "USD"] }] },
+      conditions: {
+        type: "AND",
+        conditions: [
+          { field: "stars", operator: "greater_than_or_equal", value: 4 },
+          { field: "currency", operator: "in", value: ["EUR", "USD"] },
+        ],
+      },
     });
   });
 
   it("names half-typed numbers, repeated usergroups and bad event ids at their fields", () => {
     const { problems } = draftToInput(
-      draft({ eventId: "has space", limit: "abc", rewards: [{ key: 1, group: "default", amount: "x" }, { key: 2, group: "default", amount: "2" }] }),
+      draft({
+        eventId: "has space",
+        limit: "abc",
+        rewards: [
+          { key: 1, group: "default", amount: "x" },
+          { key: 2, group: "default", amount: "2" },
+        ],
+      }),
       true,
     );
     expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(["eventId", "rewards.1.group", "reward.default", "limit"]));
@@ -37,7 +66,10 @@ describe("the event form's draft", () => {
     const { problems } = draftToInput(
       draft({
         maximumReward: "Infinity",
-        metadataFields: [{ key: 1, name: "a", type: "string", required: false }, { key: 2, name: "a", type: "number", required: false }],
+        metadataFields: [
+          { key: 1, name: "a", type: "string", required: false },
+          { key: 2, name: "a", type: "number", required: false },
+        ],
       }),
       false,
     );

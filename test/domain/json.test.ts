@@ -24,7 +24,11 @@ describe("chunkBySize", () => {
   it("splits by count and by size, keeping order, and gives an oversized item its own chunk", () => {
     const sizes = [3, 3, 3, 10, 1, 1, 1, 1];
     expect(chunkBySize(sizes, (n) => n, 6)).toEqual([[3, 3], [3], [10], [1, 1, 1, 1]]);
-    expect(chunkBySize(sizes, (n) => n, 100, 3)).toEqual([[3, 3, 3], [10, 1, 1], [1, 1]]);
+    expect(chunkBySize(sizes, (n) => n, 100, 3)).toEqual([
+      [3, 3, 3],
+      [10, 1, 1],
+      [1, 1],
+    ]);
     expect(chunkBySize([], (n: number) => n, 6)).toEqual([]);
   });
 });

@@ -33,8 +33,7 @@ describe("lotExpiresAt", () => {
   });
 
   it("end_of_year_after: at the end of the local year `years` after the year earned", () => {
-    const year = (earned: string, years: number, zone = "UTC") =>
-      new Date(lotExpiresAt(at(earned), { mode: "end_of_year_after", years }, zone)!).toISOString();
+    const year = (earned: string, years: number, zone = "UTC") => new Date(lotExpiresAt(at(earned), { mode: "end_of_year_after", years }, zone)!).toISOString();
     expect(year("2026-06-01T00:00:00Z", 0)).toBe("2027-01-01T00:00:00.000Z");
     expect(year("2026-06-01T00:00:00Z", 1)).toBe("2028-01-01T00:00:00.000Z");
     // 31 December 23:30 UTC is already 2027 in Berlin.
@@ -60,7 +59,13 @@ describe("takeOldestFirst", () => {
         yield lot;
       }
     }
-    expect(takeOldestFirst(lots(), 60)).toEqual({ taken: [{ lotId: 1, points: 30 }, { lotId: 2, points: 30 }], untaken: 0 });
+    expect(takeOldestFirst(lots(), 60)).toEqual({
+      taken: [
+        { lotId: 1, points: 30 },
+        { lotId: 2, points: 30 },
+      ],
+      untaken: 0,
+    });
     expect(read).toBe(2);
     expect(takeOldestFirst([{ id: 1, remaining: 5 }], 8)).toEqual({ taken: [{ lotId: 1, points: 5 }], untaken: 3 });
     expect(takeOldestFirst([{ id: 1, remaining: 5 }], 0)).toEqual({ taken: [], untaken: 0 });

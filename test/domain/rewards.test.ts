@@ -30,8 +30,7 @@ function decide(overrides: Partial<DecisionInput> & { definition: EventDefinitio
 }
 
 describe("validateMetadata", () => {
-  const fields = (...list: Array<[string, string, boolean?]>) =>
-    list.map(([key, type, required]) => ({ key, type, required: required ?? false }));
+  const fields = (...list: Array<[string, string, boolean?]>) => list.map(([key, type, required]) => ({ key, type, required: required ?? false }));
 
   it("accepts metadata that matches every declared field", () => {
     const def = definition({
@@ -99,9 +98,7 @@ describe("validateMetadata", () => {
     expect(validateMetadata(def, { cart: { total: 10 } })).toEqual([]);
     expect(validateMetadata(def, { "cart.total": 10 })).toEqual([]);
     expect(validateMetadata(def, { cart: {} })).toEqual([{ path: "metadata.cart.total", message: "required (number)" }]);
-    expect(validateMetadata(def, { cart: { total: "10" } })).toEqual([
-      { path: "metadata.cart.total", message: "must be number, got string" },
-    ]);
+    expect(validateMetadata(def, { cart: { total: "10" } })).toEqual([{ path: "metadata.cart.total", message: "must be number, got string" }]);
   });
 
   describe("TRANSACTION value field", () => {
@@ -394,18 +391,14 @@ describe("decideReward", () => {
       const { decision } = decide({ definition: def, metadata: { country: "DE", cart: { total: 5 } } });
       expect(decision.conditionReached).toBe(false);
       expect(decision.points).toBe(0);
-      expect(decision.reasons).toEqual([
-        { code: "CONDITION_NOT_MET", field: "cart.total", operator: "greater_than", expected: 20, actual: 5 },
-      ]);
+      expect(decision.reasons).toEqual([{ code: "CONDITION_NOT_MET", field: "cart.total", operator: "greater_than", expected: 20, actual: 5 }]);
     });
 
     it("reports an exists leaf without an expected value", () => {
       const def = definition({ conditions: { type: "AND", conditions: [{ field: "coupon", operator: "exists" }] } });
       const { decision } = decide({ definition: def, metadata: {} });
       expect(decision.conditionReached).toBe(false);
-      expect(decision.reasons).toEqual([
-        { code: "CONDITION_NOT_MET", field: "coupon", operator: "exists", expected: undefined, actual: undefined },
-      ]);
+      expect(decision.reasons).toEqual([{ code: "CONDITION_NOT_MET", field: "coupon", operator: "exists", expected: undefined, actual: undefined }]);
     });
 
     it("checks conditions on TRANSACTION definitions before awarding", () => {

@@ -134,7 +134,12 @@ describe("webhookEventsOf", () => {
 
   it("emits limit.reached with what the log's reason says of the limit, and no points", () => {
     const reason = { code: "LIMIT_REACHED", limit: 1, limitPeriod: "day", periodKey: "2026-05-04" };
-    const message = log({ points: 0, balanceAfter: 100, limitReached: true, reward: { rate: 5, value: null, uncappedPoints: 5, maximumReward: null, reasons: [reason] } });
+    const message = log({
+      points: 0,
+      balanceAfter: 100,
+      limitReached: true,
+      reward: { rate: 5, value: null, uncappedPoints: 5, maximumReward: null, reasons: [reason] },
+    });
     const events = webhookEventsOf(message, ALL);
     expectValid(events);
     expect(types(events)).toEqual(["event.logged", "limit.reached"]);
@@ -157,7 +162,14 @@ describe("webhookEventsOf", () => {
     expect(types(events)).toEqual(["points.awarded", "challenge.completed"]);
     const uid = "c0c0c0c0-0000-4000-8000-000000000001";
     expect(events.map((event) => event.id)).toEqual([`evt_${uid}_points.awarded`, `evt_${uid}_challenge.completed`]);
-    expect(events[0]!.data).toMatchObject({ source: "challenge", eventId: "challenge:three_purchases", challengeId: "three_purchases", points: 100, balanceAfter: 210, sequence: 7 });
+    expect(events[0]!.data).toMatchObject({
+      source: "challenge",
+      eventId: "challenge:three_purchases",
+      challengeId: "three_purchases",
+      points: 100,
+      balanceAfter: 210,
+      sequence: 7,
+    });
     expect(events[1]!.data).toEqual({
       userId: "alice",
       sequence: 7,
@@ -192,7 +204,9 @@ describe("webhookEventsOf", () => {
       expectValid(events);
       expect(events.length, name).toBe(grew ? 1 : 0);
     }
-    const [event] = webhookEventsOf(log({ updates: { seq: 7, streaks: [streak(4, alive, 5)], standings: [] } }), ALL).filter((e) => e.type === "streak.extended");
+    const [event] = webhookEventsOf(log({ updates: { seq: 7, streaks: [streak(4, alive, 5)], standings: [] } }), ALL).filter(
+      (e) => e.type === "streak.extended",
+    );
     expect(event).toMatchObject({
       id: `evt_${UID}_streak.extended_daily_login_streak`,
       data: { userId: "alice", sequence: 7, streakId: "daily_login_streak", current: 4, longest: 5, eventUid: UID },
@@ -258,7 +272,15 @@ describe("webhookEventId", () => {
 describe("periodClosedEvent", () => {
   it("names the period once, with its days and the top 10", () => {
     const top = Array.from({ length: 12 }, (_, i) => ({ rank: i + 1, userId: `u${i + 1}`, score: 100 - i }));
-    const closed = { projectKey: "acme", leaderboardId: "weekly_points", calendar: "week|Europe/Berlin", period: 2940, participants: 12, closedAt: RECORDED_MS, top };
+    const closed = {
+      projectKey: "acme",
+      leaderboardId: "weekly_points",
+      calendar: "week|Europe/Berlin",
+      period: 2940,
+      participants: 12,
+      closedAt: RECORDED_MS,
+      top,
+    };
     const event = periodClosedEvent(closed);
     expectValid([event]);
     expect(event).toEqual(periodClosedEvent(structuredClone(closed)));

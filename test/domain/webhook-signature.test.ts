@@ -5,7 +5,13 @@ import { newWebhookSecret, webhookHeaders, webhookSigningKey } from "../../src/d
 // The receiver's side is the npm `standardwebhooks` package (what the README tells receivers to use), not a copy
 // of our signer: whatever it accepts, every Standard Webhooks library accepts.
 describe("webhook signatures (Standard Webhooks)", () => {
-  const body = JSON.stringify({ id: "evt_1", type: "points.awarded", createdAt: "2026-01-01T00:00:00.000Z", projectId: "demo", data: { userId: "alice", points: 5 } });
+  const body = JSON.stringify({
+    id: "evt_1",
+    type: "points.awarded",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    projectId: "demo",
+    data: { userId: "alice", points: 5 },
+  });
 
   it("makes secrets of whsec_ and base64 of 32 random bytes", () => {
     const secret = newWebhookSecret();

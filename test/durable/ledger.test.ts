@@ -93,7 +93,10 @@ describe("the user's ledger in the user's object", () => {
     expect((await api<LoyaltyEvent>("GET", `/v1/loyalty-events/${purchase.id}`, { auth: admin })).json).toEqual(purchase);
 
     // An adjustment: the object's ledger has it in the same transaction as the balance.
-    const refund = await api<LoyaltyEvent>("POST", `/v1/loyalty-events/${purchase.id}/adjustments`, { auth: admin, body: { rewardAmount: 15, reason: "return" } });
+    const refund = await api<LoyaltyEvent>("POST", `/v1/loyalty-events/${purchase.id}/adjustments`, {
+      auth: admin,
+      body: { rewardAmount: 15, reason: "return" },
+    });
     expect(refund.status, refund.text).toBe(200);
     const item = (await api<LoyaltyEvent>("GET", `/v1/loyalty-events/${purchase.id}`, { auth: admin })).json;
     expect(item).toEqual(refund.json);
@@ -114,7 +117,11 @@ describe("the user's ledger in the user's object", () => {
   it("gives a user token its own ledger from its object: the default, its account, its items; 403 and 404 for others", async () => {
     const { admin, projectId } = await setupProject({ definitions, users: { alice: [], bob: [] } });
     const bob = await accountOf(admin, "bob");
-    for (const [userId, eventId] of [["alice", "login"], ["alice", "card"], ["bob", "login"]] as const) {
+    for (const [userId, eventId] of [
+      ["alice", "login"],
+      ["alice", "card"],
+      ["bob", "login"],
+    ] as const) {
       expect((await api("POST", "/v1/event", { auth: admin, body: { eventId, userId } })).status).toBe(200);
     }
     await forgetInD1(projectId, 3);
@@ -130,7 +137,9 @@ describe("the user's ledger in the user's object", () => {
     const ghost = { bearer: await userToken(projectId, "ghost") };
     expect(await ledger(ghost, "")).toMatchObject({ status: 200, items: [], total: 0 });
     expect((await ledger(ghost, `accountid=${bob}`)).status).toBe(403);
-    const tables = await runInDurableObject(userObject(projectId, "ghost"), (_instance, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray());
+    const tables = await runInDurableObject(userObject(projectId, "ghost"), (_instance, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master").toArray(),
+    );
     expect(tables).toEqual([]);
   });
 
@@ -320,9 +329,9 @@ describe("objects from before the ledger", () => {
     for (let i = 0; i < older.length; i += 300) expect((await deliver(older.slice(i, i + 300))).retryMessages).toEqual([]);
     expect((await deliver([adjustmentOf(older[1]!, 800, 1, "in D1")])).retryMessages).toEqual([]);
     const d1Ids = new Map(
-      (await env.DB.prepare(`SELECT event_uid AS uid, ledger_id AS id FROM ${LOGGED} WHERE project_key = ?`).bind(projectId).all<{ uid: string; id: number }>()).results.map(
-        (r) => [r.uid, r.id],
-      ),
+      (
+        await env.DB.prepare(`SELECT event_uid AS uid, ledger_id AS id FROM ${LOGGED} WHERE project_key = ?`).bind(projectId).all<{ uid: string; id: number }>()
+      ).results.map((r) => [r.uid, r.id]),
     );
     expect([...d1Ids.values()].every((id) => id < LEDGER_ID_SPAN)).toBe(true);
 

@@ -60,7 +60,14 @@ describe("user object migrations", () => {
     const stub = userObject(projectKey, "legacy");
     const pending = pendingEvent(projectKey);
     const firstResponse = { statusCode: 200, message: "Event erfolgreich geloggt", data: { points: 7, balance: 42 } };
-    const adjustmentResult = { eventUid: pending.eventUid, previousAmount: 7, newAmount: 0, pointsDelta: -7, balance: 35, adjustedAt: new Date().toISOString() };
+    const adjustmentResult = {
+      eventUid: pending.eventUid,
+      previousAmount: 7,
+      newAmount: 0,
+      pointsDelta: -7,
+      balance: 35,
+      adjustedAt: new Date().toISOString(),
+    };
     // An object as the code before migrations left it: its tables and data, no schema_version.
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
@@ -105,12 +112,19 @@ describe("user object migrations", () => {
 
     // The idempotency record still replays the first answer.
     const definition = { ...purchaseDefinition, eventId: "purchase_completed", status: "ACTIVE", version: 1 } as never;
-    const logCommand = { kind: "log" as const, definition, metadata: { amount: 7 }, occurredAt: new Date().toISOString(), streaks: [], challenges: [], leaderboards: [], fromUserToken: false };
+    const logCommand = {
+      kind: "log" as const,
+      definition,
+      metadata: { amount: 7 },
+      occurredAt: new Date().toISOString(),
+      streaks: [],
+      challenges: [],
+      leaderboards: [],
+      fromUserToken: false,
+    };
     const [replay] = await stub.logEvents(projectKey, "legacy", [{ ...logCommand, idempotencyKey: "order-1", requestHash: "hash-1" }]);
     expect(replay).toEqual({ kind: "logged", replayed: true, response: firstResponse });
-    const [trickReplay] = await stub.logEvents(projectKey, "legacy", [
-      { ...logCommand, idempotencyKey: "adjustment:trick", requestHash: "hash-trick" },
-    ]);
+    const [trickReplay] = await stub.logEvents(projectKey, "legacy", [{ ...logCommand, idempotencyKey: "adjustment:trick", requestHash: "hash-trick" }]);
     expect(trickReplay).toEqual({ kind: "logged", replayed: true, response: firstResponse });
     // The adjustment's retry still replays under its own key.
     const adjustment = await stub.adjust({

@@ -50,12 +50,14 @@ const outboxRows = async (stub: Stub) =>
         "SELECT body, attempts, failed_sends, next_attempt_at FROM outbox ORDER BY created_at",
       )
       .toArray()
-      .map((row): OutboxRow => ({
-        amount: (JSON.parse(row.body) as LoggedEvent).metadata.amount as number,
-        attempts: row.attempts,
-        failed_sends: row.failed_sends,
-        wait: row.next_attempt_at === 0 ? 0 : row.next_attempt_at - Date.now(),
-      })),
+      .map(
+        (row): OutboxRow => ({
+          amount: (JSON.parse(row.body) as LoggedEvent).metadata.amount as number,
+          attempts: row.attempts,
+          failed_sends: row.failed_sends,
+          wait: row.next_attempt_at === 0 ? 0 : row.next_attempt_at - Date.now(),
+        }),
+      ),
   );
 
 /** Time passes: every row backing off is due (as when its alarm fires). */

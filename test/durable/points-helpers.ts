@@ -95,7 +95,10 @@ export const pointsState = (stub: DurableObjectStub<UserState>) =>
     const balance = sql.exec<{ balance: number }>("SELECT balance FROM profile").one().balance;
     const lots = sql.exec<Lot>("SELECT id, points, remaining, expires_at, source FROM point_lots ORDER BY id").toArray();
     const sums = Object.fromEntries(
-      sql.exec<{ type: string; points: number }>("SELECT type, SUM(points) AS points FROM points_history GROUP BY type").toArray().map((row) => [row.type, row.points]),
+      sql
+        .exec<{ type: string; points: number }>("SELECT type, SUM(points) AS points FROM points_history GROUP BY type")
+        .toArray()
+        .map((row) => [row.type, row.points]),
     ) as Record<string, number>;
     const last = sql.exec<{ balance_after: number }>("SELECT balance_after FROM points_history ORDER BY seq DESC LIMIT 1").toArray()[0]?.balance_after ?? 0;
     const steps = sql.exec<{ points: number; balance_after: number }>("SELECT points, balance_after FROM points_history ORDER BY seq").toArray();

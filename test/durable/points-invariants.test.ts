@@ -20,23 +20,42 @@ const expiries = fc.oneof(
   fc.integer({ min: 0, max: 1 }).map((years): PointsExpiry => ({ mode: "end_of_year_after", years })),
 );
 const ladders = fc.option(
-  fc.tuple(fc.constantFrom<TierLadder["window"][]>("lifetime", "calendar_year", "rolling_12_months"), fc.constantFrom<TierLadder["downgrade"][]>("never", "end_of_window"), fc.integer({ min: 1, max: 300 })).map(([window, downgrade, step]) =>
-    ladder(window, downgrade, [
-      ["silver", step],
-      ["gold", step * 3],
-    ]),
-  ),
+  fc
+    .tuple(
+      fc.constantFrom<TierLadder["window"][]>("lifetime", "calendar_year", "rolling_12_months"),
+      fc.constantFrom<TierLadder["downgrade"][]>("never", "end_of_window"),
+      fc.integer({ min: 1, max: 300 }),
+    )
+    .map(([window, downgrade, step]) =>
+      ladder(window, downgrade, [
+        ["silver", step],
+        ["gold", step * 3],
+      ]),
+    ),
 );
 const steps: fc.Arbitrary<Step[]> = fc.array(
   fc.oneof(
     { weight: 4, arbitrary: fc.record({ op: fc.constant("earn" as const), points: fc.integer({ min: 0, max: 200 }) }) },
-    { weight: 3, arbitrary: fc.record({ op: fc.constant("adjust" as const), pick: fc.nat(), newAmount: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300 })), allowNegative: fc.boolean() }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant("adjust" as const),
+        pick: fc.nat(),
+        newAmount: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300 })),
+        allowNegative: fc.boolean(),
+      }),
+    },
     { weight: 3, arbitrary: fc.record({ op: fc.constant("redeem" as const), points: fc.integer({ min: 1, max: 150 }), replay: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant("reverse" as const), pick: fc.nat() }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 60 * DAY }), alarm: fc.boolean() }) },
     {
       weight: 1,
-      arbitrary: fc.record({ op: fc.constant("policy" as const), expiry: expiries, timezone: fc.constantFrom("UTC", "Europe/Berlin", "America/New_York"), tiers: ladders }),
+      arbitrary: fc.record({
+        op: fc.constant("policy" as const),
+        expiry: expiries,
+        timezone: fc.constantFrom("UTC", "Europe/Berlin", "America/New_York"),
+        tiers: ladders,
+      }),
     },
   ),
   { minLength: 20, maxLength: 30 },
@@ -57,7 +76,11 @@ describe("points invariants (property-based)", () => {
               break;
             case "adjust": {
               const events = await runInDurableObject(stub, (_i, state) =>
-                state.storage.sql.exec<{ event_uid: string; occurred_at: number; reward_amount: number }>("SELECT event_uid, occurred_at, reward_amount FROM ledger ORDER BY id").toArray(),
+                state.storage.sql
+                  .exec<{ event_uid: string; occurred_at: number; reward_amount: number }>(
+                    "SELECT event_uid, occurred_at, reward_amount FROM ledger ORDER BY id",
+                  )
+                  .toArray(),
               );
               const event = events[step.pick % Math.max(events.length, 1)];
               if (!event) break;
@@ -81,7 +104,15 @@ describe("points invariants (property-based)", () => {
               const previous = step.replay ? redemptions.at(-1) : undefined;
               const key = previous?.key ?? `k-${index}`;
               const points = previous?.points ?? step.points;
-              const outcome = await object.redeem(projectKey, userId, { policy, points, reason: "r", reference: null, metadata: {}, idempotencyKey: key, requestHash: `h-${points}` });
+              const outcome = await object.redeem(projectKey, userId, {
+                policy,
+                points,
+                reason: "r",
+                reference: null,
+                metadata: {},
+                idempotencyKey: key,
+                requestHash: `h-${points}`,
+              });
               expect(["redeemed", "insufficient_points"]).toContain(outcome.kind);
               if (outcome.kind === "redeemed") {
                 expect(outcome.replayed).toBe(previous !== undefined);

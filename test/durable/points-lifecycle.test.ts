@@ -113,7 +113,12 @@ describe("expiry", () => {
     await fireAlarm(member.stub);
     state = await expectInvariants(member.stub);
     expect(state.balance).toBe(0);
-    expect(member.changes().filter((c) => c.change === "expire").map((c) => [c.points, c.at])).toEqual([
+    expect(
+      member
+        .changes()
+        .filter((c) => c.change === "expire")
+        .map((c) => [c.points, c.at]),
+    ).toEqual([
       [40, "2027-03-27T23:00:00.000Z"],
       [15, "2027-10-30T22:00:00.000Z"],
       [25, "2027-10-31T23:00:00.000Z"],
@@ -156,10 +161,16 @@ describe("reversals", () => {
     ]);
     expect(state.sums.expire ?? 0).toBe(0);
 
-    expect(await object.reverseRedemption(projectKey, userId, { policy, redemptionId: redeemed.redemption.redemptionId, reason: "again" })).toEqual({ kind: "already_reversed" });
+    expect(await object.reverseRedemption(projectKey, userId, { policy, redemptionId: redeemed.redemption.redemptionId, reason: "again" })).toEqual({
+      kind: "already_reversed",
+    });
     expect(await object.reverseRedemption(projectKey, userId, { policy, redemptionId: "no-such", reason: "x" })).toEqual({ kind: "unknown_redemption" });
     // A replay of the redemption answers it again, now showing when it was reversed.
-    expect(await object.redeem(projectKey, userId, redeem(60, "r", { policy }))).toMatchObject({ kind: "redeemed", replayed: true, redemption: { balance: 20, reversedAt: "2027-01-13T10:00:00.000Z" } });
+    expect(await object.redeem(projectKey, userId, redeem(60, "r", { policy }))).toMatchObject({
+      kind: "redeemed",
+      replayed: true,
+      redemption: { balance: 20, reversedAt: "2027-01-13T10:00:00.000Z" },
+    });
     expect(member.changes().map((c) => [c.change, c.points, c.balanceAfter])).toEqual([
       ["redeem", 60, 20],
       ["reverse", 60, 80],
@@ -205,7 +216,12 @@ describe("tiers", () => {
       pointsInWindow: 0,
       next: { tierId: "gold", pointsNeeded: 500 },
     });
-    expect(member.changes().at(-1)).toMatchObject({ change: "tier", points: 0, balanceAfter: 670, tier: { from: "gold", to: "silver", cause: "window_ended" } });
+    expect(member.changes().at(-1)).toMatchObject({
+      change: "tier",
+      points: 0,
+      balanceAfter: 670,
+      tier: { from: "gold", to: "silver", cause: "window_ended" },
+    });
     const state = await expectInvariants(member.stub);
     expect(state.steps.filter((step) => step.points === 0)).toHaveLength(3);
   });
@@ -247,11 +263,15 @@ describe("tiers", () => {
     expect(first).toMatchObject({ kind: "logged", response: { data: { points: 10, userGroupId: "default" } } });
     const second = await member.log(earnCommand(0, { now: member.clock.now, policy, definition: purchase }));
     expect(second).toMatchObject({ kind: "logged", response: { data: { points: 20, userGroupId: "gold" } } });
-    const named = await member.log(earnCommand(0, { now: member.clock.now, policy, definition: purchase, fromUserToken: true, metadata: { usergroup: "gold" } }));
+    const named = await member.log(
+      earnCommand(0, { now: member.clock.now, policy, definition: purchase, fromUserToken: true, metadata: { usergroup: "gold" } }),
+    );
     expect(named).toMatchObject({ kind: "logged", response: { data: { points: 20 } } });
 
     const newcomer = await newMember({ now: at("2027-03-01T10:00:00Z") });
-    expect(await newcomer.log(earnCommand(0, { now: newcomer.clock.now, policy, definition: purchase, fromUserToken: true, metadata: { usergroup: "gold" } }))).toEqual({
+    expect(
+      await newcomer.log(earnCommand(0, { now: newcomer.clock.now, policy, definition: purchase, fromUserToken: true, metadata: { usergroup: "gold" } })),
+    ).toEqual({
       kind: "usergroup_not_held",
       groups: ["gold"],
     });
@@ -264,7 +284,13 @@ describe("tiers", () => {
     // A stale policy (older version) changes nothing; the new ladder puts gold at 250.
     await member.log(earnCommand(0, { now: member.clock.now, policy: policyOf({ version: 0 }) }));
     expect((await pointsState(member.stub)).tier.tier_id).toBe("silver");
-    const newer = policyOf({ version: 2, tiers: ladder("lifetime", "end_of_window", [["silver", 100], ["gold", 250]]) });
+    const newer = policyOf({
+      version: 2,
+      tiers: ladder("lifetime", "end_of_window", [
+        ["silver", 100],
+        ["gold", 250],
+      ]),
+    });
     await member.object.redeem(member.projectKey, member.userId, redeem(1, "x", { policy: newer }));
     expect((await pointsState(member.stub)).tier.tier_id).toBe("gold");
     expect(member.changes().find((c) => c.tier?.cause === "ladder_changed")).toMatchObject({ tier: { from: "silver", to: "gold" } });

@@ -1,11 +1,4 @@
-import {
-  createExecutionContext,
-  createMessageBatch,
-  evictDurableObject,
-  getQueueResult,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventLoggedEnvelope } from "../../src/domain/logged-event";
@@ -29,7 +22,10 @@ describe("UserState outbox", () => {
     expect(res.status).toBe(200);
     expect((await stub.snapshot()).outbox).toBe(1);
     const pending = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ body: string }>("SELECT body FROM outbox").toArray().map((row) => JSON.parse(row.body)),
+      state.storage.sql
+        .exec<{ body: string }>("SELECT body FROM outbox")
+        .toArray()
+        .map((row) => JSON.parse(row.body)),
     );
 
     // The alarm was scheduled with the write; while the queue is down it keeps the row and reschedules.
@@ -46,9 +42,7 @@ describe("UserState outbox", () => {
     await expect.poll(() => countLogged(projectId), POLL).toBe(1);
 
     // A redelivery of the same event (say the send succeeded but the delete was lost) is ignored by the consumer.
-    const batch = createMessageBatch("loyalty-events", [
-      { id: "redelivered-1", timestamp: new Date(), attempts: 2, body: pending[0] },
-    ]);
+    const batch = createMessageBatch("loyalty-events", [{ id: "redelivered-1", timestamp: new Date(), attempts: 2, body: pending[0] }]);
     const ctx = createExecutionContext();
     await handleQueueBatch(batch, env);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["redelivered-1"]);

@@ -17,7 +17,13 @@ beforeAll(async () => {
   await seedShop(admin);
   // alice: two purchases within the daily limit of 2, a third past it, one whose condition fails (amount -5);
   // bob (gold) one purchase; three logins.
-  const purchases: Array<[string, number]> = [["alice", 10], ["alice", 20.4], ["alice", 30], ["alice", -5], ["bob", 12]];
+  const purchases: Array<[string, number]> = [
+    ["alice", 10],
+    ["alice", 20.4],
+    ["alice", 30],
+    ["alice", -5],
+    ["bob", 12],
+  ];
   for (const [userId, amount] of purchases) {
     const result = await logEvent(admin, "purchase_completed", userId, { amount });
     logged.purchases.count += 1;
@@ -63,7 +69,9 @@ describe("the analytics page", () => {
     for (const chart of ["chart-events", "chart-users", "chart-points"]) {
       expect(await page.getByTestId(chart).locator("canvas").count(), chart).toBe(1);
     }
-    const heatCounts = await page.locator("[data-testid=hour-heat-map] td").evaluateAll((cells) => cells.map((cell) => Number(cell.getAttribute("data-count"))));
+    const heatCounts = await page
+      .locator("[data-testid=hour-heat-map] td")
+      .evaluateAll((cells) => cells.map((cell) => Number(cell.getAttribute("data-count"))));
     expect(heatCounts).toHaveLength(7 * 24);
     expect(heatCounts.reduce((a, b) => a + b, 0)).toBe(logged.events);
 

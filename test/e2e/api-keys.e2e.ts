@@ -6,7 +6,17 @@ let browser: Browser;
 let session: DashboardSession;
 let admin: string;
 
-type ApiKey = { id: string; name: string; keyPrefix: string; scopes: string[]; allowedOrigins: string[]; expiresAt: string | null; lastUsedAt: string | null; createdAt: string; key?: string };
+type ApiKey = {
+  id: string;
+  name: string;
+  keyPrefix: string;
+  scopes: string[];
+  allowedOrigins: string[];
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+  key?: string;
+};
 
 const listKeys = async () => (await expectApi<ApiKey[]>(200, admin, "GET", "/v1/admin/api-keys")).body;
 /** A day 30 days from now (YYYY-MM-DD, UTC), for the expiry field. */
@@ -57,7 +67,11 @@ describe("API keys", () => {
 
     // What the API stored: the scopes, the origins (each once, no trailing slash), the expiry; no secret in the list.
     const stored = (await listKeys()).find((k) => k.name === "checkout backend");
-    expect(stored).toMatchObject({ scopes: ["events:log", "stats:read"], allowedOrigins: ["https://shop.example.com", "https://admin.example.com"], lastUsedAt: null });
+    expect(stored).toMatchObject({
+      scopes: ["events:log", "stats:read"],
+      allowedOrigins: ["https://shop.example.com", "https://admin.example.com"],
+      lastUsedAt: null,
+    });
     expect(stored?.expiresAt?.slice(0, 10)).toBe(expiresOn);
     expect(stored?.key).toBeUndefined();
     expect(key.startsWith(stored!.keyPrefix)).toBe(true);
@@ -126,7 +140,10 @@ describe("API keys", () => {
     });
     await session.signIn(admin);
     const { page } = session;
-    for (const [width, height] of [[375, 812], [1280, 900]] as const) {
+    for (const [width, height] of [
+      [375, 812],
+      [1280, 900],
+    ] as const) {
       await page.setViewportSize({ width, height });
       await session.goto("/dashboard/api-keys");
       await page.getByTestId("api-keys-table").waitFor();

@@ -20,7 +20,15 @@ afterEach(async ({ task }) => {
   await session.finish(`events ${task.name}`);
 });
 
-type Definition = { eventId: string; status: string; reward: Record<string, number>; limit?: number; limitPeriod: string; conditions?: unknown; metadataFields: unknown[] };
+type Definition = {
+  eventId: string;
+  status: string;
+  reward: Record<string, number>;
+  limit?: number;
+  limitPeriod: string;
+  conditions?: unknown;
+  metadataFields: unknown[];
+};
 
 describe("event definitions", () => {
   it("creates one through the form, with a condition, after showing what the form refuses", async () => {
@@ -89,7 +97,13 @@ describe("event definitions", () => {
       reward: { default: 1 },
       rewardType: "PERCENTAGE",
       rewardCurrency: "EUR",
-      conditions: { type: "OR", conditions: [{ field: "total", operator: "greater_than", value: 100 }, { type: "AND", conditions: [{ field: "vip", operator: "exists" }] }] },
+      conditions: {
+        type: "OR",
+        conditions: [
+          { field: "total", operator: "greater_than", value: 100 },
+          { type: "AND", conditions: [{ field: "vip", operator: "exists" }] },
+        ],
+      },
     });
     const { page } = session;
     await session.signIn(admin);
@@ -105,7 +119,10 @@ describe("event definitions", () => {
     expect(saved.body.title).toBe("Order paid (2 %)");
     expect(saved.body.conditions).toEqual({
       type: "OR",
-      conditions: [{ field: "total", operator: "greater_than", value: 100 }, { type: "AND", conditions: [{ field: "vip", operator: "exists" }] }],
+      conditions: [
+        { field: "total", operator: "greater_than", value: 100 },
+        { type: "AND", conditions: [{ field: "vip", operator: "exists" }] },
+      ],
     });
 
     await row.getByRole("button", { name: "Deactivate order_paid" }).click();

@@ -24,7 +24,18 @@ export async function seedShop(admin: string, purchase: Record<string, unknown> 
 export type Logged = { data: { points: number; limitReached: boolean; balance: number } };
 
 /** POST /v1/event as the backend would; returns the points the API awarded. */
-export async function logEvent(admin: string, eventId: string, userId: string, metadata?: Record<string, unknown>, timestamp?: string): Promise<Logged["data"]> {
-  const answer = await expectApi<Logged>(200, admin, "POST", "/v1/event", { eventId, userId, ...(metadata ? { metadata } : {}), ...(timestamp ? { timestamp } : {}) });
+export async function logEvent(
+  admin: string,
+  eventId: string,
+  userId: string,
+  metadata?: Record<string, unknown>,
+  timestamp?: string,
+): Promise<Logged["data"]> {
+  const answer = await expectApi<Logged>(200, admin, "POST", "/v1/event", {
+    eventId,
+    userId,
+    ...(metadata ? { metadata } : {}),
+    ...(timestamp ? { timestamp } : {}),
+  });
   return answer.body.data;
 }

@@ -16,7 +16,12 @@ beforeAll(async () => {
   await seedShop(admin, { ...PURCHASE, limit: 100 });
   await expectApi(201, admin, "PUT", "/v1/admin/streaks/login_streak", { title: "Login streak", eventIds: ["daily_login"], period: "day", goal: 2 });
   await expectApi(201, admin, "PUT", "/v1/admin/challenges/two_purchases", {
-    title: "Two purchases a week", eventIds: ["purchase_completed"], metric: "count", target: 2, period: "week", rewardPoints: 50,
+    title: "Two purchases a week",
+    eventIds: ["purchase_completed"],
+    metric: "count",
+    target: 2,
+    period: "week",
+    rewardPoints: 50,
   });
   await expectApi(201, admin, "PUT", "/v1/admin/leaderboards/weekly_points", { title: "Points this week", metric: "points", period: "week" });
 

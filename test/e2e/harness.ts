@@ -103,7 +103,13 @@ export class DashboardSession {
 
   async finish(testName: string) {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const file = join(SCREENSHOTS, `${testName.replace(/[^\w-]+/g, "-").replace(/^-|-$/g, "").slice(0, 100)}.png`);
+    const file = join(
+      SCREENSHOTS,
+      `${testName
+        .replace(/[^\w-]+/g, "-")
+        .replace(/^-|-$/g, "")
+        .slice(0, 100)}.png`,
+    );
     try {
       await this.page.screenshot({ path: file, fullPage: true });
     } finally {

@@ -34,7 +34,7 @@ afterEach(async ({ task }) => {
 });
 
 const rows = () => session.page.locator("[data-testid=ledger-table] tbody tr[data-ledger-id]");
-const rowIds = async () => (await rows().evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-ledger-id")))));
+const rowIds = async () => await rows().evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-ledger-id"))));
 
 describe("the ledger page", () => {
   it("pages through the entries and filters and sorts them", async () => {

@@ -17,7 +17,8 @@ type Profile = {
 type HistoryEntry = { type: string; points: number; balanceAfter: number; reference: string | null };
 
 const profileOf = async (userId: string) => (await expectApi<Profile>(200, admin, "GET", `/v1/users/${userId}`)).body;
-const historyOf = async (userId: string) => (await expectApi<{ entries: HistoryEntry[] }>(200, admin, "GET", `/v1/users/${userId}/points-history?limit=100`)).body.entries;
+const historyOf = async (userId: string) =>
+  (await expectApi<{ entries: HistoryEntry[] }>(200, admin, "GET", `/v1/users/${userId}/points-history?limit=100`)).body.entries;
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -152,7 +153,10 @@ describe("Points lifecycle", () => {
     await logEvent(admin, "purchase_completed", "alice", { amount: 150 });
     await logEvent(admin, "daily_login", "alice");
     const before = await profileOf("alice");
-    expect(before).toMatchObject({ balance: 155, tier: { tierId: "silver", title: "Silver", pointsInWindow: 155, next: { tierId: "gold", pointsNeeded: 145 } } });
+    expect(before).toMatchObject({
+      balance: 155,
+      tier: { tierId: "silver", title: "Silver", pointsInWindow: 155, next: { tierId: "gold", pointsNeeded: 145 } },
+    });
     expect(before.expiring).toHaveLength(1);
     expect(before.expiring[0]!.points).toBe(155);
 
@@ -279,7 +283,10 @@ describe("Points lifecycle", () => {
   it("lays out at 375 px without sideways scrolling, and deletes the ladder after a confirmation", async () => {
     const { page } = session;
     await session.signIn(admin);
-    for (const [width, height] of [[375, 812], [1280, 900]] as const) {
+    for (const [width, height] of [
+      [375, 812],
+      [1280, 900],
+    ] as const) {
       await page.setViewportSize({ width, height });
       for (const [path, ready] of [
         ["users/alice", page.getByTestId("points-history")],

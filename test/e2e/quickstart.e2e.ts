@@ -117,11 +117,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const clock = (timeZone: string, at = new Date()) => {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    })
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
-  return { day: `${parts.year}-${parts.month}-${parts.day}`, weekday: parts.weekday, secondsToMidnight: 86_400 - (Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second)) };
+  return {
+    day: `${parts.year}-${parts.month}-${parts.day}`,
+    weekday: parts.weekday,
+    secondsToMidnight: 86_400 - (Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second)),
+  };
 };
 
 /** Waits past a UTC or Berlin midnight that is less than `margin` seconds away: the whole run then lies within one day of each. */
@@ -134,7 +148,11 @@ async function awayFromMidnight(marginSeconds: number) {
 }
 
 const json = (output: string): unknown => JSON.parse(output.trim());
-const jsonLines = (output: string): unknown[] => output.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+const jsonLines = (output: string): unknown[] =>
+  output
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l));
 type HttpAnswer = { statusLine: string; headers: Record<string, string>; body: string };
 /** `curl -si` output: one or more responses, each status line, headers, a blank line and the body. */
 function httpAnswers(output: string): HttpAnswer[] {
@@ -161,8 +179,13 @@ type Expectation = {
   eventually?: true;
 };
 
-const purchase = (userId: string, points: number, extra: object = {}) => ({ statusCode: 200, data: { userId, eventId: "purchase_completed", points, ...extra } });
-const challenge = (progress: number, completedNow: boolean) => ({ challenges: [{ challengeId: "three_purchases_week", progress, target: 3, completed: progress >= 3, completedNow }] });
+const purchase = (userId: string, points: number, extra: object = {}) => ({
+  statusCode: 200,
+  data: { userId, eventId: "purchase_completed", points, ...extra },
+});
+const challenge = (progress: number, completedNow: boolean) => ({
+  challenges: [{ challengeId: "three_purchases_week", progress, target: 3, completed: progress >= 3, completedNow }],
+});
 
 /** The quickstart, step by step, with every answer its comments state. */
 const EXPECTED: Expectation[] = [
@@ -210,7 +233,11 @@ const EXPECTED: Expectation[] = [
     says: ['the first call awards 5 points ("balance":55)', 'the second answers 200 "Event Limit erreicht" with points 0 and limitReached true'],
     check: (out) =>
       expect(jsonLines(out)).toMatchObject([
-        { statusCode: 200, message: "Event erfolgreich geloggt", data: { userId: "alice", eventId: "daily_login", points: 5, limitReached: false, balance: 55 } },
+        {
+          statusCode: 200,
+          message: "Event erfolgreich geloggt",
+          data: { userId: "alice", eventId: "daily_login", points: 5, limitReached: false, balance: 55 },
+        },
         { statusCode: 200, message: "Event Limit erreicht", data: { userId: "alice", eventId: "daily_login", points: 0, limitReached: true, balance: 55 } },
       ]),
   },
@@ -231,7 +258,13 @@ const EXPECTED: Expectation[] = [
     check: (out) =>
       expect(json(out)).toMatchObject({
         statusCode: 200,
-        data: { userId: "bob", eventId: "daily_login", points: 5, limitReached: false, streaks: [{ streakId: "daily_login_streak", current: 2, extended: true }] },
+        data: {
+          userId: "bob",
+          eventId: "daily_login",
+          points: 5,
+          limitReached: false,
+          streaks: [{ streakId: "daily_login_streak", current: 2, extended: true }],
+        },
       }),
   },
   {
@@ -241,9 +274,15 @@ const EXPECTED: Expectation[] = [
   },
   {
     command: '"userId":"carol","metadata":{"amount":10',
-    says: ["two more for 10 EUR (15 points each) complete it", 'the second answer says "progress":3, "completedNow":true and "balance":160 (30 + 15 + 15 + 100)'],
+    says: [
+      "two more for 10 EUR (15 points each) complete it",
+      'the second answer says "progress":3, "completedNow":true and "balance":160 (30 + 15 + 15 + 100)',
+    ],
     check: (out) =>
-      expect(jsonLines(out)).toMatchObject([purchase("carol", 15, { balance: 45, ...challenge(2, false) }), purchase("carol", 15, { balance: 160, ...challenge(3, true) })]),
+      expect(jsonLines(out)).toMatchObject([
+        purchase("carol", 15, { balance: 45, ...challenge(2, false) }),
+        purchase("carol", 15, { balance: 160, ...challenge(3, true) }),
+      ]),
   },
   {
     command: "for u in bob dave",
@@ -281,7 +320,12 @@ const EXPECTED: Expectation[] = [
   {
     command: "$B/v1/users/carol",
     says: ["challenges: progress 3 of 3, completed"],
-    check: (out) => expect(json(out)).toMatchObject({ userId: "carol", balance: 160, challenges: [{ challengeId: "three_purchases_week", progress: 3, target: 3, completed: true }] }),
+    check: (out) =>
+      expect(json(out)).toMatchObject({
+        userId: "carol",
+        balance: 160,
+        challenges: [{ challengeId: "three_purchases_week", progress: 3, target: 3, completed: true }],
+      }),
   },
   { command: "ALICE=$(", says: [], check: (out) => expect(out).toBe("") },
   {
@@ -294,7 +338,12 @@ const EXPECTED: Expectation[] = [
       expect(answer?.headers["x-total-count"]).toBe("4");
       expect(answer?.headers.link).toMatch(/rel="first"/);
       const events = json(answer?.body ?? "") as { timestamp: string }[];
-      expect(events.map((e) => e.timestamp)).toEqual(events.map((e) => e.timestamp).sort().reverse());
+      expect(events.map((e) => e.timestamp)).toEqual(
+        events
+          .map((e) => e.timestamp)
+          .sort()
+          .reverse(),
+      );
       expect(events).toMatchObject([
         { loyaltyAccountId: 1, eventType: "TRANSACTION_ASSESSMENT", eventDetails: { amount: 20, currency: "EUR" }, reward: { rewardAmount: 20 } },
         { reward: null },
@@ -307,7 +356,12 @@ const EXPECTED: Expectation[] = [
   {
     command: "$B/v1/loyalty-events/$ID/adjustments",
     says: ['the answer shows "rewardAmount":0 with "previousRewardAmount":20'],
-    check: (out) => expect(json(out)).toMatchObject({ eventType: "TRANSACTION_ASSESSMENT", eventDetails: { amount: 20 }, reward: { rewardAmount: 0, previousRewardAmount: 20 } }),
+    check: (out) =>
+      expect(json(out)).toMatchObject({
+        eventType: "TRANSACTION_ASSESSMENT",
+        eventDetails: { amount: 20 },
+        reward: { rewardAmount: 0, previousRewardAmount: 20 },
+      }),
   },
   {
     command: "$B/v1/users/alice",
@@ -323,7 +377,8 @@ const EXPECTED: Expectation[] = [
     command: "stats/event?period=7d",
     says: ["the last 7 days count challenge:three_purchases_week once, for 100 points"],
     eventually: true,
-    check: (out) => expect(json(out)).toMatchObject({ period: "7d", data: { eventBreakdown: { "challenge:three_purchases_week": { count: 1, users: 1, points: 100 } } } }),
+    check: (out) =>
+      expect(json(out)).toMatchObject({ period: "7d", data: { eventBreakdown: { "challenge:three_purchases_week": { count: 1, users: 1, points: 100 } } } }),
   },
   {
     command: "eventId=purchase_completed&period=30d",
@@ -388,7 +443,10 @@ describe("the README's quickstart with curl", () => {
   it("answers every call as its comments say, top to bottom", async () => {
     const block = quickstartBlock(readFileSync(README, "utf8"));
     const steps = splitSteps(block);
-    expect(steps.map((s) => s.code).filter((c) => c === README_BASE), `the block sets ${README_BASE}`).toHaveLength(1);
+    expect(
+      steps.map((s) => s.code).filter((c) => c === README_BASE),
+      `the block sets ${README_BASE}`,
+    ).toHaveLength(1);
     expect(steps.length, "one expectation per command of the quickstart").toBe(EXPECTED.length);
     steps.forEach((step, i) => {
       const expected = EXPECTED[i];

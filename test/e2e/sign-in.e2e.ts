@@ -70,7 +70,10 @@ describe("signing in", () => {
     const admin = await adminTokenFor(projectId);
     await session.signIn(admin);
     const { page } = session;
-    for (const [width, height] of [[375, 812], [1280, 900]] as const) {
+    for (const [width, height] of [
+      [375, 812],
+      [1280, 900],
+    ] as const) {
       await page.setViewportSize({ width, height });
       for (const path of ["analytics", "events/new", "ledger", "users/alice"]) {
         await session.goto(`/dashboard/${path}`);

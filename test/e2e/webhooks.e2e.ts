@@ -26,7 +26,8 @@ const flatHeaders = (headers: IncomingHttpHeaders): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : (value ?? "")]));
 
 const listEndpoints = async () => (await expectApi<Endpoint[]>(200, admin, "GET", "/v1/admin/webhooks")).body;
-const deliveriesOf = async (id: string) => (await expectApi<{ items: Delivery[] }>(200, admin, "GET", `/v1/admin/webhooks/${id}/deliveries?limit=100`)).body.items;
+const deliveriesOf = async (id: string) =>
+  (await expectApi<{ items: Delivery[] }>(200, admin, "GET", `/v1/admin/webhooks/${id}/deliveries?limit=100`)).body.items;
 const receivedAt = (path: string) => received.filter((r) => r.path === path);
 
 beforeAll(async () => {
@@ -34,7 +35,12 @@ beforeAll(async () => {
   admin = await adminTokenFor(newProjectId("webhooks"));
   await seedShop(admin, { ...PURCHASE, limit: 100 });
   await expectApi(201, admin, "PUT", "/v1/admin/challenges/two_purchases", {
-    title: "Two purchases a week", eventIds: ["purchase_completed"], metric: "count", target: 2, period: "week", rewardPoints: 50,
+    title: "Two purchases a week",
+    eventIds: ["purchase_completed"],
+    metric: "count",
+    target: 2,
+    period: "week",
+    rewardPoints: 50,
   });
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -68,7 +74,8 @@ async function openDeliveries(card: Locator) {
   await card.getByRole("button", { name: "Deliveries", exact: true }).click();
   await card.getByRole("heading", { name: "Deliveries", level: 3 }).waitFor();
 }
-const deliveryRow = (card: Locator, eventType: string) => card.locator("tr[data-delivery-id]").filter({ has: card.page().getByText(eventType, { exact: true }) });
+const deliveryRow = (card: Locator, eventType: string) =>
+  card.locator("tr[data-delivery-id]").filter({ has: card.page().getByText(eventType, { exact: true }) });
 /** Refreshes the list until the row of `eventType` shows `status` (an attempt's record is written after the receiver answers). */
 async function refreshUntil(card: Locator, eventType: string, status: string) {
   await expect
@@ -133,9 +140,16 @@ describe("Webhooks", () => {
     // Two purchases complete the challenge; the receiver hears of it, signed with the secret shown.
     await logEvent(admin, "purchase_completed", "alice", { amount: 10 });
     const second = await logEvent(admin, "purchase_completed", "alice", { amount: 10 });
-    const delivered = await eventually("the challenge.completed delivery", async () => receivedAt("/hooks/challenges").find((r) => r.event.type === "challenge.completed"), 60_000);
+    const delivered = await eventually(
+      "the challenge.completed delivery",
+      async () => receivedAt("/hooks/challenges").find((r) => r.event.type === "challenge.completed"),
+      60_000,
+    );
     const verified = new Webhook(secret).verify(delivered.body, delivered.headers) as WebhookEvent;
-    expect(verified).toMatchObject({ type: "challenge.completed", data: { userId: "alice", challengeId: "two_purchases", bonusPoints: 50, balanceAfter: second.balance } });
+    expect(verified).toMatchObject({
+      type: "challenge.completed",
+      data: { userId: "alice", challengeId: "two_purchases", bonusPoints: 50, balanceAfter: second.balance },
+    });
     expect(delivered.headers["webhook-id"]).toBe(verified.id);
     expect(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString("base64")}`).verify(delivered.body, delivered.headers)).toThrow();
     // Only what it subscribed to: no points.awarded, no event.logged.
@@ -176,7 +190,9 @@ describe("Webhooks", () => {
     expect(new Webhook(created.secret!).verify(first[0]!.body, first[0]!.headers)).toMatchObject({ type: "webhook.test" });
 
     // Retry sends the same event again (same webhook-id): one more attempt.
-    await deliveryRow(card, "webhook.test").getByRole("button", { name: /^Retry the webhook.test delivery/ }).click();
+    await deliveryRow(card, "webhook.test")
+      .getByRole("button", { name: /^Retry the webhook.test delivery/ })
+      .click();
     await expect.poll(() => deliveryRow(card, "webhook.test").getByTestId("delivery-attempts").textContent()).toBe("2");
     expect(receivedAt("/hooks/tests").map((r) => r.headers["webhook-id"])).toEqual([test!.eventId, test!.eventId]);
 
@@ -228,17 +244,22 @@ describe("Webhooks", () => {
 
   it("pages the deliveries by cursor, and lays out on a desktop and at 375 px without sideways scrolling", async () => {
     const url = `${receiverBase}/hooks/a-rather-long-path-for-a-receiver-that-names-its-tenant-and-its-purpose/loyalty`;
-    const created = (await expectApi<Endpoint>(201, admin, "POST", "/v1/admin/webhooks", {
-      url,
-      eventTypes: ["points.awarded", "limit.reached", "streak.extended", "reward.adjusted"],
-      description: "A receiver with a long description that wraps on a phone rather than widening the page",
-    })).body;
+    const created = (
+      await expectApi<Endpoint>(201, admin, "POST", "/v1/admin/webhooks", {
+        url,
+        eventTypes: ["points.awarded", "limit.reached", "streak.extended", "reward.adjusted"],
+        description: "A receiver with a long description that wraps on a phone rather than widening the page",
+      })
+    ).body;
     // 21 deliveries: one more than a page.
     for (let i = 0; i < 21; i++) await expectApi(200, admin, "POST", `/v1/admin/webhooks/${created.id}/test`);
     const { page } = session;
     await session.signIn(admin);
     const card = cardOf(created.id);
-    for (const [width, height] of [[1280, 900], [375, 812]] as const) {
+    for (const [width, height] of [
+      [1280, 900],
+      [375, 812],
+    ] as const) {
       await page.setViewportSize({ width, height });
       await session.goto("/dashboard/webhooks");
       await openDeliveries(card);

@@ -4,7 +4,11 @@ import { api, setupProject } from "../helpers";
 describe("CORS", () => {
   it("answers a browser preflight before authentication, and exposes the headers clients read", async () => {
     const preflight = await api("OPTIONS", "/v1/event", {
-      headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, idempotency-key" },
+      headers: {
+        origin: "https://shop.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, idempotency-key",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");

@@ -1,12 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  DEAD_LETTER_QUEUE,
-  EVENTS_QUEUE,
-  MAX_RETRIES,
-  QUEUE_RETENTION_SECONDS,
-  retryDelaySeconds,
-} from "../../src/queue/consumer";
+import { DEAD_LETTER_QUEUE, EVENTS_QUEUE, MAX_RETRIES, QUEUE_RETENTION_SECONDS, retryDelaySeconds } from "../../src/queue/consumer";
 import wranglerToml from "../../wrangler.toml?raw";
 import { deliver, loggedEvent } from "../fixtures";
 import { instrumentedD1, newProject } from "../helpers";
@@ -15,9 +9,7 @@ import { OF_PROJECT } from "../log-rows";
 
 async function counts(projectKey: string) {
   const log = await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectKey).first<{ n: number }>();
-  const stats = await env.DB.prepare(
-    "SELECT SUM(count) AS count, SUM(points) AS points FROM stats_daily WHERE project_key = ? AND event_id = '*'",
-  )
+  const stats = await env.DB.prepare("SELECT SUM(count) AS count, SUM(points) AS points FROM stats_daily WHERE project_key = ? AND event_id = '*'")
     .bind(projectKey)
     .first<{ count: number | null; points: number | null }>();
   const hourly = await env.DB.prepare("SELECT SUM(count) AS count FROM stats_hourly WHERE project_key = ? AND event_id != '*'")
@@ -47,9 +39,7 @@ describe("events queue consumer", () => {
     await deliver(events.slice(5, 9));
     expect(await counts(project)).toEqual({ log: 20, daily: 20, points: 100, hourly: 20, monthly: 20 });
     // One day, 4 users: the day's distinct users (no per-user rows in D1 since migration 0009).
-    const users = await env.DB.prepare("SELECT SUM(users) AS n FROM stats_daily WHERE project_key = ? AND event_id = '*'")
-      .bind(project)
-      .first<{ n: number }>();
+    const users = await env.DB.prepare("SELECT SUM(users) AS n FROM stats_daily WHERE project_key = ? AND event_id = '*'").bind(project).first<{ n: number }>();
     expect(users!.n).toBe(4);
   });
 
@@ -239,7 +229,12 @@ describe("events queue consumer with a message that can never be stored", () => 
     expect(d1.failed()).toBe(0);
     expect((await counts(project)).log).toBe(1);
     const letters = await d1Letters(project);
-    expect(letters.map((l) => l.message_id).sort()).toEqual(result.messages.slice(2).map((m) => m.id).sort()); // the first names no parseable project
+    expect(letters.map((l) => l.message_id).sort()).toEqual(
+      result.messages
+        .slice(2)
+        .map((m) => m.id)
+        .sort(),
+    ); // the first names no parseable project
     expect(letters.every((l) => l.attempts === 1 && l.queue === EVENTS_QUEUE)).toBe(true);
     expect(letters.find((l) => l.message_id === result.messages[4]!.id)?.error).toContain("larger than");
     const unnamed = await env.DB.prepare("SELECT error FROM dead_letters WHERE message_id = ?").bind(result.messages[1]!.id).first<{ error: string }>();

@@ -68,10 +68,7 @@ export const brokenR2 = (): R2Bucket =>
   });
 
 /** Runs the consumer over one batch of `bodies` (as fixtures' deliver does, with the messages' send time) and returns what it acked, and what it retried with which delay. */
-export async function deliverAt(
-  bodies: unknown[],
-  options: { environment?: Env; queue?: string; attempts?: number; ids?: string[]; timestamp?: Date } = {},
-) {
+export async function deliverAt(bodies: unknown[], options: { environment?: Env; queue?: string; attempts?: number; ids?: string[]; timestamp?: Date } = {}) {
   const messages = bodies.map((body, i) => ({
     id: options.ids?.[i] ?? `m-${i}-${crypto.randomUUID()}`,
     timestamp: options.timestamp ?? new Date(),

@@ -14,7 +14,12 @@ import { api, setupProject } from "../helpers";
 
 const DAY = 86_400_000;
 
-function pointsChange(projectKey: string, change: PointsChangeMessage["change"], points: number, overrides: Partial<PointsChangeMessage> = {}): PointsChangeMessage {
+function pointsChange(
+  projectKey: string,
+  change: PointsChangeMessage["change"],
+  points: number,
+  overrides: Partial<PointsChangeMessage> = {},
+): PointsChangeMessage {
   return {
     kind: "points_change",
     changeUid: crypto.randomUUID(),
@@ -112,7 +117,8 @@ describe("points changes in the stats consumer", () => {
     const old = pointsChange(projectId, "expire", 4, { at: new Date(Date.now() - 100 * DAY).toISOString() });
     const recent = pointsChange(projectId, "redeem", 6);
     await deliver([old, recent]);
-    const count = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM points_changes WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
+    const count = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM points_changes WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n;
     // Older than the 90-day window, but ingested just now: a redelivery could still come, so it stays.
     expect((await trimLogWindows(env.DB)).pointsChanges).toBe(0);
     expect(await count()).toBe(2);
@@ -138,7 +144,10 @@ describe("points changes in the stats consumer", () => {
     ];
     await deliver([redeem, reverse, expire, tier]);
     await deliver([redeem]);
-    const events: WebhookEvent[] = handovers.flat().flatMap((part) => part.events).filter((event) => event.projectId === projectId);
+    const events: WebhookEvent[] = handovers
+      .flat()
+      .flatMap((part) => part.events)
+      .filter((event) => event.projectId === projectId);
     expect(events.map((event) => event.id)).toEqual([
       `pc_${redeem!.changeUid}_points.redeemed`,
       `pc_${expire!.changeUid}_points.expired`,

@@ -19,7 +19,12 @@ const at = (daysAgo: number, minute = 0) => `${day(daysAgo)}T${daysAgo === 0 ? "
 
 type Log = { eventId: string; userId: string; timestamp: string; metadata?: Record<string, unknown> };
 const login = (userId: string, daysAgo: number, minute = 0): Log => ({ eventId: "login", userId, timestamp: at(daysAgo, minute) });
-const purchase = (userId: string, daysAgo: number, minute = 0): Log => ({ eventId: "purchase_completed", userId, timestamp: at(daysAgo, minute), metadata: { amount: 10 } });
+const purchase = (userId: string, daysAgo: number, minute = 0): Log => ({
+  eventId: "purchase_completed",
+  userId,
+  timestamp: at(daysAgo, minute),
+  metadata: { amount: 10 },
+});
 
 async function project(users: string[]) {
   const setup = await setupProject({
@@ -63,7 +68,7 @@ const itemsOf = (sent: unknown[]): LoggedEventMessage[] =>
     return "kind" in value && value.kind === "bundle" ? value.items : [value as LoggedEventMessage];
   });
 
-const stats = <T,>(admin: Credential, query: string) => api<T>("GET", `/v1/stats/event?${query}`, { auth: admin });
+const stats = <T>(admin: Credential, query: string) => api<T>("GET", `/v1/stats/event?${query}`, { auth: admin });
 
 /** Every aggregate row the unique-user and streak counts keep for a project (zeros left out). */
 async function countRows(projectId: string) {
@@ -86,8 +91,14 @@ async function countRows(projectId: string) {
  */
 async function expectExactUniqueUsers(admin: Credential, projectId: string) {
   const recount = async (sql: string, ...args: unknown[]) =>
-    (await env.DB.prepare(sql).bind(projectId, ...args).first<{ n: number }>())!.n;
-  for (const [period, days] of [["1d", 1], ["7d", 7], ["30d", 30]] as const) {
+    (await env.DB.prepare(sql)
+      .bind(projectId, ...args)
+      .first<{ n: number }>())!.n;
+  for (const [period, days] of [
+    ["1d", 1],
+    ["7d", 7],
+    ["30d", 30],
+  ] as const) {
     const start = day(days - 1);
     const global = (await stats<GlobalStatsBody>(admin, `period=${period}`)).json.data;
     expect(global.uniqueUsers, period).toBe(
@@ -303,7 +314,9 @@ describe("distinct users decided by the user's object", () => {
     const seed = await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
       const active = sql.exec<{ event_id: string; first_day: number; last_day: number }>("SELECT event_id, first_day, last_day FROM active_days").toArray();
-      const streaks = sql.exec<{ streak_id: string; seq: number; current: number; longest: number; alive_until: number }>("SELECT * FROM streak_reports").toArray();
+      const streaks = sql
+        .exec<{ streak_id: string; seq: number; current: number; longest: number; alive_until: number }>("SELECT * FROM streak_reports")
+        .toArray();
       sql.exec("DELETE FROM active_days");
       sql.exec("DELETE FROM streak_reports");
       sql.exec("UPDATE stats_seed SET pending = 1");
@@ -333,7 +346,10 @@ describe("distinct users decided by the user's object", () => {
     expect(analytics).toMatchObject({ totalParticipants: 1, activeParticipants: 1, averageStreakLength: 3, longestUserStreak: 3 });
     // The seed was taken once and is gone from D1.
     await expect
-      .poll(async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM stats_user_seeds WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n, POLL)
+      .poll(
+        async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM stats_user_seeds WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n,
+        POLL,
+      )
       .toBe(0);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ p: number }>("SELECT pending AS p FROM stats_seed").one().p)).toBe(0);
   });
@@ -346,7 +362,9 @@ describe("distinct users decided by the user's object", () => {
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
       const active = sql.exec<{ event_id: string; first_day: number; last_day: number }>("SELECT event_id, first_day, last_day FROM active_days").toArray();
-      const streaks = sql.exec<{ streak_id: string; seq: number; current: number; longest: number; alive_until: number }>("SELECT * FROM streak_reports").toArray();
+      const streaks = sql
+        .exec<{ streak_id: string; seq: number; current: number; longest: number; alive_until: number }>("SELECT * FROM streak_reports")
+        .toArray();
       sql.exec("DELETE FROM active_days");
       sql.exec("DELETE FROM streak_reports");
       sql.exec("UPDATE stats_seed SET pending = 1");

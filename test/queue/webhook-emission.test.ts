@@ -33,7 +33,10 @@ afterEach(() => vi.restoreAllMocks());
 
 /** The events handed over for one project, in order. */
 const handedOver = (projectId: string, type?: WebhookEventType): WebhookEvent[] =>
-  handovers.flat().flatMap((part) => part.events).filter((event) => event.projectId === projectId && (type === undefined || event.type === type));
+  handovers
+    .flat()
+    .flatMap((part) => part.events)
+    .filter((event) => event.projectId === projectId && (type === undefined || event.type === type));
 
 async function subscribe(admin: Credential, eventTypes: WebhookEventType[]) {
   const res = await api("POST", "/v1/admin/webhooks", { auth: admin, body: { url: "https://example.com/hook", eventTypes } });
@@ -175,7 +178,10 @@ describe("events from the API's logs, through the users' objects and the stats q
   it("an adjustment through the API emits reward.adjusted with the balance after it", async () => {
     const { projectId, admin } = await setupProject({ definitions: { purchase_completed: purchaseDefinition } });
     await subscribe(admin, ["event.logged", "reward.adjusted"]);
-    const logged = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 20 } } });
+    const logged = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 20 } },
+    });
     expect(logged.status, logged.text).toBe(200);
     await vi.waitFor(() => expect(handedOver(projectId, "event.logged")).toHaveLength(1), POLL);
     const loyaltyEventId = handedOver(projectId, "event.logged")[0]!.data.loyaltyEventId;
@@ -199,7 +205,10 @@ describe("events from the API's logs, through the users' objects and the stats q
     expect((await api("PUT", "/v1/admin/streaks/logins", { auth: admin, body: streak })).status).toBe(201);
     await subscribe(admin, ["event.logged", "streak.extended"]);
     const login = async (timestamp?: string) => {
-      const res = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: { eventId: "daily_login", userId: "alice", ...(timestamp && { timestamp }) } });
+      const res = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+        auth: admin,
+        body: { eventId: "daily_login", userId: "alice", ...(timestamp && { timestamp }) },
+      });
       expect(res.status, res.text).toBe(200);
       // One log at a time through the queue, so each one's events are known before the next.
       const logs = handedOver(projectId, "event.logged").length + 1;
@@ -220,11 +229,18 @@ describe("events from the API's logs, through the users' objects and the stats q
 describe("leaderboard.period_closed", () => {
   const weekAgo = (weeksAgo: number) => periodAt(Date.now() - weeksAgo * 7 * DAY, "week", "UTC");
   const standings = (board: BoardPeriod, scores: number[]) =>
-    env.DB.batch(recordStandings(env.DB, scores.map((score, i) => ({ ...board, userId: `u${String(i + 1).padStart(2, "0")}`, score, reachedAt: 1_000 + i, seq: 1 }))));
+    env.DB.batch(
+      recordStandings(
+        env.DB,
+        scores.map((score, i) => ({ ...board, userId: `u${String(i + 1).padStart(2, "0")}`, score, reachedAt: 1_000 + i, seq: 1 })),
+      ),
+    );
   const announcedAt = async (board: BoardPeriod) =>
-    (await env.DB.prepare("SELECT announced_at AS a FROM leaderboard_periods WHERE project_key = ? AND leaderboard_id = ? AND calendar = ? AND period = ?")
-      .bind(board.projectKey, board.leaderboardId, board.calendar, board.period)
-      .first<{ a: number | null }>())?.a;
+    (
+      await env.DB.prepare("SELECT announced_at AS a FROM leaderboard_periods WHERE project_key = ? AND leaderboard_id = ? AND calendar = ? AND period = ?")
+        .bind(board.projectKey, board.leaderboardId, board.calendar, board.period)
+        .first<{ a: number | null }>()
+    )?.a;
 
   it("fires once per closed period, with the top 10, over two runs of the scheduled work", async () => {
     const { projectId, admin } = await setupProject();

@@ -76,13 +76,18 @@ async function endpointOf(admin: Credential, eventTypes: WebhookEventType[] = ["
 type DeliveryRow = { id: string; status: string; attempts: number; response_status: number | null; next_attempt_at: number | null; last_error: string | null };
 const deliveriesOf = async (endpointId: string) =>
   (
-    await env.DB.prepare("SELECT id, status, attempts, response_status, next_attempt_at, last_error FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY created_at, id")
+    await env.DB.prepare(
+      "SELECT id, status, attempts, response_status, next_attempt_at, last_error FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY created_at, id",
+    )
       .bind(endpointId)
       .all<DeliveryRow>()
   ).results;
 
 /** Time passes: the delivery's next attempt is due now. */
-const dueNow = (deliveryId: string) => env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 1, deliveryId).run();
+const dueNow = (deliveryId: string) =>
+  env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?")
+    .bind(Date.now() - 1, deliveryId)
+    .run();
 
 describe("webhooks queue consumer", () => {
   it("delivers each event to the subscribed endpoints of its project only, signed so that standardwebhooks verifies it", async () => {
@@ -129,7 +134,9 @@ describe("webhooks queue consumer", () => {
     expect(rx.calls).toHaveLength(4);
     expect(new Set(rx.calls.map((call) => call.headers["webhook-id"]))).toEqual(new Set([event.id]));
     for (const call of rx.calls) expect(new Webhook(endpoint.secret).verify(call.body, call.headers)).toEqual(event);
-    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: "succeeded", attempts: 4, response_status: 200, next_attempt_at: null, last_error: null })]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([
+      expect.objectContaining({ status: "succeeded", attempts: 4, response_status: 200, next_attempt_at: null, last_error: null }),
+    ]);
     const shown = await api<WebhookEndpointBody>("GET", `/v1/admin/webhooks/${endpoint.id}`, { auth: admin });
     expect(shown.json).toMatchObject({ enabled: true, failingSince: null });
   });
@@ -141,7 +148,9 @@ describe("webhooks queue consumer", () => {
     const rx = receiver([500, 200]);
     await run([fanout(webhookEvent(projectId))], rx.send, environment);
     const [delivery] = await deliveriesOf(endpoint.id);
-    await env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() + 3_600_000, delivery!.id).run();
+    await env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?")
+      .bind(Date.now() + 3_600_000, delivery!.id)
+      .run();
     const result = await run([sent[0]!.body, sent[0]!.body], rx.send, environment);
     expect(result.explicitAcks).toHaveLength(2);
     expect(rx.calls).toHaveLength(1);
@@ -182,7 +191,8 @@ describe("webhooks queue consumer", () => {
     const flaky = new Proxy(env.DB, {
       get(target, property) {
         if (property === "batch") {
-          return (statements: D1PreparedStatement[]) => (++batches > 1 ? Promise.reject(new Error("D1_ERROR: network connection lost")) : target.batch(statements));
+          return (statements: D1PreparedStatement[]) =>
+            ++batches > 1 ? Promise.reject(new Error("D1_ERROR: network connection lost")) : target.batch(statements);
         }
         const value = Reflect.get(target, property);
         return typeof value === "function" ? value.bind(target) : value;
@@ -253,7 +263,9 @@ describe("webhooks queue consumer", () => {
     expect(new Webhook(rotated.json.secret).verify(during.body, during.headers)).toBeTruthy();
 
     // The 24 hours have passed.
-    await env.DB.prepare("UPDATE webhook_endpoints SET previous_secret_expires_at = ? WHERE id = ?").bind(Date.now() - 1, endpoint.id).run();
+    await env.DB.prepare("UPDATE webhook_endpoints SET previous_secret_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, endpoint.id)
+      .run();
     await run([fanout(webhookEvent(projectId))], rx.send, environment);
     const after = rx.calls[1]!;
     expect(after.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
@@ -275,7 +287,9 @@ describe("webhooks queue consumer", () => {
     // The first delivery was first attempted 3 days ago (its next retry would pass the window); the endpoint has
     // been failing since then, with no success.
     const threeDaysAgo = Date.now() - 3 * 86_400_000 - 60_000;
-    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ?, next_attempt_at = ? WHERE id = ?").bind(threeDaysAgo, Date.now() - 1, old!.id).run();
+    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ?, next_attempt_at = ? WHERE id = ?")
+      .bind(threeDaysAgo, Date.now() - 1, old!.id)
+      .run();
     await env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?").bind(threeDaysAgo, endpoint.id).run();
     sent.length = 0;
     await run([{ kind: "webhook_delivery", deliveryId: old!.id }], rx.send, environment);
@@ -297,7 +311,9 @@ describe("webhooks queue consumer", () => {
     const endpoint = await endpointOf(admin);
     const { environment } = recordingQueue();
     await run([fanout(webhookEvent(projectId))], receiver([500]).send, environment);
-    await env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?").bind(Date.now() - 2 * 86_400_000, endpoint.id).run();
+    await env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?")
+      .bind(Date.now() - 2 * 86_400_000, endpoint.id)
+      .run();
     await run([fanout(webhookEvent(projectId))], receiver([200]).send, environment);
     await run([fanout(webhookEvent(projectId))], receiver([500]).send, environment);
     const shown = await api<WebhookEndpointBody>("GET", `/v1/admin/webhooks/${endpoint.id}`, { auth: admin });
@@ -316,7 +332,11 @@ describe("webhooks queue consumer", () => {
     expect(rx.maxInFlight()).toBeLessThanOrEqual(MAX_CONCURRENT_ATTEMPTS);
     expect(sent).toHaveLength(5);
     expect(sent.every((message) => message.body.kind === "webhook_delivery" && message.delaySeconds === 0)).toBe(true);
-    await run(sent.map((message) => message.body), rx.send, environment);
+    await run(
+      sent.map((message) => message.body),
+      rx.send,
+      environment,
+    );
     expect(rx.calls).toHaveLength(MAX_ATTEMPTS_PER_BATCH + 5);
     expect(new Set(rx.calls.map((call) => call.headers["webhook-id"])).size).toBe(MAX_ATTEMPTS_PER_BATCH + 5);
     const rows = await deliveriesOf(endpoint.id);
@@ -329,7 +349,17 @@ describe("webhooks queue consumer", () => {
     const { environment } = recordingQueue();
     const junk = await run([{ kind: "something else" }, "text"], receiver([200]).send, environment);
     expect(junk.explicitAcks).toHaveLength(2);
-    const down = { ...environment, DB: new Proxy(env.DB, { get: (target, property) => (property === "batch" || property === "prepare" ? () => { throw new Error("D1_ERROR: unavailable"); } : Reflect.get(target, property)) }) } as Env;
+    const down = {
+      ...environment,
+      DB: new Proxy(env.DB, {
+        get: (target, property) =>
+          property === "batch" || property === "prepare"
+            ? () => {
+                throw new Error("D1_ERROR: unavailable");
+              }
+            : Reflect.get(target, property),
+      }),
+    } as Env;
     const rx = receiver([200]);
     const result = await run([fanout(webhookEvent(projectId)), { kind: "webhook_delivery", deliveryId: "whd_x" }], rx.send, down);
     expect(result.retryMessages).toHaveLength(2);
@@ -363,8 +393,12 @@ describe("the webhook sweep", () => {
     const [expired, kept] = made.filter((row) => row.status === "succeeded");
     expect([lost, expired, kept].every(Boolean)).toBe(true);
     // The retry message never came: the attempt is 6 minutes overdue. Another record is 15 days old.
-    await env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 6 * 60_000, lost!.id).run();
-    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?").bind(Date.now() - 15 * 86_400_000, expired!.id).run();
+    await env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?")
+      .bind(Date.now() - 6 * 60_000, lost!.id)
+      .run();
+    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?")
+      .bind(Date.now() - 15 * 86_400_000, expired!.id)
+      .run();
     sent.length = 0;
     await sweepWebhookDeliveries(environment);
     expect(sent).toContainEqual({ body: { kind: "webhook_delivery", deliveryId: lost!.id }, delaySeconds: 0 });
@@ -379,7 +413,9 @@ describe("the webhook sweep", () => {
     await run([fanout(webhookEvent(projectId), webhookEvent(projectId), webhookEvent(projectId))], receiver([200]).send, environment);
     const all = await deliveriesOf(endpoint.id);
     for (const [i, row] of all.entries()) {
-      await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?").bind(Date.now() - 60_000 + i, row.id).run();
+      await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?")
+        .bind(Date.now() - 60_000 + i, row.id)
+        .run();
     }
     const olderPending = all.slice(0, -3).filter((row) => row.status === "pending");
     expect(olderPending.map((row) => row.id)).toEqual([lost!.id]);

@@ -13,7 +13,12 @@ const collections = Object.keys(bodies) as Array<keyof typeof bodies>;
 describe("definition time zones", () => {
   it.each(collections)("%s store the canonical IANA name however it was spelled", async (collection) => {
     const { admin } = await setupProject({ definitions: { login: loginDefinition } });
-    for (const [spelled, canonical] of [["europe/berlin", "Europe/Berlin"], ["EUROPE/BERLIN", "Europe/Berlin"], ["utc", "UTC"], ["Etc/UTC", "UTC"]] as const) {
+    for (const [spelled, canonical] of [
+      ["europe/berlin", "Europe/Berlin"],
+      ["EUROPE/BERLIN", "Europe/Berlin"],
+      ["utc", "UTC"],
+      ["Etc/UTC", "UTC"],
+    ] as const) {
       const put = await api<{ timezone: string }>("PUT", `/v1/admin/${collection}/d1`, { auth: admin, body: { ...bodies[collection], timezone: spelled } });
       expect([200, 201], put.text).toContain(put.status);
       expect(put.json.timezone).toBe(canonical);
@@ -84,7 +89,10 @@ describe("the definitions catalogue in bytes", () => {
     expect(total).toBe(MAX_CATALOGUE_BYTES - 10);
 
     // Nothing new fits, of any kind: 413 naming the body.
-    for (const [path, body] of [["/v1/admin/events/small", loginDefinition], ["/v1/admin/leaderboards/b1", bodies.leaderboards]] as const) {
+    for (const [path, body] of [
+      ["/v1/admin/events/small", loginDefinition],
+      ["/v1/admin/leaderboards/b1", bodies.leaderboards],
+    ] as const) {
       const full = await put(admin, path, body);
       expect(full.status, full.text).toBe(413);
       expect(full.json.errors?.map((e) => e.path)).toEqual(["(root)"]);

@@ -18,12 +18,18 @@ const log = (admin: Credential, userId: string, amount: number) =>
   api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId, metadata: { amount } } });
 
 const logRows = async (projectId: string) =>
-  (await env.DB.prepare(`SELECT ledger_id AS id, event_uid AS uid, user_id AS userId FROM ${LOGGED} WHERE project_key = ? ORDER BY id`).bind(projectId).all<{ id: number; uid: string; userId: string }>())
-    .results;
+  (
+    await env.DB.prepare(`SELECT ledger_id AS id, event_uid AS uid, user_id AS userId FROM ${LOGGED} WHERE project_key = ? ORDER BY id`)
+      .bind(projectId)
+      .all<{ id: number; uid: string; userId: string }>()
+  ).results;
 
 describe("POST /v1/admin/reconciliation", () => {
   it("finds an acknowledged event missing from the log and sends it again, once; a second run finds nothing missing", async () => {
-    const { admin, projectId } = await setupProject({ definitions: { purchase_completed: { ...purchaseDefinition, limit: 100 } }, users: { alice: [], bob: [] } });
+    const { admin, projectId } = await setupProject({
+      definitions: { purchase_completed: { ...purchaseDefinition, limit: 100 } },
+      users: { alice: [], bob: [] },
+    });
     for (const amount of [1, 2, 3]) expect((await log(admin, "alice", amount)).status).toBe(200);
     for (const amount of [4, 5]) expect((await log(admin, "bob", amount)).status).toBe(200);
     await vi.waitFor(async () => expect(await logRows(projectId)).toHaveLength(5), POLL);
@@ -37,9 +43,7 @@ describe("POST /v1/admin/reconciliation", () => {
     expect(adjusted.status).toBe(200);
     await vi.waitFor(
       async () =>
-        expect(
-          (await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_adjustments WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n,
-        ).toBe(1),
+        expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_adjustments WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n).toBe(1),
       POLL,
     );
 

@@ -106,7 +106,11 @@ describe("keys never hand on more than they hold", () => {
     const bounded = await apiKeyWith(admin, ["keys:manage", "events:log", "admin"], { allowedOrigins: ["https://shop.example"], expiresAt });
     const fromShop = { origin: "https://shop.example" };
     const create = (body: Record<string, unknown>) =>
-      api<CreatedApiKeyBody & ErrorEnvelope>("POST", "/v1/admin/api-keys", { auth: bounded, headers: fromShop, body: { name: "child", scopes: ["events:log"], ...body } });
+      api<CreatedApiKeyBody & ErrorEnvelope>("POST", "/v1/admin/api-keys", {
+        auth: bounded,
+        headers: fromShop,
+        body: { name: "child", scopes: ["events:log"], ...body },
+      });
 
     const inherited = await create({});
     expect(inherited.status).toBe(201);

@@ -74,7 +74,9 @@ describe("challenge definitions", () => {
 describe("challenges on the log path", () => {
   it("completes once at the target: the bonus reaches the balance, the event log and the stats", async () => {
     const { admin, projectId } = await challengeProject();
-    expect((await purchase(admin, 10)).json.data.challenges).toEqual([{ challengeId: "shopper", progress: 1, target: 3, completed: false, completedNow: false }]);
+    expect((await purchase(admin, 10)).json.data.challenges).toEqual([
+      { challengeId: "shopper", progress: 1, target: 3, completed: false, completedNow: false },
+    ]);
     await purchase(admin, 10);
     const third = await purchase(admin, 10);
     expect(third.json.data).toMatchObject({

@@ -32,7 +32,11 @@ describe("the event log", () => {
 
   it("keeps the ledger's fields compactly in the log and the rest beside it until the archive takes it (migration 0013)", async () => {
     const { admin, projectId } = await setupProject({ users: { alice: ["gold"] } });
-    const res = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 12.5 }), headers: { "idempotency-key": "i-2" } });
+    const res = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: purchase("alice", { amount: 12.5 }),
+      headers: { "idempotency-key": "i-2" },
+    });
     expect(res.status).toBe(200);
     const [logged] = await logRowsWhen(projectId, 1);
     const raw = await env.DB.prepare(

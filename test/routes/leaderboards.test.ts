@@ -38,8 +38,12 @@ describe("leaderboard definitions", () => {
     expect(created.status).toBe(201);
     expect(created.json).toEqual({ leaderboardId: "b1", ...weeklyPoints, description: "", status: "ACTIVE", timezone: "UTC" });
     expect((await api<LeaderboardDefinition[]>("GET", "/v1/admin/leaderboards", { auth: admin })).json).toHaveLength(1);
-    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, metric: "count" } })).json.errors?.[0]?.path).toBe("eventIds");
-    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, eventIds: ["x"] } })).json.errors?.[0]?.path).toBe("eventIds");
+    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, metric: "count" } })).json.errors?.[0]?.path).toBe(
+      "eventIds",
+    );
+    expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, eventIds: ["x"] } })).json.errors?.[0]?.path).toBe(
+      "eventIds",
+    );
     expect((await api("PUT", "/v1/admin/leaderboards/b2", { auth: admin, body: { ...weeklyPoints, period: "year" } })).json.errors?.[0]?.path).toBe("period");
     expect((await api<LeaderboardDefinition>("DELETE", "/v1/admin/leaderboards/b1", { auth: admin })).json.status).toBe("INACTIVE");
   });
@@ -69,7 +73,9 @@ describe("standings", () => {
     expect(new Date(`${board.json.periodStart}T00:00:00Z`).getUTCDay()).toBe(1);
     // Bob passes alice; carol stays behind bob at 30.
     await buy(admin, "bob", 25);
-    await expect.poll(async () => (await standings(admin)).json.entries.map((e) => `${e.rank}:${e.userId}`), POLL).toEqual(["1:bob", "2:alice", "3:carol", "4:dave"]);
+    await expect
+      .poll(async () => (await standings(admin)).json.entries.map((e) => `${e.rank}:${e.userId}`), POLL)
+      .toEqual(["1:bob", "2:alice", "3:carol", "4:dave"]);
   });
 
   it("answers one user's rank, null without a score, and only its own to a user token", async () => {
@@ -77,7 +83,9 @@ describe("standings", () => {
     await buy(admin, "alice", 20);
     await buy(admin, "bob", 40);
     const own = { bearer: await userToken(projectId, "alice") };
-    await expect.poll(async () => (await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/alice", { auth: own })).json.entry, POLL).toEqual({ rank: 2, userId: "alice", score: 20, listed: true });
+    await expect
+      .poll(async () => (await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/alice", { auth: own })).json.entry, POLL)
+      .toEqual({ rank: 2, userId: "alice", score: 20, listed: true });
     const none = await api<UserEntryBody>("GET", "/v1/leaderboards/board/users/erin", { auth: admin });
     expect(none.json).toMatchObject({ leaderboardId: "board", period: "week", closed: false, keptEntries: null, entry: null });
     expect((await api("GET", "/v1/leaderboards/board/users/bob", { auth: own })).status).toBe(403);
@@ -92,7 +100,16 @@ describe("standings", () => {
     await buy(admin, "carol", 99);
     await expect
       .poll(async () => (await standings(admin)).json, POLL)
-      .toMatchObject({ period: "all", periodStart: null, periodEnd: null, totalParticipants: 2, entries: [{ rank: 1, userId: "alice", score: 2 }, { rank: 2, userId: "bob", score: 1 }] });
+      .toMatchObject({
+        period: "all",
+        periodStart: null,
+        periodEnd: null,
+        totalParticipants: 2,
+        entries: [
+          { rank: 1, userId: "alice", score: 2 },
+          { rank: 2, userId: "bob", score: 1 },
+        ],
+      });
   });
 
   it("adds challenge bonuses to points boards", async () => {
@@ -260,7 +277,9 @@ describe("closed periods", () => {
     const [entries, counts, period] = await env.DB.batch([
       bind(`SELECT user_id AS userId, score FROM leaderboard_entries WHERE ${where} ORDER BY score DESC, reached_at, user_id`),
       bind(`SELECT score, users FROM leaderboard_score_counts WHERE ${where} ORDER BY score`),
-      bind(`SELECT participants, ends_at AS endsAt, closed_at AS closedAt, kept_entries AS keptEntries, trimmed_at AS trimmedAt FROM leaderboard_periods WHERE ${where}`),
+      bind(
+        `SELECT participants, ends_at AS endsAt, closed_at AS closedAt, kept_entries AS keptEntries, trimmed_at AS trimmedAt FROM leaderboard_periods WHERE ${where}`,
+      ),
     ]);
     type Period = { participants: number; endsAt: number | null; closedAt: number | null; keptEntries: number | null; trimmedAt: number | null };
     return {
@@ -343,7 +362,12 @@ describe("closed periods", () => {
     expect((await entryOf("nobody")).entry).toBeNull();
     // A user token reads its own rank below the kept entries too.
     const own = { bearer: await userToken(projectId, "u7") };
-    expect((await api<UserEntryBody>("GET", `/v1/leaderboards/board/users/u7${pastQuery}`, { auth: own })).json.entry).toEqual({ rank: 7, userId: "u7", score: 30, listed: false });
+    expect((await api<UserEntryBody>("GET", `/v1/leaderboards/board/users/u7${pastQuery}`, { auth: own })).json.entry).toEqual({
+      rank: 7,
+      userId: "u7",
+      score: 30,
+      listed: false,
+    });
 
     // Pages: by cursor through the kept entries, then nothing; an offset past them is an empty page.
     const firstPage = await standings(admin, `${pastQuery}&limit=2`);
@@ -380,7 +404,13 @@ describe("closed periods", () => {
       env.DB.batch(
         recordStandings(
           env.DB,
-          Array.from({ length: count }, (_, i) => ({ ...target, userId: `user-${String(i).padStart(5, "0")}`, score: 5_000 - i, reachedAt: 1_000 + i, seq: 1 })),
+          Array.from({ length: count }, (_, i) => ({
+            ...target,
+            userId: `user-${String(i).padStart(5, "0")}`,
+            score: 5_000 - i,
+            reachedAt: 1_000 + i,
+            seq: 1,
+          })),
         ),
       );
     await fill(board, 1_250);
@@ -451,11 +481,17 @@ describe("closed periods", () => {
     // Rows as the schema before 0011 wrote them: no end.
     await env.DB.batch(
       periods.map(([calendar, period]) =>
-        env.DB.prepare("INSERT INTO leaderboard_periods (project_key, leaderboard_id, calendar, period, participants) VALUES (?, 'b', ?, ?, 1)").bind(projectKey, calendar, period),
+        env.DB.prepare("INSERT INTO leaderboard_periods (project_key, leaderboard_id, calendar, period, participants) VALUES (?, 'b', ?, ?, 1)").bind(
+          projectKey,
+          calendar,
+          period,
+        ),
       ),
     );
     await env.DB.prepare(update).run();
-    const rows = await env.DB.prepare("SELECT calendar, period, ends_at AS endsAt FROM leaderboard_periods WHERE project_key = ?").bind(projectKey).all<{ calendar: string; period: number; endsAt: number | null }>();
+    const rows = await env.DB.prepare("SELECT calendar, period, ends_at AS endsAt FROM leaderboard_periods WHERE project_key = ?")
+      .bind(projectKey)
+      .all<{ calendar: string; period: number; endsAt: number | null }>();
     const endOf = Object.fromEntries(rows.results.map((r) => [r.calendar, r.endsAt]));
     for (const [calendar, period] of periods) {
       const exact = periodEndsAt(calendar, period);

@@ -97,7 +97,10 @@ describe("POST /v1/event: errors", () => {
           eventId: fc.oneof(fc.constant("purchase_completed"), fc.string(), fc.jsonValue()),
           userId: fc.oneof(fc.constant("alice"), fc.string(), fc.jsonValue()),
           metadata: fc.oneof(metadata, fc.jsonValue()),
-          timestamp: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+          timestamp: fc.oneof(
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            fc.string(),
+          ),
         },
         { requiredKeys: [] },
       ),

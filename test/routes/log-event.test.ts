@@ -9,7 +9,10 @@ describe("POST /v1/event: the spec's 200", () => {
   it("awards transaction points rounded half up and answers the spec's envelope plus balance and reasons", async () => {
     const { projectId } = await setupProject();
     const user = { bearer: await userToken(projectId, "alice") };
-    const res = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: user, body: purchase("alice", { amount: 49.99, currency: "EUR", usergroup: ["default"], source: "web" }) });
+    const res = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: user,
+      body: purchase("alice", { amount: 49.99, currency: "EUR", usergroup: ["default"], source: "web" }),
+    });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
       statusCode: 200,
@@ -47,7 +50,10 @@ describe("POST /v1/event: the spec's 200", () => {
 
   it("chooses the usergroup from metadata first, then the registered groups, then default", async () => {
     const { admin } = await setupProject({ users: { alice: [], bob: ["silver", "gold"] } });
-    const viaMetadata = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 10, usergroup: ["vip", "gold"] }) });
+    const viaMetadata = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: purchase("alice", { amount: 10, usergroup: ["vip", "gold"] }),
+    });
     expect(viaMetadata.json.data).toMatchObject({ userGroupId: "gold", points: 20 });
     const viaString = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 10, usergroup: "gold" }) });
     expect(viaString.json.data.userGroupId).toBe("gold");
@@ -62,12 +68,19 @@ describe("POST /v1/event: the spec's 200", () => {
     const alice = { bearer: await userToken(projectId, "alice") };
     const bob = { bearer: await userToken(projectId, "bob") };
     const asAlice = (usergroup: unknown, key?: string) =>
-      api<EventLoggedEnvelope>("POST", "/v1/event", { auth: alice, body: purchase("alice", { amount: 10, usergroup }), headers: key ? { "idempotency-key": key } : {} });
+      api<EventLoggedEnvelope>("POST", "/v1/event", {
+        auth: alice,
+        body: purchase("alice", { amount: 10, usergroup }),
+        headers: key ? { "idempotency-key": key } : {},
+      });
 
     for (const usergroup of ["gold", ["default", "gold"], ["vip"]]) {
       const refused = await asAlice(usergroup, "g-1");
       expect(refused.status, JSON.stringify(usergroup)).toBe(403);
-      expect(refused.json).toMatchObject({ statusCode: 403, errors: [{ path: "metadata.usergroup", message: expect.stringMatching(/\(not in: (gold|vip)\)$/) }] });
+      expect(refused.json).toMatchObject({
+        statusCode: 403,
+        errors: [{ path: "metadata.usergroup", message: expect.stringMatching(/\(not in: (gold|vip)\)$/) }],
+      });
     }
     // Nothing was written: no balance, no limit use, nothing queued, and no idempotency record.
     expect(await userObject(projectId, "alice").snapshot()).toEqual({ registered: true, balance: 0, counters: {}, outbox: 0 });
@@ -84,7 +97,10 @@ describe("POST /v1/event: the spec's 200", () => {
     expect(joined.json.data).toMatchObject({ userGroupId: "gold", points: 20, balance: 30 });
 
     // Server credentials choose any group, as before.
-    const byAdmin = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("bob", { amount: 10, usergroup: ["vip", "silver", "default"] }) });
+    const byAdmin = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: purchase("bob", { amount: 10, usergroup: ["vip", "silver", "default"] }),
+    });
     expect(byAdmin.json.data).toMatchObject({ userGroupId: "default", points: 10 });
     const carol = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("carol", { amount: 10, usergroup: "gold" }) });
     expect(carol.json.data).toMatchObject({ userGroupId: "gold", points: 20 });
@@ -96,9 +112,7 @@ describe("POST /v1/event: the spec's 200", () => {
     expect(failed.status).toBe(200);
     expect(failed.json.message).toBe("Event erfolgreich geloggt");
     expect(failed.json.data).toMatchObject({ points: 0, conditionReached: false, limitReached: false, balance: 0 });
-    expect(failed.json.data.reasons).toEqual([
-      { code: "CONDITION_NOT_MET", field: "amount", operator: "greater_than", expected: 0, actual: -3 },
-    ]);
+    expect(failed.json.data.reasons).toEqual([{ code: "CONDITION_NOT_MET", field: "amount", operator: "greater_than", expected: 0, actual: -3 }]);
     // The limit of 1 is still unused.
     const rewarded = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 2 }) });
     expect(rewarded.json.data).toMatchObject({ points: 2, limitReached: false });

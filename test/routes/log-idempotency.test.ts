@@ -9,7 +9,11 @@ describe("POST /v1/event: idempotency", () => {
     const { admin } = await setupProject();
     const headers = { "idempotency-key": "order-1" };
     const first = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: purchase("alice", { amount: 20 }), headers });
-    const again = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: { metadata: { amount: 20 }, userId: "alice", eventId: "purchase_completed" }, headers });
+    const again = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: { metadata: { amount: 20 }, userId: "alice", eventId: "purchase_completed" },
+      headers,
+    });
     expect(again.status).toBe(200);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(first.headers.get("idempotent-replayed")).toBeNull();

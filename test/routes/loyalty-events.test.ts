@@ -52,7 +52,10 @@ const log = (auth: Credential, eventId: string, userId: string, timestamp: strin
  * enough for this file's fixed dates, whatever today is.
  */
 async function wideWindow(projectKey: string) {
-  const res = await api("PUT", `/v1/operator/projects/${projectKey}/settings`, { auth: { bearer: await adminToken(projectKey) }, body: { logWindowDays: 36_500 } });
+  const res = await api("PUT", `/v1/operator/projects/${projectKey}/settings`, {
+    auth: { bearer: await adminToken(projectKey) },
+    body: { logWindowDays: 36_500 },
+  });
   expect(res.status, res.text).toBe(200);
 }
 
@@ -146,12 +149,7 @@ describe("GET /v1/loyalty-events: filters, sorting, paging", () => {
     // cashback has no loyaltyEventType: a TRANSACTION event, so TRANSACTION_ASSESSMENT too.
     expect(await ids("eventtype=TRANSACTION_ASSESSMENT&sort=timestamp,asc")).toEqual(["10T09", "11T08", "11T15", "12T23"]);
     expect((await ledger(admin, "eventtype=CARD_ASSIGNMENT")).total).toBe(1);
-    expect(await ids("timestampfrom=2026-11-11T08:00:00Z&timestampto=2026-11-12T10:00:00Z&sort=timestamp,asc")).toEqual([
-      "11T08",
-      "11T08",
-      "11T15",
-      "12T10",
-    ]);
+    expect(await ids("timestampfrom=2026-11-11T08:00:00Z&timestampto=2026-11-12T10:00:00Z&sort=timestamp,asc")).toEqual(["11T08", "11T08", "11T15", "12T10"]);
     expect((await ledger(admin, "timestampfrom=2026-11-11T08:00:00Z&timestampto=2026-11-12T10:00:00Z")).total).toBe(4);
     // Bounds with offsets mean the same instants; partial hours at both ends count exactly.
     expect((await ledger(admin, "timestampfrom=2026-11-11T09:00:00%2B01:00&timestampto=2026-11-12T10:30:00Z")).total).toBe(4);
@@ -196,7 +194,11 @@ describe("GET /v1/loyalty-events: filters, sorting, paging", () => {
     expect((await ledger(admin, pages[0]!.links.next!.slice(1))).items).toEqual(pages[1]!.items);
     const past = await ledger(admin, "size=3&page=9&eventtype=CARD_ASSIGNMENT");
     expect([past.status, past.items, past.total]).toEqual([200, [], 1]);
-    expect(past.links).toEqual({ first: "?size=3&page=0&eventtype=CARD_ASSIGNMENT", prev: "?size=3&page=0&eventtype=CARD_ASSIGNMENT", last: "?size=3&page=0&eventtype=CARD_ASSIGNMENT" });
+    expect(past.links).toEqual({
+      first: "?size=3&page=0&eventtype=CARD_ASSIGNMENT",
+      prev: "?size=3&page=0&eventtype=CARD_ASSIGNMENT",
+      last: "?size=3&page=0&eventtype=CARD_ASSIGNMENT",
+    });
   });
 
   it("links pages relative to the path asked for, whatever Host the request names", async () => {
@@ -293,7 +295,9 @@ describe("GET /v1/loyalty-events: rights", () => {
     expect((await ledger(stranger.admin, `accountid=${accounts.bob}`)).items).toEqual([]);
     expect((await ledger(stranger.admin, `programid=${bobsEvent.loyaltyProgramId}`)).items).toEqual([]);
     expect((await api("GET", `/v1/loyalty-events/${bobsEvent.id}`, { auth: stranger.admin })).status).toBe(404);
-    expect((await api("POST", `/v1/loyalty-events/${bobsEvent.id}/adjustments`, { auth: stranger.admin, body: { rewardAmount: 0, reason: "x" } })).status).toBe(404);
+    expect((await api("POST", `/v1/loyalty-events/${bobsEvent.id}/adjustments`, { auth: stranger.admin, body: { rewardAmount: 0, reason: "x" } })).status).toBe(
+      404,
+    );
     expect((await api("POST", `/v1/loyalty-events/${bobsEvent.id}/adjustments`, { auth: alice, body: { rewardAmount: 0, reason: "x" } })).status).toBe(403);
   });
 });
@@ -334,7 +338,12 @@ describe("POST /v1/loyalty-events/{id}/adjustments", () => {
     const { admin, projectId } = await seeded();
     const alice = { bearer: await userToken(projectId, "alice") };
     const purchase = (await ledger(admin, "eventtype=TRANSACTION_ASSESSMENT&sort=timestamp,asc")).items[0]!;
-    const logWithKey = () => api<EventLoggedEnvelope>("POST", "/v1/event", { auth: alice, body: { eventId: "login", userId: "alice" }, headers: { "idempotency-key": "adjustment:k1" } });
+    const logWithKey = () =>
+      api<EventLoggedEnvelope>("POST", "/v1/event", {
+        auth: alice,
+        body: { eventId: "login", userId: "alice" },
+        headers: { "idempotency-key": "adjustment:k1" },
+      });
     expect((await logWithKey()).status).toBe(200);
     const before = await balanceOf(admin, "alice");
 
@@ -422,7 +431,9 @@ describe("POST /v1/loyalty-events/{id}/adjustments", () => {
     const first = adjustment(100, 40, 30);
     const second = adjustment(101, 30, 20);
     const points = async () =>
-      (await env.DB.prepare("SELECT points FROM stats_daily WHERE project_key = ? AND event_id = 'purchase' AND bucket = '2026-11-10'").bind(projectId).first<{ points: number }>())!.points;
+      (await env.DB.prepare("SELECT points FROM stats_daily WHERE project_key = ? AND event_id = 'purchase' AND bucket = '2026-11-10'")
+        .bind(projectId)
+        .first<{ points: number }>())!.points;
     expect(await points()).toBe(40);
     expect((await deliver([second])).retryMessages).toEqual([]);
     expect((await deliver([first])).retryMessages).toEqual([]); // late and older
@@ -506,7 +517,10 @@ describe("GET /v1/loyalty-events: what a page costs", () => {
     expect(await total("")).toEqual({ total: 10_400, capped: null });
     expect(await total("accountid=1")).toEqual({ total: 5_200, capped: null });
     const [from, to] = ["2026-01-01T00:30:30.000Z", "2026-01-01T03:15:00.000Z"];
-    expect(await total(`timestampfrom=${from}&timestampto=${to}`)).toEqual({ total: matching((e) => e.occurredAt >= from && e.occurredAt <= to), capped: null });
+    expect(await total(`timestampfrom=${from}&timestampto=${to}`)).toEqual({
+      total: matching((e) => e.occurredAt >= from && e.occurredAt <= to),
+      capped: null,
+    });
     // A filter no aggregate answers: exact below the cap, the cap and X-Total-Count-Capped past it.
     expect(await total("eventtype=TRANSACTION_ASSESSMENT")).toEqual({ total: matching((e) => e.loyaltyEventType === "TRANSACTION_ASSESSMENT"), capped: null });
     expect(await total("eventtype=CUSTOMER_CARD_DISPLAYED")).toEqual({ total: 10_000, capped: "true" });

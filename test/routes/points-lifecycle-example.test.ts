@@ -12,7 +12,15 @@ const DAY = 86_400_000;
 
 /** The local date and wall-clock time of an instant in Berlin, `2026-04-10 00:00`. */
 const berlin = (iso: string) =>
-  new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Berlin", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
+  new Intl.DateTimeFormat("sv-SE", {
+    timeZone: "Europe/Berlin",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(iso));
 
 describe("the README's points lifecycle example", () => {
   it("earns, spends, expires and moves up the tiers as the README says", async () => {
@@ -21,7 +29,9 @@ describe("the README's points lifecycle example", () => {
     const json = { auth: admin };
 
     // Settings and ladder.
-    expect((await api("PUT", "/v1/admin/project/settings", { ...json, body: { pointsExpiry: { mode: "after_days", days: 30 }, timezone: "Europe/Berlin" } })).status).toBe(200);
+    expect(
+      (await api("PUT", "/v1/admin/project/settings", { ...json, body: { pointsExpiry: { mode: "after_days", days: 30 }, timezone: "Europe/Berlin" } })).status,
+    ).toBe(200);
     const ladder = {
       basis: "points_earned",
       window: "rolling_12_months",
@@ -32,7 +42,9 @@ describe("the README's points lifecycle example", () => {
       ],
     };
     expect((await api("PUT", "/v1/admin/tiers", { ...json, body: ladder })).status).toBe(201);
-    expect((await api("PUT", "/v1/admin/events/order_placed", { ...json, body: { title: "Order placed", type: "STANDARD", reward: { default: 150 } } })).status).toBe(201);
+    expect(
+      (await api("PUT", "/v1/admin/events/order_placed", { ...json, body: { title: "Order placed", type: "STANDARD", reward: { default: 150 } } })).status,
+    ).toBe(201);
     expect((await api("PUT", "/v1/admin/users/frida", { ...json, body: {} })).status).toBe(201);
 
     // The member's object runs on the example's days.

@@ -11,7 +11,12 @@ import type { CreatedSigningKeyBody } from "../../src/routes/signing-keys";
 import { deliver, loggedEvent } from "../fixtures";
 import { api, apiKeyWith, POLL, setupProject, userToken, type Credential } from "../helpers";
 
-const purchase = (userId = "alice", timestamp?: string) => ({ eventId: "purchase_completed", userId, metadata: { amount: 10 }, ...(timestamp ? { timestamp } : {}) });
+const purchase = (userId = "alice", timestamp?: string) => ({
+  eventId: "purchase_completed",
+  userId,
+  metadata: { amount: 10 },
+  ...(timestamp ? { timestamp } : {}),
+});
 const log = (auth: Credential, timestamp?: string) => api<EventLoggedEnvelope>("POST", "/v1/event", { auth, body: purchase("alice", timestamp) });
 const setQuotas = (auth: Credential, projectKey: string, body: Record<string, unknown>) =>
   api<ProjectQuotasBody>("PUT", `/v1/operator/projects/${projectKey}/quotas`, { auth, body });
@@ -101,7 +106,10 @@ describe("the events-per-day quota", () => {
   it("lets a batch log what fits and answers 429 for the rest of it, item by item", async () => {
     const { admin, projectId } = await setupProject();
     await setQuotas(admin, projectId, { eventsPerDay: 2 });
-    const batch = await api<BatchResponseBody>("POST", "/v1/events/batch", { auth: admin, body: { events: [purchase(), purchase("nobody"), purchase(), purchase()] } });
+    const batch = await api<BatchResponseBody>("POST", "/v1/events/batch", {
+      auth: admin,
+      body: { events: [purchase(), purchase("nobody"), purchase(), purchase()] },
+    });
     expect(batch.status).toBe(200);
     // An unregistered user logs nothing and takes no room.
     expect(batch.json.results.map((r) => r.statusCode)).toEqual([200, 404, 200, 429]);
@@ -134,10 +142,7 @@ describe("the storage quota", () => {
     const redelivery = crypto.randomUUID();
     await env.DB.batch([...insertEvents(env.DB, events, redelivery), countStoredBytes(env.DB, redelivery)]);
     const bytes = (text: string) => new TextEncoder().encode(text).length;
-    const expected = events.reduce(
-      (sum, e) => sum + EVENT_ROW_OVERHEAD_BYTES + bytes(JSON.stringify(e.metadata)) + bytes(e.customerMessage ?? ""),
-      0,
-    );
+    const expected = events.reduce((sum, e) => sum + EVENT_ROW_OVERHEAD_BYTES + bytes(JSON.stringify(e.metadata)) + bytes(e.customerMessage ?? ""), 0);
     const before = (await usage(admin)).json.storedBytes;
     expect(before).toEqual({ limit: 1_073_741_824, source: "default", used: expected, events: 2 });
 

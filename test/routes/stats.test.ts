@@ -20,8 +20,7 @@ async function logAll(admin: Credential, projectId: string, events: Array<Record
   expect(res.status).toBe(200);
   for (const result of res.json.results) expect(result.statusCode, JSON.stringify(result)).toBe(200);
   // The consumer writes the log and the aggregates in one transaction: once every row is in, stats are complete.
-  const logged = async () =>
-    (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
+  const logged = async () => (await env.DB.prepare(`SELECT COUNT(*) AS n FROM event_log WHERE ${OF_PROJECT}`).bind(projectId).first<{ n: number }>())!.n;
   await expect.poll(logged, POLL).toBe(events.length);
 }
 
@@ -151,7 +150,7 @@ describe("GET /v1/stats/event", () => {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const pick = <T,>(items: T[]) => items[Math.floor(random() * items.length)]!;
+    const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
     const events = Array.from({ length: 150 }, () => {
       const eventId = pick(["purchase_completed", "login", "bonus"]);
       const timestamp = new Date(Date.parse("2025-08-01T00:00:00Z") + Math.floor(random() * 10 * 86_400_000)).toISOString();
@@ -160,7 +159,7 @@ describe("GET /v1/stats/event", () => {
     });
     await logAll(admin, projectId, events);
 
-    const query = async <T,>(sql: string) => (await env.DB.prepare(sql).bind(projectId).all<T>()).results;
+    const query = async <T>(sql: string) => (await env.DB.prepare(sql).bind(projectId).all<T>()).results;
     type Recount = { eventId: string; count: number; users: number; points: number; met: number; failed: number; limits: number };
     const perEvent = await query<Recount>(
       `SELECT event_id AS eventId, COUNT(*) AS count, COUNT(DISTINCT user_id) AS users, SUM(points) AS points,

@@ -13,7 +13,10 @@ const DAY_MS = 86_400_000;
 const noonDaysAgo = (daysAgo: number) => `${new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10)}T12:00:00Z`;
 
 async function streakProject(streak: Record<string, unknown> = streakBody, users: Record<string, string[]> = { alice: [], bob: [], carol: [], dave: [] }) {
-  const project = await setupProject({ definitions: { daily_login: { ...loginDefinition, limit: 1, limitPeriod: "day" }, purchase_completed: purchaseDefinition }, users });
+  const project = await setupProject({
+    definitions: { daily_login: { ...loginDefinition, limit: 1, limitPeriod: "day" }, purchase_completed: purchaseDefinition },
+    users,
+  });
   const put = await api("PUT", "/v1/admin/streaks/login_streak", { auth: project.admin, body: streak });
   expect(put.status).toBe(201);
   return project;
@@ -30,7 +33,10 @@ describe("streak definitions", () => {
     const created = await api<StreakDefinition>("PUT", "/v1/admin/streaks/s1", { auth: admin, body: streakBody });
     expect(created.status).toBe(201);
     expect(created.json).toEqual({ streakId: "s1", ...streakBody, description: "", status: "ACTIVE", timezone: "UTC", freezesPerMonth: 0 });
-    const replaced = await api<StreakDefinition>("PUT", "/v1/admin/streaks/s1", { auth: admin, body: { ...streakBody, timezone: "Europe/Berlin", freezesPerMonth: 1 } });
+    const replaced = await api<StreakDefinition>("PUT", "/v1/admin/streaks/s1", {
+      auth: admin,
+      body: { ...streakBody, timezone: "Europe/Berlin", freezesPerMonth: 1 },
+    });
     expect(replaced.status).toBe(200);
     await api("PUT", "/v1/admin/streaks/s0", { auth: admin, body: { ...streakBody, period: "week" } });
     const list = await api<StreakDefinition[]>("GET", "/v1/admin/streaks", { auth: admin });
@@ -77,14 +83,20 @@ describe("streaks on the log path", () => {
     expect((await login(admin, "alice", noonDaysAgo(2))).json.data.streaks[0]).toEqual({ streakId: "login_streak", current: 1, longest: 1, extended: true });
     expect((await login(admin, "alice", noonDaysAgo(1))).json.data.streaks[0]).toEqual({ streakId: "login_streak", current: 3, longest: 3, extended: true });
     // An event no streak lists reports none.
-    const purchase = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 3 } } });
+    const purchase = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 3 } },
+    });
     expect(purchase.json.data.streaks).toEqual([]);
   });
 
   it("does not count a log whose conditions failed", async () => {
     const { admin } = await setupProject();
     await api("PUT", "/v1/admin/streaks/buyer", { auth: admin, body: { ...streakBody, eventIds: ["purchase_completed"] } });
-    const failed = await api<EventLoggedEnvelope>("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: -1 } } });
+    const failed = await api<EventLoggedEnvelope>("POST", "/v1/event", {
+      auth: admin,
+      body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: -1 } },
+    });
     expect(failed.json.data).toMatchObject({ conditionReached: false, streaks: [{ streakId: "buyer", current: 0, longest: 0, extended: false }] });
   });
 

@@ -44,7 +44,13 @@ describe("webhook endpoints", () => {
       body: { url, eventTypes: ["challenge.completed", "points.awarded"], description: "CRM sync" },
     });
     expect(created.status, created.text).toBe(201);
-    expect(created.json).toMatchObject({ url, eventTypes: ["challenge.completed", "points.awarded"], description: "CRM sync", enabled: true, disabledReason: null });
+    expect(created.json).toMatchObject({
+      url,
+      eventTypes: ["challenge.completed", "points.awarded"],
+      description: "CRM sync",
+      enabled: true,
+      disabledReason: null,
+    });
     expect(created.json.id).toMatch(/^we_/);
     expect(created.json.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(atob(created.json.secret.slice("whsec_".length)).length).toBeGreaterThanOrEqual(24);
@@ -57,7 +63,10 @@ describe("webhook endpoints", () => {
     const one = await api<WebhookEndpointBody>("GET", `/v1/admin/webhooks/${created.json.id}`, { auth: admin });
     expect(one.json).toEqual(listed.json[0]);
 
-    const changed = await api<WebhookEndpointBody>("PUT", `/v1/admin/webhooks/${created.json.id}`, { auth: admin, body: { eventTypes: ["event.logged"], enabled: false } });
+    const changed = await api<WebhookEndpointBody>("PUT", `/v1/admin/webhooks/${created.json.id}`, {
+      auth: admin,
+      body: { eventTypes: ["event.logged"], enabled: false },
+    });
     expect(changed.status, changed.text).toBe(200);
     expect(changed.json).toMatchObject({ url, eventTypes: ["event.logged"], description: "CRM sync", enabled: false, disabledReason: "disabled by an admin" });
     const enabled = await api<WebhookEndpointBody>("PUT", `/v1/admin/webhooks/${created.json.id}`, { auth: admin, body: { enabled: true } });
@@ -98,7 +107,10 @@ describe("webhook endpoints", () => {
     ] as const) {
       const res = await api("POST", "/v1/admin/webhooks", { auth: admin, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.json.errors?.map((e) => e.path), JSON.stringify(body)).toContain(path);
+      expect(
+        res.json.errors?.map((e) => e.path),
+        JSON.stringify(body),
+      ).toContain(path);
     }
     const endpoint = await createEndpoint(admin);
     const put = await api("PUT", `/v1/admin/webhooks/${endpoint.id}`, { auth: admin, body: { url: "https://192.168.1.10/hook" } });
@@ -171,7 +183,14 @@ describe("sending now: test events and retries", () => {
     const calls = receiveAt(endpoint.url, [204]);
     const res = await api<WebhookDeliveryBody>("POST", `/v1/admin/webhooks/${endpoint.id}/test`, { auth: admin });
     expect(res.status, res.text).toBe(200);
-    expect(res.json).toMatchObject({ endpointId: endpoint.id, eventType: "webhook.test", status: "succeeded", attempts: 1, responseStatus: 204, nextAttemptAt: null });
+    expect(res.json).toMatchObject({
+      endpointId: endpoint.id,
+      eventType: "webhook.test",
+      status: "succeeded",
+      attempts: 1,
+      responseStatus: 204,
+      nextAttemptAt: null,
+    });
     expect(calls).toHaveLength(1);
     const sent = JSON.parse(calls[0]!.body);
     expect(sent).toMatchObject({ id: res.json.eventId, type: "webhook.test", projectId, data: { endpointId: endpoint.id } });
@@ -254,7 +273,9 @@ describe("the deliveries list", () => {
     let cursor: string | null = null;
     do {
       const query: string = cursor ? `?limit=2&cursor=${cursor}` : "?limit=2";
-      const page: { status: number; json: DeliveryPage } = await api<DeliveryPage>("GET", `/v1/admin/webhooks/${endpoint.id}/deliveries${query}`, { auth: admin });
+      const page: { status: number; json: DeliveryPage } = await api<DeliveryPage>("GET", `/v1/admin/webhooks/${endpoint.id}/deliveries${query}`, {
+        auth: admin,
+      });
       expect(page.status).toBe(200);
       expect(page.json.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.json.items.map((d) => d.id));

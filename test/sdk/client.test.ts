@@ -39,13 +39,15 @@ const purchase = (userId: string, amount: number): Schemas["LogEventInput"] => (
   metadata: { amount, currency: "EUR" },
 });
 
-const balanceOf = async (admin: LoyaltyClient, userId: string) =>
-  unwrap(await admin.GET("/v1/admin/users/{userId}", { params: { path: { userId } } })).balance;
+const balanceOf = async (admin: LoyaltyClient, userId: string) => unwrap(await admin.GET("/v1/admin/users/{userId}", { params: { path: { userId } } })).balance;
 
 /** Resolves when the ledger (written by the queue consumer) holds `count` events of the account. */
 async function ledgerHas(admin: LoyaltyClient, accountid: number, count: number) {
   await expect
-    .poll(async () => Number((await admin.GET("/v1/loyalty-events", { params: { query: { accountid, size: 1 } } })).response.headers.get("X-Total-Count")), POLL)
+    .poll(
+      async () => Number((await admin.GET("/v1/loyalty-events", { params: { query: { accountid, size: 1 } } })).response.headers.get("X-Total-Count")),
+      POLL,
+    )
     .toBe(count);
 }
 
@@ -81,7 +83,12 @@ describe("the client: typed calls against the Worker", () => {
   it("logs a batch with per-item idempotency keys", async () => {
     const { admin } = await project();
     const { data, error } = await admin.POST("/v1/events/batch", {
-      body: { events: [{ ...purchase("alice", 10), idempotencyKey: "b-1" }, { ...purchase("bob", 20), idempotencyKey: "b-2" }] },
+      body: {
+        events: [
+          { ...purchase("alice", 10), idempotencyKey: "b-1" },
+          { ...purchase("bob", 20), idempotencyKey: "b-2" },
+        ],
+      },
     });
     expect(error).toBeUndefined();
     expect(data!.results.map((r) => r.statusCode)).toEqual([200, 200]);
@@ -266,7 +273,8 @@ describe("logEvent: retries 429/503 with the same Idempotency-Key and Retry-Afte
 
 describe("Link and Retry-After parsing", () => {
   it("reads RFC 8288 links: several, quoted commas, several relations, relative and absolute targets", () => {
-    const header = '</v1/loyalty-events?page=0&size=2>; rel="first", </v1/loyalty-events?page=2&size=2>; rel="next"; title="a, b", <https://x.example/last>; rel="last LAST"';
+    const header =
+      '</v1/loyalty-events?page=0&size=2>; rel="first", </v1/loyalty-events?page=2&size=2>; rel="next"; title="a, b", <https://x.example/last>; rel="last LAST"';
     const links = parseLinkHeader(header);
     expect(links.map((l) => [l.target, l.rel])).toEqual([
       ["/v1/loyalty-events?page=0&size=2", ["first"]],

@@ -6,7 +6,13 @@ import { describe, expect, it } from "vitest";
 import { verifyWebhook, WebhookVerificationError } from "../../sdk/src/index.ts";
 import { newWebhookSecret, webhookHeaders, webhookSigningKey } from "../../src/domain/webhook-signature";
 
-const event = { id: "evt_1_challenge.completed", type: "challenge.completed", createdAt: "2026-11-28T10:00:00.000Z", projectId: "demo", data: { userId: "carol", sequence: 3 } };
+const event = {
+  id: "evt_1_challenge.completed",
+  type: "challenge.completed",
+  createdAt: "2026-11-28T10:00:00.000Z",
+  projectId: "demo",
+  data: { userId: "carol", sequence: 3 },
+};
 const payload = JSON.stringify(event);
 const NOW = Date.parse("2026-11-28T10:00:05.000Z");
 const seconds = Math.floor(NOW / 1000);

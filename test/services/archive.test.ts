@@ -59,7 +59,12 @@ async function readArchive(programId: number) {
     for (const key of keys.filter((k) => k.split("/").at(-1)!.startsWith(`${kind}-`))) {
       const text = await gunzipText((await env.ARCHIVE.get(key))!.body);
       expect(text.endsWith("\n"), key).toBe(true);
-      out.push(...text.trimEnd().split("\n").map((line) => JSON.parse(line)));
+      out.push(
+        ...text
+          .trimEnd()
+          .split("\n")
+          .map((line) => JSON.parse(line)),
+      );
     }
     return out;
   };
@@ -111,17 +116,28 @@ describe("the R2 archive of the raw log", () => {
       ["bob", daysAgo(1)],
     ]);
     const ids = await loggedIds(projectId);
-    const refund = await api<LoyaltyEvent>("POST", `/v1/loyalty-events/${await loyaltyId(ids[0]!)}/adjustments`, { auth: admin, body: { rewardAmount: 0, reason: "refund" } });
+    const refund = await api<LoyaltyEvent>("POST", `/v1/loyalty-events/${await loyaltyId(ids[0]!)}/adjustments`, {
+      auth: admin,
+      body: { rewardAmount: 0, reason: "refund" },
+    });
     expect(refund.status, refund.text).toBe(200);
     await expect
-      .poll(async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_adjustments WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n, POLL)
+      .poll(
+        async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_adjustments WHERE project_key = ?").bind(projectId).first<{ n: number }>())!.n,
+        POLL,
+      )
       .toBe(1);
 
     for (let run = 0; run < 3; run++) await archiveAll();
     const archive = await readArchive(programId);
     expect(archive.events.map((line) => line.logId).sort((a, b) => a - b)).toEqual(ids);
     expect(archive.adjustments).toHaveLength(1);
-    expect(archive.adjustments[0]).toMatchObject({ eventUid: archive.events.find((e) => e.logId === ids[0])!.eventUid, pointsDelta: -5, reason: "refund", programId });
+    expect(archive.adjustments[0]).toMatchObject({
+      eventUid: archive.events.find((e) => e.logId === ids[0])!.eventUid,
+      pointsDelta: -5,
+      reason: "refund",
+      programId,
+    });
     // Partitioned by the event's UTC day; the adjustment by its own day (today).
     const day = (days: number) => daysAgo(days).slice(0, 10);
     const today = new Date().toISOString().slice(0, 10);
@@ -148,9 +164,11 @@ describe("the R2 archive of the raw log", () => {
       expect(JSON.stringify(line)).not.toMatch(/alice|bob/);
     }
     const keys = Object.fromEntries(
-      (await env.DB.prepare("SELECT user_id AS userId, member_key AS memberKey FROM users WHERE project_key = ?").bind(projectId).all<{ userId: string; memberKey: string }>()).results.map(
-        (r) => [r.userId, r.memberKey],
-      ),
+      (
+        await env.DB.prepare("SELECT user_id AS userId, member_key AS memberKey FROM users WHERE project_key = ?")
+          .bind(projectId)
+          .all<{ userId: string; memberKey: string }>()
+      ).results.map((r) => [r.userId, r.memberKey]),
     );
     expect(keys.alice).toMatch(/^[0-9a-f]{32}$/);
     expect(archive.events.map((e) => e.member)).toEqual(archive.events.map((e) => (e.logId === ids[2] ? keys.bob : keys.alice)));
@@ -170,7 +188,8 @@ describe("the R2 archive of the raw log", () => {
     await archiveAll();
     const after = await readArchive(programId);
     expect(after.events.map((line) => line.logId).sort((a, b) => a - b)).toEqual(await loggedIds(projectId));
-    for (const key of archive.keys.filter((k) => k.endsWith(".ndjson.gz"))) expect((await env.ARCHIVE.head(key))!.uploaded.getTime(), key).toBe(before.get(key));
+    for (const key of archive.keys.filter((k) => k.endsWith(".ndjson.gz")))
+      expect((await env.ARCHIVE.head(key))!.uploaded.getTime(), key).toBe(before.get(key));
     expect((await manifestOf(programId, day(3))).rows.events).toBe(3);
   });
 
@@ -187,7 +206,9 @@ describe("the R2 archive of the raw log", () => {
     // Written to R2, not marked: the batch is still pending (and given back at once).
     const written = await readArchive(programId);
     expect(written.events).toHaveLength(3);
-    const pending = await env.DB.prepare("SELECT first_id AS firstId, last_id AS lastId, leased_until AS leasedUntil FROM archive_batches WHERE done_at IS NULL").all();
+    const pending = await env.DB.prepare(
+      "SELECT first_id AS firstId, last_id AS lastId, leased_until AS leasedUntil FROM archive_batches WHERE done_at IS NULL",
+    ).all();
     expect(pending.results).toEqual([{ firstId: expect.any(Number), lastId: expect.any(Number), leasedUntil: 0 }]);
 
     const report = await archiveRawLog(env);
@@ -247,7 +268,11 @@ describe("the R2 archive of the raw log", () => {
     expect(((await foreign.json()) as ErrorEnvelope).message).toBe(`No archive file ${file.key} in this project`);
     expect((await list(other.admin, "")).json.files).toEqual([]);
     expect((await list(other.admin, `cursor=${encodeURIComponent(file.key)}`)).status).toBe(400);
-    for (const key of [`archive/project=${programId}/day=2026-01-01/../../x`, "dead-letters/x", `archive/project=${programId}/day=2026-01-01/events-1-2.ndjson.gz`]) {
+    for (const key of [
+      `archive/project=${programId}/day=2026-01-01/../../x`,
+      "dead-letters/x",
+      `archive/project=${programId}/day=2026-01-01/events-1-2.ndjson.gz`,
+    ]) {
       expect((await fetchFile(admin, `/v1/admin/archive/file?key=${encodeURIComponent(key)}`)).status, key).toBe(404);
     }
     expect((await fetchFile({ bearer: await userToken(projectId, "alice") }, file.url)).status).toBe(403);
@@ -261,7 +286,8 @@ describe("the R2 archive of the raw log", () => {
 
 /** GET of a download link, the body left unread. */
 function fetchFile(auth: Credential, url: string): Promise<Response> {
-  const headers: Record<string, string> = auth && "bearer" in auth ? { authorization: `Bearer ${auth.bearer}` } : auth && "apiKey" in auth ? { "x-api-key": auth.apiKey } : {};
+  const headers: Record<string, string> =
+    auth && "bearer" in auth ? { authorization: `Bearer ${auth.bearer}` } : auth && "apiKey" in auth ? { "x-api-key": auth.apiKey } : {};
   return exports.default.fetch(new Request(`http://api.test${url}`, { headers }));
 }
 
@@ -279,8 +305,14 @@ describe("the raw log's window in D1", () => {
     expect((await setWindow(admin, projectId, { logWindowDays: 30 })).status).toBe(200);
     const [oldA, oldB, recent] = await loggedIds(projectId);
     // Refund an old event: its adjustment is old too once the clock has moved on.
-    expect((await api("POST", `/v1/loyalty-events/${await loyaltyId(oldA!)}/adjustments`, { auth: admin, body: { rewardAmount: 0, reason: "refund" } })).status).toBe(200);
-    const adjustments = () => env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_adjustments WHERE project_key = ?").bind(projectId).first<{ n: number }>().then((r) => r!.n);
+    expect(
+      (await api("POST", `/v1/loyalty-events/${await loyaltyId(oldA!)}/adjustments`, { auth: admin, body: { rewardAmount: 0, reason: "refund" } })).status,
+    ).toBe(200);
+    const adjustments = () =>
+      env.DB.prepare("SELECT COUNT(*) AS n FROM ledger_adjustments WHERE project_key = ?")
+        .bind(projectId)
+        .first<{ n: number }>()
+        .then((r) => r!.n);
     await expect.poll(adjustments, POLL).toBe(1);
     await archiveAll();
     // Logged after the archive ran: old, but not archived yet.

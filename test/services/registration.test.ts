@@ -76,10 +76,12 @@ describe("registration: the user's object and D1 agree after any failure or race
     expect(JSON.parse((await objectRegistration(projectId, "alice")).usergroups)).toEqual(["gold"]);
 
     // The scheduled repair pushes every unconfirmed registration (other tests' too: keep going until this one is done).
-    await expect.poll(async () => {
-      await repairRegistrations(env, getDb(env.DB));
-      return (await d1Registration(projectId, "alice"))?.object_version;
-    }).toBe(2);
+    await expect
+      .poll(async () => {
+        await repairRegistrations(env, getDb(env.DB));
+        return (await d1Registration(projectId, "alice"))?.object_version;
+      })
+      .toBe(2);
     expect(JSON.parse((await objectRegistration(projectId, "alice")).usergroups)).toEqual(["silver"]);
   });
 

@@ -8,7 +8,13 @@ function unavailableD1(): D1Database {
   const outage = () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
   const statement: Record<string, unknown> = {};
   Object.assign(statement, { bind: () => statement, first: outage, all: outage, run: outage, raw: outage });
-  return { prepare: () => statement, batch: outage, exec: outage, dump: outage, withSession: () => ({ prepare: () => statement, batch: outage }) } as unknown as D1Database;
+  return {
+    prepare: () => statement,
+    batch: outage,
+    exec: outage,
+    dump: outage,
+    withSession: () => ({ prepare: () => statement, batch: outage }),
+  } as unknown as D1Database;
 }
 
 afterEach(() => vi.useRealTimers());

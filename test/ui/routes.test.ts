@@ -23,8 +23,7 @@ const BUILD = {
 };
 
 const app = createApp();
-const request = (path: string, bindings: Partial<Env> = {}, init: RequestInit = {}) =>
-  app.request(`http://127.0.0.1${path}`, init, { ...env, ...bindings });
+const request = (path: string, bindings: Partial<Env> = {}, init: RequestInit = {}) => app.request(`http://127.0.0.1${path}`, init, { ...env, ...bindings });
 
 describe("the dashboard under /dashboard", () => {
   it("serves the build's files and answers deep links with the app's index.html", async () => {

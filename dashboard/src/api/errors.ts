@@ -39,5 +39,4 @@ export function asFailure(error: unknown): ApiFailure {
 }
 
 /** The field errors for one path (exactly) and for paths below it, e.g. `reward` gets `reward.gold`. */
-export const errorsAt = (errors: readonly FieldError[], path: string): FieldError[] =>
-  errors.filter((e) => e.path === path || e.path.startsWith(`${path}.`));
+export const errorsAt = (errors: readonly FieldError[], path: string): FieldError[] => errors.filter((e) => e.path === path || e.path.startsWith(`${path}.`));

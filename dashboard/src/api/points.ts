@@ -5,8 +5,15 @@ import type { PointsHistoryPage, PointsSettings, PointsSettingsInput, Redemption
 /** The points lifecycle calls the dashboard makes, typed through the client (README "Points lifecycle"). */
 
 /** POST /v1/users/{userId}/redemptions: 201; `replayed` when the key had already redeemed this body (Idempotent-Replayed). */
-export async function redeemPoints(client: ApiClient, userId: string, json: RedemptionInput, idempotencyKey: string): Promise<{ redemption: Redemption; replayed: boolean }> {
-  const { body, headers } = await answer(client.v1.users[":userId"].redemptions.$post({ param: { userId }, header: { "idempotency-key": idempotencyKey }, json }));
+export async function redeemPoints(
+  client: ApiClient,
+  userId: string,
+  json: RedemptionInput,
+  idempotencyKey: string,
+): Promise<{ redemption: Redemption; replayed: boolean }> {
+  const { body, headers } = await answer(
+    client.v1.users[":userId"].redemptions.$post({ param: { userId }, header: { "idempotency-key": idempotencyKey }, json }),
+  );
   return { redemption: body, replayed: headers.get("Idempotent-Replayed") === "true" };
 }
 
@@ -27,7 +34,8 @@ export const listPointsHistory = (client: ApiClient, userId: string, options: { 
 export const getPointsSettings = (client: ApiClient): Promise<PointsSettings> => bodyOf(client.v1.admin.project.settings.$get());
 
 /** PUT /v1/admin/project/settings: the fields sent replace the stored ones; answers the settings in force. */
-export const putPointsSettings = (client: ApiClient, json: PointsSettingsInput): Promise<PointsSettings> => bodyOf(client.v1.admin.project.settings.$put({ json }));
+export const putPointsSettings = (client: ApiClient, json: PointsSettingsInput): Promise<PointsSettings> =>
+  bodyOf(client.v1.admin.project.settings.$put({ json }));
 
 /** GET /v1/admin/tiers: the ladder, or null when the project has none (the API's 404). */
 export async function getTierLadder(client: ApiClient): Promise<TierLadder | null> {

@@ -32,7 +32,8 @@ export const rotateWebhookSecret = (client: ApiClient, id: string): Promise<Crea
   bodyOf(client.v1.admin.webhooks[":id"]["rotate-secret"].$post({ param: { id } }));
 
 /** POST /v1/admin/webhooks/{id}/test: a `webhook.test` event now; answers the delivery after its first attempt. */
-export const sendWebhookTest = (client: ApiClient, id: string): Promise<WebhookDelivery> => bodyOf(client.v1.admin.webhooks[":id"].test.$post({ param: { id } }));
+export const sendWebhookTest = (client: ApiClient, id: string): Promise<WebhookDelivery> =>
+  bodyOf(client.v1.admin.webhooks[":id"].test.$post({ param: { id } }));
 
 /** GET /v1/admin/webhooks/{id}/deliveries: a page of deliveries, newest first, and the cursor of the next one. */
 export const listWebhookDeliveries = (

@@ -9,7 +9,14 @@ export const fieldId = (name: string) => `f-${name.replace(/[^\w-]/g, "-")}-${++
  * A labelled control with its hint and its errors (from the form's checks or the API's answer), wired with
  * aria-describedby / aria-invalid so a screen reader reads the error with the field.
  */
-export function Field(props: { id: string; label: ComponentChildren; hint?: ComponentChildren; errors?: readonly FieldError[]; children: ComponentChildren; class?: string }) {
+export function Field(props: {
+  id: string;
+  label: ComponentChildren;
+  hint?: ComponentChildren;
+  errors?: readonly FieldError[];
+  children: ComponentChildren;
+  class?: string;
+}) {
   const { id, label, hint, errors = [], children } = props;
   return (
     <div class={`field ${errors.length > 0 ? "field-invalid" : ""} ${props.class ?? ""}`}>

@@ -32,11 +32,7 @@ export function PeriodPicker({ value, onChange }: { value: StatsSelection; onCha
   return (
     <div class="inline-fields">
       <Field id={periodId} label="Period">
-        <select
-          {...describedBy(periodId)}
-          value={value.period}
-          onChange={(e) => onChange({ ...value, period: e.currentTarget.value as StatsPeriodChoice })}
-        >
+        <select {...describedBy(periodId)} value={value.period} onChange={(e) => onChange({ ...value, period: e.currentTarget.value as StatsPeriodChoice })}>
           {STATS_PERIODS.map((p) => (
             <option key={p} value={p}>
               {PERIOD_LABELS[p]}

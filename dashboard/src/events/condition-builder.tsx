@@ -40,7 +40,10 @@ export function ConditionGroupEditor(props: {
   const { group, path, errors, onChange, onRemove } = props;
   const matchId = `cond-${group.key}-type`;
   const setChild = (index: number, child: ConditionDraft | null) =>
-    onChange({ ...group, conditions: child === null ? group.conditions.filter((_, i) => i !== index) : group.conditions.map((c, i) => (i === index ? child : c)) });
+    onChange({
+      ...group,
+      conditions: child === null ? group.conditions.filter((_, i) => i !== index) : group.conditions.map((c, i) => (i === index ? child : c)),
+    });
   const ownErrors = errors.filter((e) => e.path === path || e.path === `${path}.conditions`);
   return (
     <fieldset class="condition-group" data-testid="condition-group">
@@ -71,7 +74,13 @@ export function ConditionGroupEditor(props: {
                 onRemove={() => setChild(i, null)}
               />
             ) : (
-              <ConditionLeafEditor leaf={child} errors={errorsAt(errors, `${path}.conditions.${i}`)} path={`${path}.conditions.${i}`} onChange={(next) => setChild(i, next)} onRemove={() => setChild(i, null)} />
+              <ConditionLeafEditor
+                leaf={child}
+                errors={errorsAt(errors, `${path}.conditions.${i}`)}
+                path={`${path}.conditions.${i}`}
+                onChange={(next) => setChild(i, next)}
+                onRemove={() => setChild(i, null)}
+              />
             )}
           </li>
         ))}
@@ -80,7 +89,11 @@ export function ConditionGroupEditor(props: {
         <button type="button" class="secondary" onClick={() => onChange({ ...group, conditions: [...group.conditions, newLeaf()] })}>
           + Condition
         </button>
-        <button type="button" class="secondary" onClick={() => onChange({ ...group, conditions: [...group.conditions, newGroup(group.type === "AND" ? "OR" : "AND")] })}>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => onChange({ ...group, conditions: [...group.conditions, newGroup(group.type === "AND" ? "OR" : "AND")] })}
+        >
           + Nested group
         </button>
       </div>
@@ -88,7 +101,13 @@ export function ConditionGroupEditor(props: {
   );
 }
 
-function ConditionLeafEditor(props: { leaf: ConditionLeafDraft; path: string; errors: readonly FieldError[]; onChange: Change<ConditionLeafDraft>; onRemove: () => void }) {
+function ConditionLeafEditor(props: {
+  leaf: ConditionLeafDraft;
+  path: string;
+  errors: readonly FieldError[];
+  onChange: Change<ConditionLeafDraft>;
+  onRemove: () => void;
+}) {
   const { leaf, path, errors, onChange, onRemove } = props;
   const id = (part: string) => `cond-${leaf.key}-${part}`;
   const fieldErrors = errorsAt(errors, `${path}.field`);
@@ -98,10 +117,19 @@ function ConditionLeafEditor(props: { leaf: ConditionLeafDraft; path: string; er
   return (
     <div class="condition-leaf" data-testid="condition-leaf">
       <Field id={id("field")} label="Metadata field" errors={fieldErrors}>
-        <input {...describedBy(id("field"), fieldErrors)} value={leaf.field} placeholder="cart.total" onInput={(e) => onChange({ ...leaf, field: e.currentTarget.value })} />
+        <input
+          {...describedBy(id("field"), fieldErrors)}
+          value={leaf.field}
+          placeholder="cart.total"
+          onInput={(e) => onChange({ ...leaf, field: e.currentTarget.value })}
+        />
       </Field>
       <Field id={id("operator")} label="Operator" errors={operatorErrors}>
-        <select {...describedBy(id("operator"), operatorErrors)} value={leaf.operator} onChange={(e) => onChange({ ...leaf, operator: e.currentTarget.value as ConditionOperator })}>
+        <select
+          {...describedBy(id("operator"), operatorErrors)}
+          value={leaf.operator}
+          onChange={(e) => onChange({ ...leaf, operator: e.currentTarget.value as ConditionOperator })}
+        >
           {CONDITION_OPERATORS.map((operator) => (
             <option key={operator} value={operator}>
               {OPERATOR_LABELS[operator]}

@@ -68,18 +68,38 @@ export function EventForm(props: { initial: EventDraft; creating: boolean; onSav
 
       <fieldset>
         <legend>Event</legend>
-        <Field id="event-id" label="Event id" hint={creating ? "Letters, digits, _ . : - (up to 128); used in POST /v1/event" : "The id cannot change"} errors={at("eventId")}>
-          <input {...describedBy("event-id", at("eventId"), true)} value={draft.eventId} readOnly={!creating} required onInput={(e) => set("eventId", e.currentTarget.value)} />
+        <Field
+          id="event-id"
+          label="Event id"
+          hint={creating ? "Letters, digits, _ . : - (up to 128); used in POST /v1/event" : "The id cannot change"}
+          errors={at("eventId")}
+        >
+          <input
+            {...describedBy("event-id", at("eventId"), true)}
+            value={draft.eventId}
+            readOnly={!creating}
+            required
+            onInput={(e) => set("eventId", e.currentTarget.value)}
+          />
         </Field>
         <Field id="event-title" label="Title" errors={at("title")}>
           <input {...describedBy("event-title", at("title"))} value={draft.title} required onInput={(e) => set("title", e.currentTarget.value)} />
         </Field>
         <Field id="event-description" label="Description" errors={at("description")}>
-          <textarea {...describedBy("event-description", at("description"))} rows={2} value={draft.description} onInput={(e) => set("description", e.currentTarget.value)} />
+          <textarea
+            {...describedBy("event-description", at("description"))}
+            rows={2}
+            value={draft.description}
+            onInput={(e) => set("description", e.currentTarget.value)}
+          />
         </Field>
         <div class="inline-fields">
           <Field id="event-status" label="Status" errors={at("status")}>
-            <select {...describedBy("event-status", at("status"))} value={draft.status} onChange={(e) => set("status", e.currentTarget.value as EventDraft["status"])}>
+            <select
+              {...describedBy("event-status", at("status"))}
+              value={draft.status}
+              onChange={(e) => set("status", e.currentTarget.value as EventDraft["status"])}
+            >
               <option value="ACTIVE">ACTIVE</option>
               <option value="INACTIVE">INACTIVE</option>
             </select>
@@ -91,7 +111,11 @@ export function EventForm(props: { initial: EventDraft; creating: boolean; onSav
             </select>
           </Field>
           <Field id="event-ledger-type" label="Ledger event type" errors={at("loyaltyEventType")}>
-            <select {...describedBy("event-ledger-type", at("loyaltyEventType"))} value={draft.loyaltyEventType} onChange={(e) => set("loyaltyEventType", e.currentTarget.value as EventDraft["loyaltyEventType"])}>
+            <select
+              {...describedBy("event-ledger-type", at("loyaltyEventType"))}
+              value={draft.loyaltyEventType}
+              onChange={(e) => set("loyaltyEventType", e.currentTarget.value as EventDraft["loyaltyEventType"])}
+            >
               <option value="">(from the type)</option>
               {LOYALTY_EVENT_TYPES.map((t) => (
                 <option key={t} value={t}>
@@ -107,7 +131,11 @@ export function EventForm(props: { initial: EventDraft; creating: boolean; onSav
         <legend>Reward</legend>
         <div class="inline-fields">
           <Field id="event-reward-type" label="Reward type" errors={at("rewardType")}>
-            <select {...describedBy("event-reward-type", at("rewardType"))} value={draft.rewardType} onChange={(e) => set("rewardType", e.currentTarget.value as EventDraft["rewardType"])}>
+            <select
+              {...describedBy("event-reward-type", at("rewardType"))}
+              value={draft.rewardType}
+              onChange={(e) => set("rewardType", e.currentTarget.value as EventDraft["rewardType"])}
+            >
               {REWARD_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {t}
@@ -117,24 +145,47 @@ export function EventForm(props: { initial: EventDraft; creating: boolean; onSav
           </Field>
           {monetary && (
             <Field id="event-currency" label="Currency" hint="ISO 4217, e.g. EUR" errors={at("rewardCurrency")}>
-              <input {...describedBy("event-currency", at("rewardCurrency"), true)} value={draft.rewardCurrency} maxLength={3} onInput={(e) => set("rewardCurrency", e.currentTarget.value.toUpperCase())} />
+              <input
+                {...describedBy("event-currency", at("rewardCurrency"), true)}
+                value={draft.rewardCurrency}
+                maxLength={3}
+                onInput={(e) => set("rewardCurrency", e.currentTarget.value.toUpperCase())}
+              />
             </Field>
           )}
           {transaction && (
             <Field id="event-value-field" label="Value field" hint="The metadata key the reward multiplies, e.g. amount" errors={at("rewardValueField")}>
-              <input {...describedBy("event-value-field", at("rewardValueField"), true)} value={draft.rewardValueField} onInput={(e) => set("rewardValueField", e.currentTarget.value)} />
+              <input
+                {...describedBy("event-value-field", at("rewardValueField"), true)}
+                value={draft.rewardValueField}
+                onInput={(e) => set("rewardValueField", e.currentTarget.value)}
+              />
             </Field>
           )}
           <Field id="event-maximum" label="Maximum reward per log" hint="Optional, whole number" errors={at("maximumReward")}>
-            <input {...describedBy("event-maximum", at("maximumReward"), true)} inputMode="numeric" value={draft.maximumReward} onInput={(e) => set("maximumReward", e.currentTarget.value)} />
+            <input
+              {...describedBy("event-maximum", at("maximumReward"), true)}
+              inputMode="numeric"
+              value={draft.maximumReward}
+              onInput={(e) => set("maximumReward", e.currentTarget.value)}
+            />
           </Field>
         </div>
         <RewardEditor rows={draft.rewards} unit={unit} errors={errors} onChange={(rows) => set("rewards", rows)} />
         <Field id="event-message" label="Customer message" hint="Optional; {points}, {title} and {balance} are filled in" errors={at("customerMessage")}>
-          <input {...describedBy("event-message", at("customerMessage"), true)} value={draft.customerMessage} onInput={(e) => set("customerMessage", e.currentTarget.value)} />
+          <input
+            {...describedBy("event-message", at("customerMessage"), true)}
+            value={draft.customerMessage}
+            onInput={(e) => set("customerMessage", e.currentTarget.value)}
+          />
         </Field>
         <div class="field checkbox">
-          <input id="event-allow-increase" type="checkbox" checked={draft.allowRewardIncrease} onChange={(e) => set("allowRewardIncrease", e.currentTarget.checked)} />
+          <input
+            id="event-allow-increase"
+            type="checkbox"
+            checked={draft.allowRewardIncrease}
+            onChange={(e) => set("allowRewardIncrease", e.currentTarget.checked)}
+          />
           <label for="event-allow-increase">Adjustments may raise a reward above its original amount</label>
         </div>
       </fieldset>
@@ -143,10 +194,19 @@ export function EventForm(props: { initial: EventDraft; creating: boolean; onSav
         <legend>Limit</legend>
         <div class="inline-fields">
           <Field id="event-limit" label="Rewarded logs per user" hint="Empty: no limit" errors={at("limit")}>
-            <input {...describedBy("event-limit", at("limit"), true)} inputMode="numeric" value={draft.limit} onInput={(e) => set("limit", e.currentTarget.value)} />
+            <input
+              {...describedBy("event-limit", at("limit"), true)}
+              inputMode="numeric"
+              value={draft.limit}
+              onInput={(e) => set("limit", e.currentTarget.value)}
+            />
           </Field>
           <Field id="event-limit-period" label="Per" errors={at("limitPeriod")}>
-            <select {...describedBy("event-limit-period", at("limitPeriod"))} value={draft.limitPeriod} onChange={(e) => set("limitPeriod", e.currentTarget.value as EventDraft["limitPeriod"])}>
+            <select
+              {...describedBy("event-limit-period", at("limitPeriod"))}
+              value={draft.limitPeriod}
+              onChange={(e) => set("limitPeriod", e.currentTarget.value as EventDraft["limitPeriod"])}
+            >
               {LIMIT_PERIODS.map((p) => (
                 <option key={p} value={p}>
                   {p}

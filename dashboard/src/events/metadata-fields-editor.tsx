@@ -34,7 +34,12 @@ export function MetadataFieldsEditor(props: { fields: MetadataFieldDraft[]; erro
               <input id={requiredId} type="checkbox" checked={field.required} onChange={(e) => update(i, { required: e.currentTarget.checked })} />
               <label for={requiredId}>Required</label>
             </div>
-            <button type="button" class="secondary" onClick={() => onChange(fields.filter((_, j) => j !== i))} aria-label={`Remove metadata field ${field.name || i + 1}`}>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => onChange(fields.filter((_, j) => j !== i))}
+              aria-label={`Remove metadata field ${field.name || i + 1}`}
+            >
               Remove
             </button>
           </div>

@@ -32,10 +32,20 @@ export function RewardEditor(props: { rows: RewardRow[]; unit: string; errors: r
               />
             </Field>
             <Field id={amountId} label={unit} errors={amountErrors}>
-              <input {...describedBy(amountId, amountErrors)} inputMode="decimal" value={row.amount} onInput={(e) => update(i, { amount: e.currentTarget.value })} />
+              <input
+                {...describedBy(amountId, amountErrors)}
+                inputMode="decimal"
+                value={row.amount}
+                onInput={(e) => update(i, { amount: e.currentTarget.value })}
+              />
             </Field>
             {!isDefault && (
-              <button type="button" class="secondary" onClick={() => onChange(rows.filter((_, j) => j !== i))} aria-label={`Remove reward for ${row.group || "usergroup"}`}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => onChange(rows.filter((_, j) => j !== i))}
+                aria-label={`Remove reward for ${row.group || "usergroup"}`}
+              >
                 Remove
               </button>
             )}

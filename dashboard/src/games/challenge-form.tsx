@@ -7,7 +7,14 @@ import { describedBy, Field } from "../components/fields";
 import { DefinitionForm, type DefinitionFormProps } from "./definition-form";
 import { EventIdsField, SharedFields, sharedProblems, wholeNumber, type SharedDraft } from "./shared-fields";
 
-type ChallengeDraft = SharedDraft & { eventIds: string[]; metric: "count" | "sum"; field: string; target: string; period: "once" | "day" | "week" | "month"; rewardPoints: string };
+type ChallengeDraft = SharedDraft & {
+  eventIds: string[];
+  metric: "count" | "sum";
+  field: string;
+  target: string;
+  period: "once" | "day" | "week" | "month";
+  rewardPoints: string;
+};
 
 const toDraft = (challenge: ChallengeDefinition | null): ChallengeDraft =>
   challenge
@@ -24,7 +31,19 @@ const toDraft = (challenge: ChallengeDefinition | null): ChallengeDraft =>
         period: challenge.period,
         rewardPoints: String(challenge.rewardPoints),
       }
-    : { id: "", title: "", description: "", status: "ACTIVE", timezone: "UTC", eventIds: [], metric: "count", field: "", target: "3", period: "week", rewardPoints: "100" };
+    : {
+        id: "",
+        title: "",
+        description: "",
+        status: "ACTIVE",
+        timezone: "UTC",
+        eventIds: [],
+        metric: "count",
+        field: "",
+        target: "3",
+        period: "week",
+        rewardPoints: "100",
+      };
 
 /** Create or edit a challenge: reach a target (count of logs or a sum of a metadata value) in a period. */
 export function ChallengeForm({ definition: challenge, onSaved, onCancel }: DefinitionFormProps<ChallengeDefinition>) {
@@ -59,27 +78,51 @@ export function ChallengeForm({ definition: challenge, onSaved, onCancel }: Defi
   };
 
   return (
-    <DefinitionForm label={creating ? "New challenge" : `Edit challenge ${draft.id}`} creating={creating} idParam="challengeId" check={check} save={save} onCancel={onCancel}>
+    <DefinitionForm
+      label={creating ? "New challenge" : `Edit challenge ${draft.id}`}
+      creating={creating}
+      idParam="challengeId"
+      check={check}
+      save={save}
+      onCancel={onCancel}
+    >
       {(errors) => (
         <>
           <SharedFields prefix="challenge" draft={draft} creating={creating} errors={errors} onChange={setDraft} />
           <div class="inline-fields">
             <Field id="challenge-metric" label="Metric" errors={errorsAt(errors, "metric")}>
-              <select {...describedBy("challenge-metric", errorsAt(errors, "metric"))} value={draft.metric} onChange={(e) => setDraft({ ...draft, metric: e.currentTarget.value as ChallengeDraft["metric"] })}>
+              <select
+                {...describedBy("challenge-metric", errorsAt(errors, "metric"))}
+                value={draft.metric}
+                onChange={(e) => setDraft({ ...draft, metric: e.currentTarget.value as ChallengeDraft["metric"] })}
+              >
                 <option value="count">count of qualifying logs</option>
                 <option value="sum">sum of a metadata value</option>
               </select>
             </Field>
             {draft.metric === "sum" && (
               <Field id="challenge-field" label="Summed metadata key" errors={errorsAt(errors, "field")}>
-                <input {...describedBy("challenge-field", errorsAt(errors, "field"))} value={draft.field} onInput={(e) => setDraft({ ...draft, field: e.currentTarget.value })} />
+                <input
+                  {...describedBy("challenge-field", errorsAt(errors, "field"))}
+                  value={draft.field}
+                  onInput={(e) => setDraft({ ...draft, field: e.currentTarget.value })}
+                />
               </Field>
             )}
             <Field id="challenge-target" label="Target" errors={errorsAt(errors, "target")}>
-              <input {...describedBy("challenge-target", errorsAt(errors, "target"))} inputMode="decimal" value={draft.target} onInput={(e) => setDraft({ ...draft, target: e.currentTarget.value })} />
+              <input
+                {...describedBy("challenge-target", errorsAt(errors, "target"))}
+                inputMode="decimal"
+                value={draft.target}
+                onInput={(e) => setDraft({ ...draft, target: e.currentTarget.value })}
+              />
             </Field>
             <Field id="challenge-period" label="Period" errors={errorsAt(errors, "period")}>
-              <select {...describedBy("challenge-period", errorsAt(errors, "period"))} value={draft.period} onChange={(e) => setDraft({ ...draft, period: e.currentTarget.value as ChallengeDraft["period"] })}>
+              <select
+                {...describedBy("challenge-period", errorsAt(errors, "period"))}
+                value={draft.period}
+                onChange={(e) => setDraft({ ...draft, period: e.currentTarget.value as ChallengeDraft["period"] })}
+              >
                 <option value="once">once (lifetime)</option>
                 <option value="day">day</option>
                 <option value="week">week</option>
@@ -87,7 +130,12 @@ export function ChallengeForm({ definition: challenge, onSaved, onCancel }: Defi
               </select>
             </Field>
             <Field id="challenge-points" label="Bonus points" errors={errorsAt(errors, "rewardPoints")}>
-              <input {...describedBy("challenge-points", errorsAt(errors, "rewardPoints"))} inputMode="numeric" value={draft.rewardPoints} onInput={(e) => setDraft({ ...draft, rewardPoints: e.currentTarget.value })} />
+              <input
+                {...describedBy("challenge-points", errorsAt(errors, "rewardPoints"))}
+                inputMode="numeric"
+                value={draft.rewardPoints}
+                onInput={(e) => setDraft({ ...draft, rewardPoints: e.currentTarget.value })}
+              />
             </Field>
           </div>
           <EventIdsField prefix="challenge" selected={draft.eventIds} errors={errors} onChange={(eventIds) => setDraft({ ...draft, eventIds })} />

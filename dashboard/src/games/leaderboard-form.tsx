@@ -11,7 +11,16 @@ type LeaderboardDraft = SharedDraft & { metric: "points" | "count"; eventIds: st
 
 const toDraft = (board: LeaderboardDefinition | null): LeaderboardDraft =>
   board
-    ? { id: board.leaderboardId, title: board.title, description: board.description, status: board.status, timezone: board.timezone, metric: board.metric, eventIds: board.eventIds ?? [], period: board.period }
+    ? {
+        id: board.leaderboardId,
+        title: board.title,
+        description: board.description,
+        status: board.status,
+        timezone: board.timezone,
+        metric: board.metric,
+        eventIds: board.eventIds ?? [],
+        period: board.period,
+      }
     : { id: "", title: "", description: "", status: "ACTIVE", timezone: "UTC", metric: "points", eventIds: [], period: "week" };
 
 /** Create or edit a leaderboard: everyone's points, or a count of some events' logs, per period. */
@@ -36,19 +45,34 @@ export function LeaderboardForm({ definition: board, onSaved, onCancel }: Defini
   };
 
   return (
-    <DefinitionForm label={creating ? "New leaderboard" : `Edit leaderboard ${draft.id}`} creating={creating} idParam="leaderboardId" check={check} save={save} onCancel={onCancel}>
+    <DefinitionForm
+      label={creating ? "New leaderboard" : `Edit leaderboard ${draft.id}`}
+      creating={creating}
+      idParam="leaderboardId"
+      check={check}
+      save={save}
+      onCancel={onCancel}
+    >
       {(errors) => (
         <>
           <SharedFields prefix="leaderboard" draft={draft} creating={creating} errors={errors} onChange={setDraft} />
           <div class="inline-fields">
             <Field id="leaderboard-metric" label="Metric" errors={errorsAt(errors, "metric")}>
-              <select {...describedBy("leaderboard-metric", errorsAt(errors, "metric"))} value={draft.metric} onChange={(e) => setDraft({ ...draft, metric: e.currentTarget.value as LeaderboardDraft["metric"] })}>
+              <select
+                {...describedBy("leaderboard-metric", errorsAt(errors, "metric"))}
+                value={draft.metric}
+                onChange={(e) => setDraft({ ...draft, metric: e.currentTarget.value as LeaderboardDraft["metric"] })}
+              >
                 <option value="points">points (every award, bonuses included)</option>
                 <option value="count">count of some events' logs</option>
               </select>
             </Field>
             <Field id="leaderboard-period" label="Period" errors={errorsAt(errors, "period")}>
-              <select {...describedBy("leaderboard-period", errorsAt(errors, "period"))} value={draft.period} onChange={(e) => setDraft({ ...draft, period: e.currentTarget.value as LeaderboardDraft["period"] })}>
+              <select
+                {...describedBy("leaderboard-period", errorsAt(errors, "period"))}
+                value={draft.period}
+                onChange={(e) => setDraft({ ...draft, period: e.currentTarget.value as LeaderboardDraft["period"] })}
+              >
                 <option value="all">all time</option>
                 <option value="day">day</option>
                 <option value="week">week</option>
@@ -56,7 +80,9 @@ export function LeaderboardForm({ definition: board, onSaved, onCancel }: Defini
               </select>
             </Field>
           </div>
-          {draft.metric === "count" && <EventIdsField prefix="leaderboard" selected={draft.eventIds} errors={errors} onChange={(eventIds) => setDraft({ ...draft, eventIds })} />}
+          {draft.metric === "count" && (
+            <EventIdsField prefix="leaderboard" selected={draft.eventIds} errors={errors} onChange={(eventIds) => setDraft({ ...draft, eventIds })} />
+          )}
         </>
       )}
     </DefinitionForm>

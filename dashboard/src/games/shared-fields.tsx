@@ -10,7 +10,13 @@ export type SharedDraft = { id: string; title: string; description: string; stat
 
 const TIME_ZONES: readonly string[] = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : ["UTC", "Europe/Berlin"];
 
-export function SharedFields<D extends SharedDraft>(props: { prefix: string; draft: D; creating: boolean; errors: readonly FieldError[]; onChange: (draft: D) => void }) {
+export function SharedFields<D extends SharedDraft>(props: {
+  prefix: string;
+  draft: D;
+  creating: boolean;
+  errors: readonly FieldError[];
+  onChange: (draft: D) => void;
+}) {
   const { prefix, draft, creating, errors, onChange } = props;
   const id = (name: string) => `${prefix}-${name}`;
   const at = (path: string) => errorsAt(errors, path);
@@ -18,19 +24,33 @@ export function SharedFields<D extends SharedDraft>(props: { prefix: string; dra
     <>
       <div class="inline-fields">
         <Field id={id("id")} label="Id" hint={creating ? "Letters, digits, _ . -" : "The id cannot change"} errors={at("id")}>
-          <input {...describedBy(id("id"), at("id"), true)} value={draft.id} readOnly={!creating} onInput={(e) => onChange({ ...draft, id: e.currentTarget.value })} />
+          <input
+            {...describedBy(id("id"), at("id"), true)}
+            value={draft.id}
+            readOnly={!creating}
+            onInput={(e) => onChange({ ...draft, id: e.currentTarget.value })}
+          />
         </Field>
         <Field id={id("title")} label="Title" errors={at("title")}>
           <input {...describedBy(id("title"), at("title"))} value={draft.title} onInput={(e) => onChange({ ...draft, title: e.currentTarget.value })} />
         </Field>
         <Field id={id("status")} label="Status" errors={at("status")}>
-          <select {...describedBy(id("status"), at("status"))} value={draft.status} onChange={(e) => onChange({ ...draft, status: e.currentTarget.value as SharedDraft["status"] })}>
+          <select
+            {...describedBy(id("status"), at("status"))}
+            value={draft.status}
+            onChange={(e) => onChange({ ...draft, status: e.currentTarget.value as SharedDraft["status"] })}
+          >
             <option value="ACTIVE">ACTIVE</option>
             <option value="INACTIVE">INACTIVE</option>
           </select>
         </Field>
         <Field id={id("timezone")} label="Time zone" hint="IANA name; periods follow its calendar" errors={at("timezone")}>
-          <input {...describedBy(id("timezone"), at("timezone"), true)} list={id("timezones")} value={draft.timezone} onInput={(e) => onChange({ ...draft, timezone: e.currentTarget.value })} />
+          <input
+            {...describedBy(id("timezone"), at("timezone"), true)}
+            list={id("timezones")}
+            value={draft.timezone}
+            onInput={(e) => onChange({ ...draft, timezone: e.currentTarget.value })}
+          />
           <datalist id={id("timezones")}>
             {TIME_ZONES.map((zone) => (
               <option key={zone} value={zone} />
@@ -39,14 +59,31 @@ export function SharedFields<D extends SharedDraft>(props: { prefix: string; dra
         </Field>
       </div>
       <Field id={id("description")} label="Description" errors={at("description")}>
-        <textarea {...describedBy(id("description"), at("description"))} rows={2} value={draft.description} onInput={(e) => onChange({ ...draft, description: e.currentTarget.value })} />
+        <textarea
+          {...describedBy(id("description"), at("description"))}
+          rows={2}
+          value={draft.description}
+          onInput={(e) => onChange({ ...draft, description: e.currentTarget.value })}
+        />
       </Field>
     </>
   );
 }
 
 /** Checkboxes over the project's event definitions. */
-export function EventIdsField({ prefix, selected, errors, onChange, legend = "Events that count" }: { prefix: string; selected: string[]; errors: readonly FieldError[]; onChange: (ids: string[]) => void; legend?: string }) {
+export function EventIdsField({
+  prefix,
+  selected,
+  errors,
+  onChange,
+  legend = "Events that count",
+}: {
+  prefix: string;
+  selected: string[];
+  errors: readonly FieldError[];
+  onChange: (ids: string[]) => void;
+  legend?: string;
+}) {
   const definitions = useEventDefinitions();
   const own = errorsAt(errors, "eventIds");
   const known = new Set(definitions.data?.map((d) => d.eventId) ?? []);

@@ -11,7 +11,17 @@ type StreakDraft = SharedDraft & { eventIds: string[]; period: "day" | "week"; g
 
 const toDraft = (streak: StreakDefinition | null): StreakDraft =>
   streak
-    ? { id: streak.streakId, title: streak.title, description: streak.description, status: streak.status, timezone: streak.timezone, eventIds: streak.eventIds, period: streak.period, goal: String(streak.goal), freezesPerMonth: String(streak.freezesPerMonth) }
+    ? {
+        id: streak.streakId,
+        title: streak.title,
+        description: streak.description,
+        status: streak.status,
+        timezone: streak.timezone,
+        eventIds: streak.eventIds,
+        period: streak.period,
+        goal: String(streak.goal),
+        freezesPerMonth: String(streak.freezesPerMonth),
+      }
     : { id: "", title: "", description: "", status: "ACTIVE", timezone: "UTC", eventIds: [], period: "day", goal: "7", freezesPerMonth: "0" };
 
 /** Create or edit a streak: consecutive local days or weeks with a qualifying log. */
@@ -29,28 +39,58 @@ export function StreakForm({ definition: streak, onSaved, onCancel }: Definition
     return problems;
   };
   const save = async () => {
-    const json = { title: draft.title.trim(), description: draft.description, status: draft.status, timezone: draft.timezone.trim(), eventIds: draft.eventIds, period: draft.period, goal: wholeNumber(draft.goal), freezesPerMonth: wholeNumber(draft.freezesPerMonth) };
+    const json = {
+      title: draft.title.trim(),
+      description: draft.description,
+      status: draft.status,
+      timezone: draft.timezone.trim(),
+      eventIds: draft.eventIds,
+      period: draft.period,
+      goal: wholeNumber(draft.goal),
+      freezesPerMonth: wholeNumber(draft.freezesPerMonth),
+    };
     await bodyOf(client.v1.admin.streaks[":streakId"].$put({ param: { streakId: draft.id.trim() }, json }));
     onSaved();
   };
 
   return (
-    <DefinitionForm label={creating ? "New streak" : `Edit streak ${draft.id}`} creating={creating} idParam="streakId" check={check} save={save} onCancel={onCancel}>
+    <DefinitionForm
+      label={creating ? "New streak" : `Edit streak ${draft.id}`}
+      creating={creating}
+      idParam="streakId"
+      check={check}
+      save={save}
+      onCancel={onCancel}
+    >
       {(errors) => (
         <>
           <SharedFields prefix="streak" draft={draft} creating={creating} errors={errors} onChange={setDraft} />
           <div class="inline-fields">
             <Field id="streak-period" label="Period" errors={errorsAt(errors, "period")}>
-              <select {...describedBy("streak-period", errorsAt(errors, "period"))} value={draft.period} onChange={(e) => setDraft({ ...draft, period: e.currentTarget.value as StreakDraft["period"] })}>
+              <select
+                {...describedBy("streak-period", errorsAt(errors, "period"))}
+                value={draft.period}
+                onChange={(e) => setDraft({ ...draft, period: e.currentTarget.value as StreakDraft["period"] })}
+              >
                 <option value="day">day</option>
                 <option value="week">week (Monday start)</option>
               </select>
             </Field>
             <Field id="streak-goal" label="Goal (periods in a row)" errors={errorsAt(errors, "goal")}>
-              <input {...describedBy("streak-goal", errorsAt(errors, "goal"))} inputMode="numeric" value={draft.goal} onInput={(e) => setDraft({ ...draft, goal: e.currentTarget.value })} />
+              <input
+                {...describedBy("streak-goal", errorsAt(errors, "goal"))}
+                inputMode="numeric"
+                value={draft.goal}
+                onInput={(e) => setDraft({ ...draft, goal: e.currentTarget.value })}
+              />
             </Field>
             <Field id="streak-freezes" label="Freezes per month" hint="Missed periods forgiven each month" errors={errorsAt(errors, "freezesPerMonth")}>
-              <input {...describedBy("streak-freezes", errorsAt(errors, "freezesPerMonth"), true)} inputMode="numeric" value={draft.freezesPerMonth} onInput={(e) => setDraft({ ...draft, freezesPerMonth: e.currentTarget.value })} />
+              <input
+                {...describedBy("streak-freezes", errorsAt(errors, "freezesPerMonth"), true)}
+                inputMode="numeric"
+                value={draft.freezesPerMonth}
+                onInput={(e) => setDraft({ ...draft, freezesPerMonth: e.currentTarget.value })}
+              />
             </Field>
           </div>
           <EventIdsField prefix="streak" selected={draft.eventIds} errors={errors} onChange={(eventIds) => setDraft({ ...draft, eventIds })} />

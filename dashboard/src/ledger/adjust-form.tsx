@@ -51,11 +51,26 @@ export function AdjustForm({ entry, onAdjusted, onCancel }: { entry: LoyaltyEven
 
   return (
     <form class="adjust-form" onSubmit={submit} noValidate aria-label={`Adjust the reward of ledger entry ${entry.id}`}>
-      <Field id={ids.amount} label={`New reward amount${entry.reward?.rewardCurrency ? ` (${entry.reward.rewardCurrency})` : ""}`} hint="0 refunds the whole reward" errors={errorsAt(errors, "rewardAmount")}>
-        <input {...describedBy(ids.amount, errorsAt(errors, "rewardAmount"), true)} inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
+      <Field
+        id={ids.amount}
+        label={`New reward amount${entry.reward?.rewardCurrency ? ` (${entry.reward.rewardCurrency})` : ""}`}
+        hint="0 refunds the whole reward"
+        errors={errorsAt(errors, "rewardAmount")}
+      >
+        <input
+          {...describedBy(ids.amount, errorsAt(errors, "rewardAmount"), true)}
+          inputMode="decimal"
+          value={amount}
+          onInput={(e) => setAmount(e.currentTarget.value)}
+        />
       </Field>
       <Field id={ids.reason} label="Reason" errors={errorsAt(errors, "reason")}>
-        <input {...describedBy(ids.reason, errorsAt(errors, "reason"))} value={reason} placeholder="order returned" onInput={(e) => setReason(e.currentTarget.value)} />
+        <input
+          {...describedBy(ids.reason, errorsAt(errors, "reason"))}
+          value={reason}
+          placeholder="order returned"
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
       </Field>
       <div class="field checkbox">
         <input id={ids.negative} type="checkbox" checked={allowNegativeBalance} onChange={(e) => setAllowNegativeBalance(e.currentTarget.checked)} />

@@ -13,7 +13,9 @@ export function describeLedgerReward(entry: LoyaltyEvent): string {
   if (!reward) return "—";
   if (reward.rewardType === "LOYALTY_POINTS") return `${formatNumber(reward.rewardAmount)} points`;
   const amount = reward.rewardAmount.toFixed(2);
-  return reward.rewardType === "PERCENTAGE" ? `${amount} ${reward.rewardCurrency ?? ""} (percentage)`.trim() : `${amount} ${reward.rewardCurrency ?? ""}`.trim();
+  return reward.rewardType === "PERCENTAGE"
+    ? `${amount} ${reward.rewardCurrency ?? ""} (percentage)`.trim()
+    : `${amount} ${reward.rewardCurrency ?? ""}`.trim();
 }
 
 /** The ledger's rows, each with its adjust action; an adjusted row shows the new amount and the previous one. */
@@ -57,7 +59,13 @@ export function LedgerTable({ entries, onAdjusted }: { entries: LoyaltyEvent[]; 
                 </td>
                 <td>
                   {entry.reward && (
-                    <button type="button" class="secondary" aria-expanded={adjusting === entry.id} onClick={() => setAdjusting(adjusting === entry.id ? null : entry.id)} aria-label={`Adjust entry ${entry.id}`}>
+                    <button
+                      type="button"
+                      class="secondary"
+                      aria-expanded={adjusting === entry.id}
+                      onClick={() => setAdjusting(adjusting === entry.id ? null : entry.id)}
+                      aria-label={`Adjust entry ${entry.id}`}
+                    >
                       Adjust
                     </button>
                   )}
@@ -66,7 +74,9 @@ export function LedgerTable({ entries, onAdjusted }: { entries: LoyaltyEvent[]; 
               {adjustedId === entry.id && (
                 <tr>
                   <td colSpan={7}>
-                    <Success>Entry {entry.id} now rewards {describeLedgerReward(entry)}.</Success>
+                    <Success>
+                      Entry {entry.id} now rewards {describeLedgerReward(entry)}.
+                    </Success>
                   </td>
                 </tr>
               )}

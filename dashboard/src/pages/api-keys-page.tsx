@@ -55,10 +55,12 @@ function draftProblems(draft: KeyDraft): FieldError[] {
   if (draft.scopes.length === 0) problems.push({ path: "scopes", message: "choose at least one scope" });
   const origins = parseOrigins(draft.origins);
   const bad = origins.filter((o) => !isOrigin(o));
-  if (bad.length > 0) problems.push({ path: "allowedOrigins", message: `not an origin (scheme, host and port only, like https://shop.example.com): ${bad.join(", ")}` });
+  if (bad.length > 0)
+    problems.push({ path: "allowedOrigins", message: `not an origin (scheme, host and port only, like https://shop.example.com): ${bad.join(", ")}` });
   else if (origins.length > ORIGINS_MAX) problems.push({ path: "allowedOrigins", message: `at most ${ORIGINS_MAX} origins` });
   if (draft.expiresOn !== "") {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(draft.expiresOn) || Number.isNaN(Date.parse(endOfDay(draft.expiresOn)))) problems.push({ path: "expiresAt", message: "a date like 2026-12-31" });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(draft.expiresOn) || Number.isNaN(Date.parse(endOfDay(draft.expiresOn))))
+      problems.push({ path: "expiresAt", message: "a date like 2026-12-31" });
     else if (Date.parse(endOfDay(draft.expiresOn)) <= Date.now()) problems.push({ path: "expiresAt", message: "must be in the future" });
   }
   return problems;
@@ -91,8 +93,8 @@ export function ApiKeysPage() {
         </button>
       </div>
       <p class="muted">
-        Server keys act in this project with the scopes they hold; send one as the <code>X-API-Key</code> header. A new key can be given only scopes its
-        creator holds.
+        Server keys act in this project with the scopes they hold; send one as the <code>X-API-Key</code> header. A new key can be given only scopes its creator
+        holds.
       </p>
       {created && <NewKeyNotice created={created} onDone={() => setCreated(null)} />}
       {creating && (
@@ -136,7 +138,13 @@ function ApiKeyForm({ onCreated, onCancel }: { onCreated: (key: CreatedApiKey) =
         return (
           <>
             <Field id="api-key-name" label="Name" hint="Who or what uses it, e.g. “checkout backend”" errors={at("name")}>
-              <input {...describedBy("api-key-name", at("name"), true)} ref={nameInput} maxLength={NAME_MAX} value={draft.name} onInput={(e) => setDraft({ ...draft, name: e.currentTarget.value })} />
+              <input
+                {...describedBy("api-key-name", at("name"), true)}
+                ref={nameInput}
+                maxLength={NAME_MAX}
+                value={draft.name}
+                onInput={(e) => setDraft({ ...draft, name: e.currentTarget.value })}
+              />
             </Field>
             <fieldset class={scopeErrors.length > 0 ? "field-invalid" : ""} aria-describedby={scopeErrors.length > 0 ? "api-key-scopes-error" : undefined}>
               <legend>Scopes</legend>
@@ -145,7 +153,13 @@ function ApiKeyForm({ onCreated, onCancel }: { onCreated: (key: CreatedApiKey) =
                   const id = `api-key-scope-${scope.replace(/[^\w-]/g, "-")}`;
                   return (
                     <li key={scope} class="field checkbox">
-                      <input id={id} type="checkbox" aria-describedby={`${id}-hint`} checked={draft.scopes.includes(scope)} onChange={(e) => toggleScope(scope, e.currentTarget.checked)} />
+                      <input
+                        id={id}
+                        type="checkbox"
+                        aria-describedby={`${id}-hint`}
+                        checked={draft.scopes.includes(scope)}
+                        onChange={(e) => toggleScope(scope, e.currentTarget.checked)}
+                      />
                       <span>
                         <label for={id}>
                           <code>{scope}</code>
@@ -179,8 +193,19 @@ function ApiKeyForm({ onCreated, onCancel }: { onCreated: (key: CreatedApiKey) =
                   onInput={(e) => setDraft({ ...draft, origins: e.currentTarget.value })}
                 />
               </Field>
-              <Field id="api-key-expiry" label="Expires on (optional)" hint="The key works through the end of this day (UTC); empty: it does not expire" errors={at("expiresAt")}>
-                <input {...describedBy("api-key-expiry", at("expiresAt"), true)} type="date" min={today()} value={draft.expiresOn} onInput={(e) => setDraft({ ...draft, expiresOn: e.currentTarget.value })} />
+              <Field
+                id="api-key-expiry"
+                label="Expires on (optional)"
+                hint="The key works through the end of this day (UTC); empty: it does not expire"
+                errors={at("expiresAt")}
+              >
+                <input
+                  {...describedBy("api-key-expiry", at("expiresAt"), true)}
+                  type="date"
+                  min={today()}
+                  value={draft.expiresOn}
+                  onInput={(e) => setDraft({ ...draft, expiresOn: e.currentTarget.value })}
+                />
               </Field>
             </div>
           </>
@@ -218,7 +243,15 @@ function NewKeyNotice({ created, onDone }: { created: CreatedApiKey; onDone: () 
         revoke this one.
       </p>
       <Field id="new-key-value" label="Your new key" hint="Keep it in a secret store, never in a page's source (unless it is bound to allowed origins)">
-        <input {...describedBy("new-key-value", [], true)} ref={field} readOnly value={created.key} spellcheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
+        <input
+          {...describedBy("new-key-value", [], true)}
+          ref={field}
+          readOnly
+          value={created.key}
+          spellcheck={false}
+          autoComplete="off"
+          onFocus={(e) => e.currentTarget.select()}
+        />
       </Field>
       <div class="button-row">
         <button type="button" onClick={() => void copy()}>
@@ -228,7 +261,11 @@ function NewKeyNotice({ created, onDone }: { created: CreatedApiKey; onDone: () 
           I have stored it
         </button>
         <span role="status" class="muted">
-          {copied === "yes" ? "Copied to the clipboard." : copied === "no" ? "Could not reach the clipboard: the key is selected, press Ctrl+C (⌘C) to copy it." : ""}
+          {copied === "yes"
+            ? "Copied to the clipboard."
+            : copied === "no"
+              ? "Could not reach the clipboard: the key is selected, press Ctrl+C (⌘C) to copy it."
+              : ""}
         </span>
       </div>
     </section>
@@ -311,11 +348,7 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
       <td>{toMinute(apiKey.createdAt)}</td>
       <td>
         {confirming ? (
-          <div
-            role="group"
-            aria-label={`Confirm revoking ${label}`}
-            class="confirm"
-          >
+          <div role="group" aria-label={`Confirm revoking ${label}`} class="confirm">
             <p>Revoke it? Anything using it is refused at once; this cannot be undone.</p>
             <div class="button-row">
               <button type="button" class="danger" disabled={revoke.pending} onClick={() => void revoke.run()}>

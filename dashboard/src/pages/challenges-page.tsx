@@ -35,7 +35,8 @@ export function ChallengesPage() {
                     <span class={`badge ${c.status === "ACTIVE" ? "badge-ok" : "badge-off"}`}>{c.status}</span>
                   </td>
                   <td>
-                    {c.metric === "count" ? `${c.target} logs` : `${c.field ?? "value"} sums to ${c.target}`} per {c.period === "once" ? "lifetime" : `${c.period} (${c.timezone})`}
+                    {c.metric === "count" ? `${c.target} logs` : `${c.field ?? "value"} sums to ${c.target}`} per{" "}
+                    {c.period === "once" ? "lifetime" : `${c.period} (${c.timezone})`}
                   </td>
                   <td>{c.eventIds.join(", ")}</td>
                   <td>{c.rewardPoints} points</td>

@@ -11,10 +11,7 @@ import { useApi } from "../lib/use-api";
 /** /events/new and /events/{eventId}: the definition form; saving returns to the table. */
 export function EventEditPage({ eventId }: { eventId: string | null }) {
   const client = useApiClient();
-  const existing = useApi(
-    async () => (eventId === null ? null : getEventDefinition(client, eventId)),
-    [client, eventId],
-  );
+  const existing = useApi(async () => (eventId === null ? null : getEventDefinition(client, eventId)), [client, eventId]);
 
   const save = async (id: string, input: EventDefinitionInput) => {
     // The path's id is checked by the API too (400 naming eventId), like every field of the body.

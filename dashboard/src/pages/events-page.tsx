@@ -115,7 +115,13 @@ function DefinitionRow({ definition, onChanged }: { definition: EventDefinition;
       <td>{describeReward(definition)}</td>
       <td>{describeLimit(definition)}</td>
       <td>
-        <button type="button" class="secondary" disabled={pending} onClick={() => void toggle()} aria-label={`${active ? "Deactivate" : "Activate"} ${definition.eventId}`}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={pending}
+          onClick={() => void toggle()}
+          aria-label={`${active ? "Deactivate" : "Activate"} ${definition.eventId}`}
+        >
           {active ? "Deactivate" : "Activate"}
         </button>
         {failure && <ErrorNotice failure={failure} context={`Could not ${active ? "deactivate" : "activate"} ${definition.eventId}`} />}

@@ -113,10 +113,20 @@ function LedgerFilterForm({ applied, failure, onApply }: { applied: LedgerFilter
           <input {...describedBy("ledger-user", at("userId"), true)} value={draft.userId} onInput={(e) => set("userId", e.currentTarget.value)} />
         </Field>
         <Field id="ledger-account" label="or account id" errors={at("accountid")}>
-          <input {...describedBy("ledger-account", at("accountid"))} inputMode="numeric" value={draft.accountId} disabled={draft.userId.trim() !== ""} onInput={(e) => set("accountId", e.currentTarget.value)} />
+          <input
+            {...describedBy("ledger-account", at("accountid"))}
+            inputMode="numeric"
+            value={draft.accountId}
+            disabled={draft.userId.trim() !== ""}
+            onInput={(e) => set("accountId", e.currentTarget.value)}
+          />
         </Field>
         <Field id="ledger-type" label="Event type" errors={at("eventtype")}>
-          <select {...describedBy("ledger-type", at("eventtype"))} value={draft.eventType} onChange={(e) => set("eventType", e.currentTarget.value as LedgerFilters["eventType"])}>
+          <select
+            {...describedBy("ledger-type", at("eventtype"))}
+            value={draft.eventType}
+            onChange={(e) => set("eventType", e.currentTarget.value as LedgerFilters["eventType"])}
+          >
             <option value="">All</option>
             {LOYALTY_EVENT_TYPES.map((t) => (
               <option key={t} value={t}>
@@ -126,7 +136,12 @@ function LedgerFilterForm({ applied, failure, onApply }: { applied: LedgerFilter
           </select>
         </Field>
         <Field id="ledger-from" label="From (local time)" errors={at("timestampfrom")}>
-          <input {...describedBy("ledger-from", at("timestampfrom"))} type="datetime-local" value={draft.from} onInput={(e) => set("from", e.currentTarget.value)} />
+          <input
+            {...describedBy("ledger-from", at("timestampfrom"))}
+            type="datetime-local"
+            value={draft.from}
+            onInput={(e) => set("from", e.currentTarget.value)}
+          />
         </Field>
         <Field id="ledger-to" label="To (local time)" errors={at("timestampto")}>
           <input {...describedBy("ledger-to", at("timestampto"))} type="datetime-local" value={draft.to} onInput={(e) => set("to", e.currentTarget.value)} />
@@ -134,14 +149,22 @@ function LedgerFilterForm({ applied, failure, onApply }: { applied: LedgerFilter
       </div>
       <div class="inline-fields">
         <Field id="ledger-sort" label="Sort by" errors={at("sort")}>
-          <select {...describedBy("ledger-sort", at("sort"))} value={draft.sortField} onChange={(e) => set("sortField", e.currentTarget.value as LedgerFilters["sortField"])}>
+          <select
+            {...describedBy("ledger-sort", at("sort"))}
+            value={draft.sortField}
+            onChange={(e) => set("sortField", e.currentTarget.value as LedgerFilters["sortField"])}
+          >
             <option value="timestamp">time of the event</option>
             <option value="createdAt">time logged</option>
             <option value="id">id</option>
           </select>
         </Field>
         <Field id="ledger-direction" label="Order">
-          <select {...describedBy("ledger-direction")} value={draft.sortDirection} onChange={(e) => set("sortDirection", e.currentTarget.value as LedgerFilters["sortDirection"])}>
+          <select
+            {...describedBy("ledger-direction")}
+            value={draft.sortDirection}
+            onChange={(e) => set("sortDirection", e.currentTarget.value as LedgerFilters["sortDirection"])}
+          >
             <option value="desc">newest / highest first</option>
             <option value="asc">oldest / lowest first</option>
           </select>

@@ -78,8 +78,10 @@ function draftProblems(draft: SettingsDraft): FieldError[] {
     const value = wholeNumber(text);
     return Number.isSafeInteger(value) && value >= min && value <= max;
   };
-  if (draft.mode === "after_days" && !inRange(draft.days, DAYS)) problems.push({ path: "pointsExpiry.days", message: `a whole number from ${DAYS.min} to ${DAYS.max}` });
-  if (draft.mode === "end_of_year_after" && !inRange(draft.years, YEARS)) problems.push({ path: "pointsExpiry.years", message: `a whole number from ${YEARS.min} to ${YEARS.max}` });
+  if (draft.mode === "after_days" && !inRange(draft.days, DAYS))
+    problems.push({ path: "pointsExpiry.days", message: `a whole number from ${DAYS.min} to ${DAYS.max}` });
+  if (draft.mode === "end_of_year_after" && !inRange(draft.years, YEARS))
+    problems.push({ path: "pointsExpiry.years", message: `a whole number from ${YEARS.min} to ${YEARS.max}` });
   if (draft.timezone.trim() === "") problems.push({ path: "timezone", message: "required, e.g. UTC or Europe/Berlin" });
   return problems;
 }
@@ -90,7 +92,11 @@ function expiryOf(draft: SettingsDraft): PointsExpiry {
   return { mode: "none" };
 }
 
-const toInput = (draft: SettingsDraft): PointsSettingsInput => ({ pointsExpiry: expiryOf(draft), timezone: draft.timezone.trim(), userTokensMayRedeem: draft.userTokensMayRedeem });
+const toInput = (draft: SettingsDraft): PointsSettingsInput => ({
+  pointsExpiry: expiryOf(draft),
+  timezone: draft.timezone.trim(),
+  userTokensMayRedeem: draft.userTokensMayRedeem,
+});
 
 /** The project's points settings (PUT/GET /v1/admin/project/settings): expiry, time zone, user-token redemptions. */
 export function SettingsPage() {
@@ -158,7 +164,11 @@ function SettingsForm({ settings, onSaved }: { settings: PointsSettings; onSaved
               </p>
               <div class="inline-fields">
                 <Field id="settings-expiry-mode" label="Points expire" errors={expiryOwn}>
-                  <select {...describedBy("settings-expiry-mode", expiryOwn, true)} value={draft.mode} onChange={(e) => setDraft({ ...draft, mode: e.currentTarget.value as ExpiryMode })}>
+                  <select
+                    {...describedBy("settings-expiry-mode", expiryOwn, true)}
+                    value={draft.mode}
+                    onChange={(e) => setDraft({ ...draft, mode: e.currentTarget.value as ExpiryMode })}
+                  >
                     {(Object.keys(EXPIRY_MODES) as ExpiryMode[]).map((mode) => (
                       <option key={mode} value={mode}>
                         {EXPIRY_MODES[mode]}
@@ -173,7 +183,13 @@ function SettingsForm({ settings, onSaved }: { settings: PointsSettings; onSaved
                     hint={`${DAYS.min} to ${DAYS.max}: earned on 10 January with 30, usable through 9 February`}
                     errors={at("pointsExpiry.days")}
                   >
-                    <input {...describedBy("settings-expiry-days", at("pointsExpiry.days"), true)} inputMode="numeric" autoComplete="off" value={draft.days} onInput={(e) => setDraft({ ...draft, days: e.currentTarget.value })} />
+                    <input
+                      {...describedBy("settings-expiry-days", at("pointsExpiry.days"), true)}
+                      inputMode="numeric"
+                      autoComplete="off"
+                      value={draft.days}
+                      onInput={(e) => setDraft({ ...draft, days: e.currentTarget.value })}
+                    />
                   </Field>
                 )}
                 {draft.mode === "end_of_year_after" && (
@@ -183,12 +199,24 @@ function SettingsForm({ settings, onSaved }: { settings: PointsSettings; onSaved
                     hint={`${YEARS.min} to ${YEARS.max}: earned in 2026 with 1, usable through 31 December 2027; with 0, through the end of the year earned`}
                     errors={at("pointsExpiry.years")}
                   >
-                    <input {...describedBy("settings-expiry-years", at("pointsExpiry.years"), true)} inputMode="numeric" autoComplete="off" value={draft.years} onInput={(e) => setDraft({ ...draft, years: e.currentTarget.value })} />
+                    <input
+                      {...describedBy("settings-expiry-years", at("pointsExpiry.years"), true)}
+                      inputMode="numeric"
+                      autoComplete="off"
+                      value={draft.years}
+                      onInput={(e) => setDraft({ ...draft, years: e.currentTarget.value })}
+                    />
                   </Field>
                 )}
               </div>
             </fieldset>
-            <Field id="settings-timezone" label="Time zone" hint="IANA name, e.g. Europe/Berlin: cuts expiry dates and tier windows into days and years" errors={at("timezone")} class="narrow">
+            <Field
+              id="settings-timezone"
+              label="Time zone"
+              hint="IANA name, e.g. Europe/Berlin: cuts expiry dates and tier windows into days and years"
+              errors={at("timezone")}
+              class="narrow"
+            >
               <input
                 {...describedBy("settings-timezone", at("timezone"), true)}
                 list="settings-timezones"

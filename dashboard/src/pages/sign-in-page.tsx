@@ -94,7 +94,11 @@ export function SignInPage({ onSignIn }: { onSignIn: (credential: Credential) =>
             </button>
           )}
         </div>
-        {demoToken && <p class="muted">Local dev: the demo token is the admin token <code>npm run dev</code> printed (project demo).</p>}
+        {demoToken && (
+          <p class="muted">
+            Local dev: the demo token is the admin token <code>npm run dev</code> printed (project demo).
+          </p>
+        )}
       </form>
       <p>
         <a href="/docs">API reference</a>

@@ -32,7 +32,8 @@ function StreakCard({ streak, onEdit }: { streak: StreakDefinition; onEdit: () =
         </button>
       </div>
       <p class="muted">
-        <code>{streak.streakId}</code> · every {streak.period} ({streak.timezone}) with {streak.eventIds.join(", ")} · goal {streak.goal} · {streak.freezesPerMonth} freeze
+        <code>{streak.streakId}</code> · every {streak.period} ({streak.timezone}) with {streak.eventIds.join(", ")} · goal {streak.goal} ·{" "}
+        {streak.freezesPerMonth} freeze
         {streak.freezesPerMonth === 1 ? "" : "s"} a month
       </p>
       <StreakAnalyticsCards streakId={streak.streakId} />

@@ -93,7 +93,9 @@ export function TiersPage() {
             key={ladder.data?.version ?? "none"}
             ladder={ladder.data}
             onSaved={(stored, created) => {
-              setSaved(`Tier ladder ${created ? "created" : "saved"}: ${stored.levels.length} ${stored.levels.length === 1 ? "level" : "levels"}, version ${stored.version}.`);
+              setSaved(
+                `Tier ladder ${created ? "created" : "saved"}: ${stored.levels.length} ${stored.levels.length === 1 ? "level" : "levels"}, version ${stored.version}.`,
+              );
               ladder.reload();
               // The form is replaced by the stored ladder's: the focus goes to the page's heading, above the notice.
               heading.current?.focus();
@@ -118,7 +120,8 @@ function LadderForm({ ladder, onSaved }: { ladder: TierLadder | null; onSaved: (
   const client = useApiClient();
   const [draft, setDraft] = useState<LadderDraft>(() => draftOf(ladder));
   const addButton = useRef<HTMLButtonElement>(null);
-  const setLevel = (i: number, changes: Partial<LevelDraft>) => setDraft((d) => ({ ...d, levels: d.levels.map((l, j) => (j === i ? { ...l, ...changes } : l)) }));
+  const setLevel = (i: number, changes: Partial<LevelDraft>) =>
+    setDraft((d) => ({ ...d, levels: d.levels.map((l, j) => (j === i ? { ...l, ...changes } : l)) }));
   const full = draft.levels.length >= MAX_LEVELS;
 
   return (
@@ -142,7 +145,11 @@ function LadderForm({ ladder, onSaved }: { ladder: TierLadder | null; onSaved: (
                 </select>
               </Field>
               <Field id="tiers-window" label="Window" hint={`Points earned in ${WINDOW_LABELS[draft.window]} count`} errors={at("window")}>
-                <select {...describedBy("tiers-window", at("window"), true)} value={draft.window} onChange={(e) => setDraft({ ...draft, window: e.currentTarget.value as Window })}>
+                <select
+                  {...describedBy("tiers-window", at("window"), true)}
+                  value={draft.window}
+                  onChange={(e) => setDraft({ ...draft, window: e.currentTarget.value as Window })}
+                >
                   {(Object.keys(WINDOW_LABELS) as Window[]).map((w) => (
                     <option key={w} value={w}>
                       {w}
@@ -151,7 +158,11 @@ function LadderForm({ ladder, onSaved }: { ladder: TierLadder | null; onSaved: (
                 </select>
               </Field>
               <Field id="tiers-downgrade" label="Downgrade" hint={DOWNGRADE_LABELS[draft.downgrade]} errors={at("downgrade")}>
-                <select {...describedBy("tiers-downgrade", at("downgrade"), true)} value={draft.downgrade} onChange={(e) => setDraft({ ...draft, downgrade: e.currentTarget.value as Downgrade })}>
+                <select
+                  {...describedBy("tiers-downgrade", at("downgrade"), true)}
+                  value={draft.downgrade}
+                  onChange={(e) => setDraft({ ...draft, downgrade: e.currentTarget.value as Downgrade })}
+                >
                   {(Object.keys(DOWNGRADE_LABELS) as Downgrade[]).map((d) => (
                     <option key={d} value={d}>
                       {d}
@@ -171,14 +182,37 @@ function LadderForm({ ladder, onSaved }: { ladder: TierLadder | null; onSaved: (
                   const ofLevel = <span class="visually-hidden"> of level {i + 1}</span>;
                   return (
                     <li key={l.key} class="tier-level" aria-label={`Level ${i + 1}`}>
-                      <Field id={id("tierId")} label={<>Tier id{ofLevel}</>} hint="Letters, digits, _ and -; the usergroup it acts as" errors={at(path("tierId"))}>
-                        <input {...describedBy(id("tierId"), at(path("tierId")), true)} maxLength={64} spellcheck={false} autoComplete="off" value={l.tierId} onInput={(e) => setLevel(i, { tierId: e.currentTarget.value })} />
+                      <Field
+                        id={id("tierId")}
+                        label={<>Tier id{ofLevel}</>}
+                        hint="Letters, digits, _ and -; the usergroup it acts as"
+                        errors={at(path("tierId"))}
+                      >
+                        <input
+                          {...describedBy(id("tierId"), at(path("tierId")), true)}
+                          maxLength={64}
+                          spellcheck={false}
+                          autoComplete="off"
+                          value={l.tierId}
+                          onInput={(e) => setLevel(i, { tierId: e.currentTarget.value })}
+                        />
                       </Field>
                       <Field id={id("title")} label={<>Title{ofLevel}</>} errors={at(path("title"))}>
-                        <input {...describedBy(id("title"), at(path("title")))} maxLength={TITLE_MAX} value={l.title} onInput={(e) => setLevel(i, { title: e.currentTarget.value })} />
+                        <input
+                          {...describedBy(id("title"), at(path("title")))}
+                          maxLength={TITLE_MAX}
+                          value={l.title}
+                          onInput={(e) => setLevel(i, { title: e.currentTarget.value })}
+                        />
                       </Field>
                       <Field id={id("minPoints")} label={<>Minimum points{ofLevel}</>} errors={at(path("minPoints"))}>
-                        <input {...describedBy(id("minPoints"), at(path("minPoints")))} inputMode="numeric" autoComplete="off" value={l.minPoints} onInput={(e) => setLevel(i, { minPoints: e.currentTarget.value })} />
+                        <input
+                          {...describedBy(id("minPoints"), at(path("minPoints")))}
+                          inputMode="numeric"
+                          autoComplete="off"
+                          value={l.minPoints}
+                          onInput={(e) => setLevel(i, { minPoints: e.currentTarget.value })}
+                        />
                       </Field>
                       <button
                         type="button"
@@ -197,7 +231,13 @@ function LadderForm({ ladder, onSaved }: { ladder: TierLadder | null; onSaved: (
                   );
                 })}
               </ol>
-              <button type="button" class="secondary" ref={addButton} disabled={full} onClick={() => setDraft((d) => ({ ...d, levels: [...d.levels, level()] }))}>
+              <button
+                type="button"
+                class="secondary"
+                ref={addButton}
+                disabled={full}
+                onClick={() => setDraft((d) => ({ ...d, levels: [...d.levels, level()] }))}
+              >
                 Add a level
               </button>{" "}
               {full && <small class="hint">At most {MAX_LEVELS} levels.</small>}

@@ -43,12 +43,7 @@ function UsageCards({ usage }: { usage: Usage }) {
   return (
     <>
       <div class="stat-grid">
-        <StatCard
-          label={`Events today (${usage.day}, UTC)`}
-          value={formatNumber(events.used)}
-          note={share(events.used, events.limit)}
-          testId="usage-events"
-        />
+        <StatCard label={`Events today (${usage.day}, UTC)`} value={formatNumber(events.used)} note={share(events.used, events.limit)} testId="usage-events" />
         <StatCard
           label="Stored in the log"
           value={formatBytes(stored.used)}
@@ -76,8 +71,8 @@ function UsageCards({ usage }: { usage: Usage }) {
         </ul>
         <p class="muted">
           Past the events quota, logs answer 429 until the next UTC day; past the storage quota, 507. Logs are checked against usage at most{" "}
-          {usage.refreshSeconds} seconds old plus the queue's delay, so a busy project may pass a quota by that much. Only the deployment's operator
-          changes quotas.
+          {usage.refreshSeconds} seconds old plus the queue's delay, so a busy project may pass a quota by that much. Only the deployment's operator changes
+          quotas.
         </p>
       </section>
     </>

@@ -35,7 +35,14 @@ async function loadUser(client: ApiClient, userId: string) {
       { headers: { accept: "application/json" } },
     ),
   );
-  return { profile, registered, timeZone: settings?.timezone ?? "UTC", ladder, recent: recent.body, total: Number(recent.headers.get("X-Total-Count") ?? recent.body.length) };
+  return {
+    profile,
+    registered,
+    timeZone: settings?.timezone ?? "UTC",
+    ladder,
+    recent: recent.body,
+    total: Number(recent.headers.get("X-Total-Count") ?? recent.body.length),
+  };
 }
 
 export function UsersPage({ userId }: { userId: string | null }) {
@@ -56,7 +63,14 @@ export function UsersPage({ userId }: { userId: string | null }) {
         </Field>
         <button type="submit">Look up</button>
       </form>
-      {userId === null ? <Empty>Enter a user id to see the balance, tier, expiring points, points history, usergroups, streaks, challenges and recent ledger entries, and to redeem points.</Empty> : <UserDetails key={userId} userId={userId} />}
+      {userId === null ? (
+        <Empty>
+          Enter a user id to see the balance, tier, expiring points, points history, usergroups, streaks, challenges and recent ledger entries, and to redeem
+          points.
+        </Empty>
+      ) : (
+        <UserDetails key={userId} userId={userId} />
+      )}
     </section>
   );
 }

@@ -67,7 +67,8 @@ function draftProblems(draft: EndpointDraft): FieldError[] {
   const url = draft.url.trim();
   if (url === "") problems.push({ path: "url", message: "required" });
   else if (url.length > URL_MAX) problems.push({ path: "url", message: `at most ${URL_MAX} characters` });
-  else if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url)) problems.push({ path: "url", message: "an absolute URL such as https://example.com/webhooks" });
+  else if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url))
+    problems.push({ path: "url", message: "an absolute URL such as https://example.com/webhooks" });
   if (draft.eventTypes.length === 0) problems.push({ path: "eventTypes", message: "choose at least one event type" });
   if (draft.description.trim().length > DESCRIPTION_MAX) problems.push({ path: "description", message: `at most ${DESCRIPTION_MAX} characters` });
   return problems;
@@ -94,7 +95,12 @@ export function WebhooksPage() {
         <h1 tabIndex={-1} ref={heading}>
           Webhooks
         </h1>
-        <button type="button" onClick={() => setCreating(true)} disabled={creating || full} title={full ? `At most ${ENDPOINTS_MAX} endpoints per project` : undefined}>
+        <button
+          type="button"
+          onClick={() => setCreating(true)}
+          disabled={creating || full}
+          title={full ? `At most ${ENDPOINTS_MAX} endpoints per project` : undefined}
+        >
           New endpoint
         </button>
       </div>
@@ -126,7 +132,9 @@ export function WebhooksPage() {
       )}
       {endpoints.failure && <ErrorNotice failure={endpoints.failure} context="Could not load the webhook endpoints" />}
       {endpoints.state === "loading" && !endpoints.data && <Loading what="webhook endpoints" />}
-      {endpoints.data && endpoints.data.length === 0 && <Empty>No webhook endpoints yet: create one to hear about completed challenges, awarded points and more.</Empty>}
+      {endpoints.data && endpoints.data.length === 0 && (
+        <Empty>No webhook endpoints yet: create one to hear about completed challenges, awarded points and more.</Empty>
+      )}
       {endpoints.data && endpoints.data.length > 0 && (
         <ul class="endpoint-list" aria-label="Webhook endpoints">
           {endpoints.data.map((endpoint) => (
@@ -213,7 +221,13 @@ function EndpointForm(props: { endpoint: WebhookEndpoint | null; submit: (fields
                   const { description, loud } = EVENT_TYPES[type];
                   return (
                     <li key={type} class="field checkbox">
-                      <input id={id} type="checkbox" aria-describedby={`${id}-hint`} checked={draft.eventTypes.includes(type)} onChange={(e) => toggleType(type, e.currentTarget.checked)} />
+                      <input
+                        id={id}
+                        type="checkbox"
+                        aria-describedby={`${id}-hint`}
+                        checked={draft.eventTypes.includes(type)}
+                        onChange={(e) => toggleType(type, e.currentTarget.checked)}
+                      />
                       <span>
                         <label for={id}>
                           <code>{type}</code>
@@ -238,7 +252,13 @@ function EndpointForm(props: { endpoint: WebhookEndpoint | null; submit: (fields
             </fieldset>
             {!endpoint && (
               <div class="field checkbox">
-                <input id={`${prefix}-enabled`} type="checkbox" aria-describedby={`${prefix}-enabled-hint`} checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: e.currentTarget.checked })} />
+                <input
+                  id={`${prefix}-enabled`}
+                  type="checkbox"
+                  aria-describedby={`${prefix}-enabled-hint`}
+                  checked={draft.enabled}
+                  onChange={(e) => setDraft({ ...draft, enabled: e.currentTarget.checked })}
+                />
                 <label for={`${prefix}-enabled`}>Enabled</label>
                 <small class="hint" id={`${prefix}-enabled-hint`}>
                   (a disabled endpoint gets nothing until it is enabled)
@@ -280,7 +300,15 @@ function SecretNotice({ idPrefix, title, secret, note, onDone }: { idPrefix: str
         <strong>Copy the signing secret now:</strong> it will not be shown again. {note}
       </p>
       <Field id={`${id}-value`} label="Signing secret" hint="Keep it in your receiver's secret store">
-        <input {...describedBy(`${id}-value`, [], true)} ref={field} readOnly value={secret} spellcheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
+        <input
+          {...describedBy(`${id}-value`, [], true)}
+          ref={field}
+          readOnly
+          value={secret}
+          spellcheck={false}
+          autoComplete="off"
+          onFocus={(e) => e.currentTarget.select()}
+        />
       </Field>
       <div class="button-row">
         <button type="button" onClick={() => void copy()}>
@@ -290,7 +318,11 @@ function SecretNotice({ idPrefix, title, secret, note, onDone }: { idPrefix: str
           I have stored it
         </button>
         <span role="status" class="muted">
-          {copied === "yes" ? "Copied to the clipboard." : copied === "no" ? "Could not reach the clipboard: the secret is selected, press Ctrl+C (⌘C) to copy it." : ""}
+          {copied === "yes"
+            ? "Copied to the clipboard."
+            : copied === "no"
+              ? "Could not reach the clipboard: the secret is selected, press Ctrl+C (⌘C) to copy it."
+              : ""}
         </span>
       </div>
     </section>
@@ -392,7 +424,12 @@ function EndpointCard({ endpoint, onChanged, onDeleted }: { endpoint: WebhookEnd
       )}
 
       <div class="button-row" role="group" aria-label={`Actions for ${endpoint.url}`}>
-        <button type="button" disabled={test.pending || !endpoint.enabled} onClick={() => void test.run()} title={endpoint.enabled ? undefined : "Enable the endpoint to send a test"}>
+        <button
+          type="button"
+          disabled={test.pending || !endpoint.enabled}
+          onClick={() => void test.run()}
+          title={endpoint.enabled ? undefined : "Enable the endpoint to send a test"}
+        >
           {test.pending ? "Sending…" : "Send test"}
         </button>
         <button type="button" class="secondary" disabled={toggle.pending} onClick={() => void toggle.run()}>
@@ -405,7 +442,13 @@ function EndpointCard({ endpoint, onChanged, onDeleted }: { endpoint: WebhookEnd
           {rotate.pending ? "Rotating…" : "Rotate secret"}
         </button>
         <DeleteEndpoint endpoint={endpoint} onDeleted={onDeleted} />
-        <button type="button" class="secondary" aria-expanded={showDeliveries} aria-controls={`${prefix}-deliveries`} onClick={() => setShowDeliveries(!showDeliveries)}>
+        <button
+          type="button"
+          class="secondary"
+          aria-expanded={showDeliveries}
+          aria-controls={`${prefix}-deliveries`}
+          onClick={() => setShowDeliveries(!showDeliveries)}
+        >
           {showDeliveries ? "Hide deliveries" : "Deliveries"}
         </button>
       </div>
@@ -548,7 +591,11 @@ function DeliveriesPanel({ id, endpoint, version }: { id: string; endpoint: Webh
             ← Newer
           </button>
           <span data-testid="deliveries-page">Page {page + 1}</span>
-          <button type="button" disabled={!deliveries.data.nextCursor} onClick={() => deliveries.data?.nextCursor && setCursors([...cursors, deliveries.data.nextCursor])}>
+          <button
+            type="button"
+            disabled={!deliveries.data.nextCursor}
+            onClick={() => deliveries.data?.nextCursor && setCursors([...cursors, deliveries.data.nextCursor])}
+          >
             Older →
           </button>
         </nav>

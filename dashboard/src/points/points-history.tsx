@@ -14,7 +14,8 @@ const ENTRIES_PER_PAGE = 20;
 const REASON_MAX = 500;
 
 /** How the balance moved: "+50", "−100", "—" for a tier change. */
-const signedPoints = (entry: PointsHistoryEntry) => (entry.type === "tier" ? "—" : `${entry.points > 0 ? "+" : entry.points < 0 ? "−" : ""}${formatNumber(Math.abs(entry.points))}`);
+const signedPoints = (entry: PointsHistoryEntry) =>
+  entry.type === "tier" ? "—" : `${entry.points > 0 ? "+" : entry.points < 0 ? "−" : ""}${formatNumber(Math.abs(entry.points))}`;
 
 const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
 
@@ -41,7 +42,10 @@ export function PointsHistory({ userId, version, onReversed }: { userId: string;
   const [reversals, setReversals] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
   const cursor = cursors.at(-1);
-  const history = useApi(() => listPointsHistory(client, userId, { limit: ENTRIES_PER_PAGE, ...(cursor ? { cursor } : {}) }), [client, userId, cursor, version, reversals]);
+  const history = useApi(
+    () => listPointsHistory(client, userId, { limit: ENTRIES_PER_PAGE, ...(cursor ? { cursor } : {}) }),
+    [client, userId, cursor, version, reversals],
+  );
   const page = cursors.length;
   const entries = history.data?.entries ?? [];
   // Redemptions reversed on this page (a reversal is newer than its redemption: on an earlier page the API's 409 says so).
@@ -94,13 +98,18 @@ export function PointsHistory({ userId, version, onReversed }: { userId: string;
                   </td>
                   <td>
                     {entry.reference ? <code class="details">{entry.reference}</code> : <span class="muted">—</span>}
-                    {text(entry.details?.reference) && <div class="muted" title="The redemption's own reference">{text(entry.details?.reference)}</div>}
+                    {text(entry.details?.reference) && (
+                      <div class="muted" title="The redemption's own reference">
+                        {text(entry.details?.reference)}
+                      </div>
+                    )}
                   </td>
                   <td>
                     <span class="details">{describeEntry(entry)}</span>
                   </td>
                   <td>
-                    {entry.type === "redeem" && entry.reference !== null &&
+                    {entry.type === "redeem" &&
+                      entry.reference !== null &&
                       (reversedIds.has(entry.reference) ? (
                         <span class="muted">reversed</span>
                       ) : (
@@ -129,7 +138,11 @@ export function PointsHistory({ userId, version, onReversed }: { userId: string;
             ← Newer
           </button>
           <span data-testid="points-history-page">Page {page + 1}</span>
-          <button type="button" disabled={!history.data.nextCursor} onClick={() => history.data?.nextCursor && setCursors([...cursors, history.data.nextCursor])}>
+          <button
+            type="button"
+            disabled={!history.data.nextCursor}
+            onClick={() => history.data?.nextCursor && setCursors([...cursors, history.data.nextCursor])}
+          >
             Older →
           </button>
         </nav>
@@ -139,7 +152,17 @@ export function PointsHistory({ userId, version, onReversed }: { userId: string;
 }
 
 /** Reverse, after a question in place that takes the reason: Escape or "Keep it" dismisses it and puts the focus back. */
-function ReverseRedemption({ userId, redemptionId, label, onReversed }: { userId: string; redemptionId: string; label: string; onReversed: (reversal: Reversal) => void }) {
+function ReverseRedemption({
+  userId,
+  redemptionId,
+  label,
+  onReversed,
+}: {
+  userId: string;
+  redemptionId: string;
+  label: string;
+  onReversed: (reversal: Reversal) => void;
+}) {
   const client = useApiClient();
   const { confirming, ask, dismiss, keepIt, trigger } = useConfirmInPlace();
   const [reason, setReason] = useState("");
@@ -170,7 +193,13 @@ function ReverseRedemption({ userId, redemptionId, label, onReversed }: { userId
     >
       <p>Give the points back to the balance? A redemption is reversed once.</p>
       <Field id={`${id}-reason`} label="Reason for the reversal" errors={reasonErrors}>
-        <input {...describedBy(`${id}-reason`, reasonErrors)} maxLength={REASON_MAX} value={reason} placeholder="order cancelled" onInput={(e) => setReason(e.currentTarget.value)} />
+        <input
+          {...describedBy(`${id}-reason`, reasonErrors)}
+          maxLength={REASON_MAX}
+          value={reason}
+          placeholder="order cancelled"
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
       </Field>
       <div class="button-row">
         <button type="submit" class="danger" disabled={reverse.pending}>

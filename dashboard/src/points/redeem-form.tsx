@@ -20,7 +20,8 @@ const EMPTY_DRAFT: RedeemDraft = { points: "", reason: "", reference: "" };
 function draftProblems(draft: RedeemDraft): FieldError[] {
   const problems: FieldError[] = [];
   const points = wholeNumber(draft.points);
-  if (!Number.isSafeInteger(points) || points < 1 || points > MAX_POINTS) problems.push({ path: "points", message: `a whole number from 1 to ${formatNumber(MAX_POINTS)}` });
+  if (!Number.isSafeInteger(points) || points < 1 || points > MAX_POINTS)
+    problems.push({ path: "points", message: `a whole number from 1 to ${formatNumber(MAX_POINTS)}` });
   if (draft.reason.trim() === "") problems.push({ path: "reason", message: "say why (the history shows it)" });
   else if (draft.reason.trim().length > REASON_MAX) problems.push({ path: "reason", message: `at most ${REASON_MAX} characters` });
   if (draft.reference.trim().length > REFERENCE_MAX) problems.push({ path: "reference", message: `at most ${REFERENCE_MAX} characters` });
@@ -84,13 +85,29 @@ export function RedeemForm({ userId, onRedeemed }: { userId: string; onRedeemed:
       <form class="form card" onSubmit={submit} noValidate aria-labelledby="redeem-heading">
         <div class="inline-fields">
           <Field id="redeem-points" label="Points" hint="Taken from the oldest points first" errors={at("points")}>
-            <input {...describedBy("redeem-points", at("points"), true)} inputMode="numeric" autoComplete="off" value={draft.points} onInput={(e) => edit({ points: e.currentTarget.value })} />
+            <input
+              {...describedBy("redeem-points", at("points"), true)}
+              inputMode="numeric"
+              autoComplete="off"
+              value={draft.points}
+              onInput={(e) => edit({ points: e.currentTarget.value })}
+            />
           </Field>
           <Field id="redeem-reason" label="Reason" hint="As the history shows it, e.g. “10 EUR voucher”" errors={at("reason")}>
-            <input {...describedBy("redeem-reason", at("reason"), true)} maxLength={REASON_MAX} value={draft.reason} onInput={(e) => edit({ reason: e.currentTarget.value })} />
+            <input
+              {...describedBy("redeem-reason", at("reason"), true)}
+              maxLength={REASON_MAX}
+              value={draft.reason}
+              onInput={(e) => edit({ reason: e.currentTarget.value })}
+            />
           </Field>
           <Field id="redeem-reference" label="Reference (optional)" hint="Your own id for it: an order, a voucher" errors={at("reference")}>
-            <input {...describedBy("redeem-reference", at("reference"), true)} maxLength={REFERENCE_MAX} value={draft.reference} onInput={(e) => edit({ reference: e.currentTarget.value })} />
+            <input
+              {...describedBy("redeem-reference", at("reference"), true)}
+              maxLength={REFERENCE_MAX}
+              value={draft.reference}
+              onInput={(e) => edit({ reference: e.currentTarget.value })}
+            />
           </Field>
         </div>
         <div class="form-actions">

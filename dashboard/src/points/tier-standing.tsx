@@ -45,7 +45,8 @@ export function TierStanding({ tier, ladder }: { tier: PointsTier | null; ladder
           {next ? (
             <div class="tier-progress">
               <label for="tier-progress" data-testid="tier-progress-label">
-                {formatNumber(next.pointsNeeded)} more points to {nextTitle} ({formatNumber(tier.pointsInWindow)} of {formatNumber(tier.pointsInWindow + next.pointsNeeded)})
+                {formatNumber(next.pointsNeeded)} more points to {nextTitle} ({formatNumber(tier.pointsInWindow)} of{" "}
+                {formatNumber(tier.pointsInWindow + next.pointsNeeded)})
               </label>
               {/* The next level's threshold is what the member has plus what is still needed. */}
               <progress id="tier-progress" max={tier.pointsInWindow + next.pointsNeeded} value={tier.pointsInWindow} />

@@ -16,7 +16,6 @@ export function readChallengeProgress(sql: SqlStorage, challengeId: string, cale
   return row ? { progress: row.progress, completedAt: row.completed_at } : { progress: 0, completedAt: null };
 }
 
-
 /**
  * Adds `delta` to a period's progress (creating it) and returns the row as it is now; one statement. Progress
  * never goes above MAX_CHALLENGE_PROGRESS, so it stays finite however many logs add to it.

@@ -349,9 +349,7 @@ export function legacyEventsInFlight(sql: SqlStorage): number {
  */
 export function completeLedgerFill(sql: SqlStorage): void {
   const adjustments = sql
-    .exec<{ body: string }>(
-      "SELECT body FROM acknowledged WHERE CASE WHEN json_valid(body) THEN body ->> '$.kind' = 'adjustment' ELSE 0 END",
-    )
+    .exec<{ body: string }>("SELECT body FROM acknowledged WHERE CASE WHEN json_valid(body) THEN body ->> '$.kind' = 'adjustment' ELSE 0 END")
     .toArray()
     .map((row) => JSON.parse(row.body) as AdjustmentMessage)
     .sort((a, b) => a.seq - b.seq);

@@ -1,11 +1,7 @@
 /** Rewarded logs per event and limit period (`lifetime`, a UTC day, an ISO week or a month). */
 
 export function usedInPeriod(sql: SqlStorage, eventId: string, periodKey: string): number {
-  return (
-    sql
-      .exec<{ used: number }>("SELECT used FROM limit_counters WHERE event_id = ? AND period_key = ?", eventId, periodKey)
-      .toArray()[0]?.used ?? 0
-  );
+  return sql.exec<{ used: number }>("SELECT used FROM limit_counters WHERE event_id = ? AND period_key = ?", eventId, periodKey).toArray()[0]?.used ?? 0;
 }
 
 export function countRewardedLog(sql: SqlStorage, eventId: string, periodKey: string): void {
@@ -20,9 +16,7 @@ export function countRewardedLog(sql: SqlStorage, eventId: string, periodKey: st
 /** Every counter as `eventId/periodKey` → used, for snapshots. */
 export function allCounters(sql: SqlStorage): Record<string, number> {
   const counters: Record<string, number> = {};
-  for (const row of sql.exec<{ event_id: string; period_key: string; used: number }>(
-    "SELECT event_id, period_key, used FROM limit_counters",
-  )) {
+  for (const row of sql.exec<{ event_id: string; period_key: string; used: number }>("SELECT event_id, period_key, used FROM limit_counters")) {
     counters[`${row.event_id}/${row.period_key}`] = row.used;
   }
   return counters;

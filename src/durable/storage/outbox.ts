@@ -206,8 +206,7 @@ export class Outbox {
 
   /** Makes rows that backed off without ever being blamed due now; returns how many. */
   private wake(now: number): number {
-    return this.sql.exec("UPDATE outbox SET next_attempt_at = ?1 WHERE next_attempt_at > 0 AND next_attempt_at > ?1 AND attempts = 0", now)
-      .rowsWritten;
+    return this.sql.exec("UPDATE outbox SET next_attempt_at = ?1 WHERE next_attempt_at > 0 AND next_attempt_at > ?1 AND attempts = 0", now).rowsWritten;
   }
 
   /** After a flush: blame and set aside (only when it delivered something: else the queue is down), then note whether rows back off. */
@@ -279,11 +278,7 @@ export class Outbox {
       const inMemory = JSON.stringify(this.pending.map((row) => row.key));
       let rows: Row[] = [];
       if (untriedLeft) {
-        rows = this.readRows(
-          "next_attempt_at = 0 AND event_uid NOT IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?",
-          inMemory,
-          limit,
-        );
+        rows = this.readRows("next_attempt_at = 0 AND event_uid NOT IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?", inMemory, limit);
         if (rows.length < limit) untriedLeft = false;
       }
       if (rows.length < limit) {

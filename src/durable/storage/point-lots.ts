@@ -52,7 +52,10 @@ export function moveLotPoints(sql: SqlStorage, moves: readonly LotTake[], sign: 
 /** When each of these lots expires (null: never); lots not found are absent. */
 export function lotExpiries(sql: SqlStorage, lotIds: readonly number[]): Map<number, number | null> {
   const rows = sql
-    .exec<{ id: number; expires_at: number | null }>("SELECT id, expires_at FROM point_lots WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(lotIds))
+    .exec<{ id: number; expires_at: number | null }>(
+      "SELECT id, expires_at FROM point_lots WHERE id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(lotIds),
+    )
     .toArray();
   return new Map(rows.map((row) => [row.id, row.expires_at]));
 }

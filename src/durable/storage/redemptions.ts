@@ -46,7 +46,18 @@ export function redemptionById(sql: SqlStorage, redemptionId: string): StoredRed
 
 export function saveRedemption(
   sql: SqlStorage,
-  redemption: { id: string; idempotencyKey: string; requestHash: string; points: number; reason: string; reference: string | null; metadata: Record<string, unknown>; createdAt: number; balanceAfter: number; taken: LotTake[] },
+  redemption: {
+    id: string;
+    idempotencyKey: string;
+    requestHash: string;
+    points: number;
+    reason: string;
+    reference: string | null;
+    metadata: Record<string, unknown>;
+    createdAt: number;
+    balanceAfter: number;
+    taken: LotTake[];
+  },
 ): void {
   sql.exec(
     `INSERT INTO redemptions (id, idempotency_key, request_hash, points, reason, reference, metadata, created_at, balance_after, taken)

@@ -4,10 +4,7 @@ import type { StreakSummary } from "../../domain/streaks";
 
 /** Records a qualifying period; true when it is new (the log extended the set). */
 export function addStreakPeriod(sql: SqlStorage, streakId: string, calendar: string, period: number): boolean {
-  return (
-    sql.exec("INSERT OR IGNORE INTO streak_periods (streak_id, calendar, period) VALUES (?, ?, ?)", streakId, calendar, period)
-      .rowsWritten > 0
-  );
+  return sql.exec("INSERT OR IGNORE INTO streak_periods (streak_id, calendar, period) VALUES (?, ?, ?)", streakId, calendar, period).rowsWritten > 0;
 }
 
 export function streakPeriods(sql: SqlStorage, streakId: string, calendar: string): number[] {
@@ -29,10 +26,7 @@ type SummaryRow = {
 /** The stored summary, when it was computed for this calendar and these freezes. */
 export function cachedStreakSummary(sql: SqlStorage, streakId: string, calendar: string, freezesPerMonth: number): StreakSummary | null {
   const row = sql
-    .exec<SummaryRow>(
-      "SELECT calendar, freezes_per_month, current, longest, last_period, alive_through FROM streak_summaries WHERE streak_id = ?",
-      streakId,
-    )
+    .exec<SummaryRow>("SELECT calendar, freezes_per_month, current, longest, last_period, alive_through FROM streak_summaries WHERE streak_id = ?", streakId)
     .toArray()[0];
   if (!row || row.calendar !== calendar || row.freezes_per_month !== freezesPerMonth) return null;
   return { current: row.current, longest: row.longest, lastPeriod: row.last_period, aliveThrough: row.alive_through };

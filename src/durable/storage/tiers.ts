@@ -21,7 +21,9 @@ export function earnedDaysIn(sql: SqlStorage, range: DayRange): EarnedDay[] {
 export type TierState = { tierId: string | null; since: number | null; reviewAt: number | null };
 
 export function readTierState(sql: SqlStorage): TierState {
-  const row = sql.exec<{ tier_id: string | null; since: number | null; review_at: number | null }>("SELECT tier_id, since, review_at FROM tier_state WHERE id = 1").one();
+  const row = sql
+    .exec<{ tier_id: string | null; since: number | null; review_at: number | null }>("SELECT tier_id, since, review_at FROM tier_state WHERE id = 1")
+    .one();
   return { tierId: row.tier_id, since: row.since, reviewAt: row.review_at };
 }
 
