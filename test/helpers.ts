@@ -50,7 +50,7 @@ export async function api<T = ErrorEnvelope>(
   const request = new Request(`http://api.test${path}`, { method, headers, body });
   const response = options.env ? await createApp().fetch(request, { ...env, ...options.env }) : await exports.default.fetch(request);
   const text = await response.text();
-  let json: unknown = undefined;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {

@@ -86,7 +86,7 @@ export async function benchArchive({ mf, db, base, token, project, root, log }) 
     eventBreakdown: stats.data.eventBreakdown,
   };
   const sorted = (value) =>
-    JSON.stringify(value, (key, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+    JSON.stringify(value, (_key, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
   const statsMatch = sorted(recount) === sorted(served);
   return {
     events: logged.length,

@@ -141,7 +141,10 @@ function conditionTreeProblems(tree: ConditionGroupShape): FieldProblem[] {
     }
     group.conditions.forEach((node, i) => {
       const at = [...path, "conditions", i];
-      if (!isLeaf(node)) return visit(node, at);
+      if (!isLeaf(node)) {
+        visit(node, at);
+        return;
+      }
       const fieldProblem = textProblem(node.field, TEXT_BOUNDS.conditionField);
       if (fieldProblem) problems.push({ path: [...at, "field"], message: fieldProblem });
       const valueProblem = operatorValueProblem(node.operator, node.value);
@@ -205,7 +208,9 @@ export function definitionProblems(doc: DefinitionBodyShape): FieldProblem[] {
   }
   if (doc.conditions !== undefined) problems.push(...conditionTreeProblems(doc.conditions));
   const metadataFields = doc.metadataFields ?? [];
-  metadataFields.forEach((field, i) => text(["metadataFields", i, "key"], field.key, TEXT_BOUNDS.metadataKey));
+  metadataFields.forEach((field, i) => {
+    text(["metadataFields", i, "key"], field.key, TEXT_BOUNDS.metadataKey);
+  });
   if (metadataFields.length > MAX_METADATA_FIELDS) problems.push({ path: ["metadataFields"], message: boundMessages.tooManyItems(MAX_METADATA_FIELDS) });
   if (doc.rewardCurrency !== undefined && !CURRENCY_PATTERN.test(doc.rewardCurrency)) problems.push({ path: ["rewardCurrency"], message: CURRENCY_RULE });
   text(["customerMessage"], doc.customerMessage, TEXT_BOUNDS.customerMessage);

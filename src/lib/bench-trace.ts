@@ -96,8 +96,16 @@ function countingD1(d1: D1Database, counter: "d1StatementsRequest" | "d1Statemen
     get(target, property) {
       const value = Reflect.get(target, property);
       if (typeof value !== "function") return value;
-      if (property === "prepare") return (sql: string) => (count(counter), target.prepare(sql));
-      if (property === "exec") return (sql: string) => (count(counter), target.exec(sql));
+      if (property === "prepare")
+        return (sql: string) => {
+          count(counter);
+          return target.prepare(sql);
+        };
+      if (property === "exec")
+        return (sql: string) => {
+          count(counter);
+          return target.exec(sql);
+        };
       return value.bind(target);
     },
   });
@@ -183,7 +191,11 @@ export function tracedObjectSql(sql: SqlStorage, env: { BENCH_TRACE?: string }):
   return new Proxy(sql, {
     get(target, property) {
       const value = Reflect.get(target, property);
-      if (property === "exec") return (query: string, ...bindings: unknown[]) => (count("doStatements"), target.exec(query, ...bindings));
+      if (property === "exec")
+        return (query: string, ...bindings: unknown[]) => {
+          count("doStatements");
+          return target.exec(query, ...bindings);
+        };
       return typeof value === "function" ? value.bind(target) : value;
     },
   });

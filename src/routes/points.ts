@@ -90,12 +90,10 @@ export type PointsStatsBody = z.infer<typeof PointsStatsSchema>;
 const userParams = z.object({ userId: UserIdParamSchema });
 
 const idempotencyHeader = z.object({
-  "idempotency-key": z
-    .string({ error: `required: 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters naming this redemption (a retry sends the same key)` })
-    .openapi({
-      description:
-        "Required; per user, kept with the redemption. A retry with the same key and body answers the first redemption again with Idempotent-Replayed: true; another body is 409",
-    }),
+  "idempotency-key": z.string({ error: `required: 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters naming this redemption (a retry sends the same key)` }).openapi({
+    description:
+      "Required; per user, kept with the redemption. A retry with the same key and body answers the first redemption again with Idempotent-Replayed: true; another body is 409",
+  }),
 });
 
 const redeem = principalRoute({

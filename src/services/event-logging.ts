@@ -227,7 +227,9 @@ async function dispatchLogs(env: Env, projectKey: string, items: PreparedLog[]):
           userId,
           indexes.map((i) => items[i]!.command),
         );
-        answers.forEach((outcome, k) => (outcomes[indexes[k]!] = outcome));
+        answers.forEach((outcome, k) => {
+          outcomes[indexes[k]!] = outcome;
+        });
       } catch (error) {
         console.error("user state call failed", error);
         for (const i of indexes) outcomes[i] = { kind: "unavailable" };

@@ -23,7 +23,10 @@ const eventDefinition = (eventId: string, title = "Login"): EventDefinition =>
   }) as EventDefinition;
 
 const outcomes = (writes: DefinitionWrite[]) =>
-  writes.reduce<Record<string, number>>((counts, w) => ({ ...counts, [w.outcome]: (counts[w.outcome] ?? 0) + 1 }), {});
+  writes.reduce<Record<string, number>>((counts, w) => {
+    counts[w.outcome] = (counts[w.outcome] ?? 0) + 1;
+    return counts;
+  }, {});
 
 describe("bounded definition writes", () => {
   it("create exactly the event definition limit under 40 concurrent creates, and still replace at it", async () => {

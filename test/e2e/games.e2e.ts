@@ -30,7 +30,7 @@ beforeAll(async () => {
   await logEvent(admin, "purchase_completed", "alice", { amount: 20 });
   await logEvent(admin, "purchase_completed", "carol", { amount: 20 });
   // alice logs in yesterday (backfilled) and today: a streak of 2, which is the goal; dave today only.
-  const yesterdayNoon = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) + "T12:00:00Z";
+  const yesterdayNoon = `${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}T12:00:00Z`;
   await logEvent(admin, "daily_login", "alice", undefined, yesterdayNoon);
   await logEvent(admin, "daily_login", "alice");
   await logEvent(admin, "daily_login", "dave");

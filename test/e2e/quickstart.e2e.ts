@@ -434,7 +434,9 @@ describe("the README's quickstart with curl", () => {
     const dev = readFileSync(DEV_SCRIPT, "utf8");
     expect(dev).toMatch(/signDevToken\(\{ sub: "demo-admin", project: "demo", role: "admin", ttl: "7d" \}/);
     expect(dev).toMatch(/signDevToken\(\{ sub: "alice", project: "demo", role: "user", ttl: "7d" \}/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the dev script's own template text
     expect(dev).toContain("export ADMIN_TOKEN=${adminToken}");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the dev script's own template text
     expect(dev).toContain("export USER_TOKEN=${userToken}");
     expect(dev).toContain("await seedDemo(base, adminToken)");
     expect(dev).toMatch(/port: \{ type: "string", default: "8787" \}/);

@@ -217,7 +217,7 @@ describe("events queue consumer with a message that can never be stored", () => 
     const project = newProject();
     const good = loggedEvent(project);
     const poisons: unknown[] = [
-      '{"projectKey":"' + project + '", not json',
+      `{"projectKey":"${project}", not json`,
       { ...loggedEvent(project), points: "many" },
       { kind: "bundle", items: [loggedEvent(project), { projectKey: project, not: "an event" }] },
       loggedEvent(project, { metadata: { note: "x".repeat(950_000) } }),

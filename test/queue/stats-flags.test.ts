@@ -143,6 +143,7 @@ function expectedActivity(logs: Log[]): Map<string, Activity> {
     return {
       firstOfDay,
       firstOfMonth: firstOfDay && !before.some((d) => d.slice(0, 7) === day.slice(0, 7)),
+      // biome-ignore lint/complexity/useMathMinMax: ISO day strings, not numbers
       previousLast: before.length === 0 ? null : before.reduce((a, b) => (a > b ? a : b)),
     };
   };

@@ -6,7 +6,9 @@ export function weekdayHourCounts(days: Array<{ day: string; hourlyDistribution:
   const grid = WEEKDAYS.map(() => HOURS.map(() => 0));
   for (const { day, hourlyDistribution } of days) {
     const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7;
-    hourlyDistribution.forEach((count, hour) => (grid[weekday]![hour]! += count));
+    hourlyDistribution.forEach((count, hour) => {
+      grid[weekday]![hour]! += count;
+    });
   }
   return grid;
 }

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { ApiFailure, asFailure, type FieldError } from "../api/errors";
+import { type ApiFailure, asFailure, type FieldError } from "../api/errors";
 import { ErrorNotice, FieldErrorList } from "../components/feedback";
 
 /** What a streak, challenge or leaderboard form takes: the definition to edit (null for a new one), and what follows. */

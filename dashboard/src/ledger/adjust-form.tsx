@@ -1,7 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import { bodyOf } from "../api/client";
 import { useApiClient } from "../api/context";
-import { ApiFailure, asFailure, errorsAt, type FieldError } from "../api/errors";
+import { type ApiFailure, asFailure, errorsAt, type FieldError } from "../api/errors";
 import type { LoyaltyEvent } from "../api/types";
 import { ErrorNotice } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";

@@ -10,12 +10,14 @@ const appPath = () => {
 };
 
 const listeners = new Set<() => void>();
-window.addEventListener("popstate", () => listeners.forEach((notify) => notify()));
+window.addEventListener("popstate", () => {
+  for (const notify of listeners) notify();
+});
 
 /** Goes to a page of the app (a path like `/events/new`), adding a history entry. */
 export function navigate(path: string) {
   window.history.pushState(null, "", `${BASE}${path}`);
-  listeners.forEach((notify) => notify());
+  for (const notify of listeners) notify();
   window.scrollTo(0, 0);
 }
 

@@ -348,7 +348,7 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
       <td>{toMinute(apiKey.createdAt)}</td>
       <td>
         {confirming ? (
-          <div role="group" aria-label={`Confirm revoking ${label}`} class="confirm">
+          <fieldset aria-label={`Confirm revoking ${label}`} class="confirm">
             <p>Revoke it? Anything using it is refused at once; this cannot be undone.</p>
             <div class="button-row">
               <button type="button" class="danger" disabled={revoke.pending} onClick={() => void revoke.run()}>
@@ -358,7 +358,7 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
                 Keep it
               </button>
             </div>
-          </div>
+          </fieldset>
         ) : (
           <button type="button" class="secondary" ref={revokeButton} onClick={ask} aria-label={`Revoke ${label}`}>
             Revoke

@@ -270,7 +270,7 @@ function DeleteLadder({ onDeleted }: { onDeleted: () => void }) {
     );
   }
   return (
-    <div role="group" aria-label="Confirm deleting the tier ladder" class="confirm card">
+    <fieldset aria-label="Confirm deleting the tier ladder" class="confirm card">
       <p>Delete the tier ladder? Members have no tier from then on, and rewards for tiers stop applying.</p>
       <div class="button-row">
         <button type="button" class="danger" disabled={remove.pending} onClick={() => void remove.run()}>
@@ -281,6 +281,6 @@ function DeleteLadder({ onDeleted }: { onDeleted: () => void }) {
         </button>
       </div>
       {remove.failure && <ErrorNotice failure={remove.failure} context="Could not delete the tier ladder" />}
-    </div>
+    </fieldset>
   );
 }

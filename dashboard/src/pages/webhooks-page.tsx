@@ -423,7 +423,7 @@ function EndpointCard({ endpoint, onChanged, onDeleted }: { endpoint: WebhookEnd
         />
       )}
 
-      <div class="button-row" role="group" aria-label={`Actions for ${endpoint.url}`}>
+      <fieldset class="button-row" aria-label={`Actions for ${endpoint.url}`}>
         <button
           type="button"
           disabled={test.pending || !endpoint.enabled}
@@ -451,7 +451,7 @@ function EndpointCard({ endpoint, onChanged, onDeleted }: { endpoint: WebhookEnd
         >
           {showDeliveries ? "Hide deliveries" : "Deliveries"}
         </button>
-      </div>
+      </fieldset>
       {test.failure && <ErrorNotice failure={test.failure} context="Could not send a test" />}
       {toggle.failure && <ErrorNotice failure={toggle.failure} context={`Could not ${endpoint.enabled ? "disable" : "enable"} the endpoint`} />}
       {rotate.failure && <ErrorNotice failure={rotate.failure} context="Could not rotate the secret" />}
@@ -497,7 +497,7 @@ function DeleteEndpoint({ endpoint, onDeleted }: { endpoint: WebhookEndpoint; on
     );
   }
   return (
-    <div role="group" aria-label={`Confirm deleting ${endpoint.url}`} class="confirm endpoint-confirm">
+    <fieldset aria-label={`Confirm deleting ${endpoint.url}`} class="confirm endpoint-confirm">
       <p>Delete this endpoint and its delivery records? It gets nothing more; this cannot be undone.</p>
       <div class="button-row">
         <button type="button" class="danger" disabled={remove.pending} onClick={() => void remove.run()}>
@@ -508,7 +508,7 @@ function DeleteEndpoint({ endpoint, onDeleted }: { endpoint: WebhookEndpoint; on
         </button>
       </div>
       {remove.failure && <ErrorNotice failure={remove.failure} context="Could not delete the endpoint" />}
-    </div>
+    </fieldset>
   );
 }
 

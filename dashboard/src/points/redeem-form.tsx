@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { useApiClient } from "../api/context";
-import { ApiFailure, asFailure, errorsAt, type FieldError } from "../api/errors";
+import { type ApiFailure, asFailure, errorsAt, type FieldError } from "../api/errors";
 import { redeemPoints } from "../api/points";
 import type { Redemption, RedemptionInput } from "../api/types";
 import { ErrorNotice, Success } from "../components/feedback";
