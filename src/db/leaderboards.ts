@@ -200,10 +200,11 @@ export async function readStanding(
       userId,
     ),
     bind(`SELECT closed_at AS closedAt, kept_entries AS keptEntries FROM leaderboard_periods WHERE ${WHERE_BOARD}`),
-    // Nothing unless the period is closed.
+    // Nothing unless the period is closed. The condition is the LIMIT (0 while open), not a WHERE term: SQLite
+    // skips a LIMIT 0 query at once, but walks every entry of the board testing a WHERE that is false for all.
     bind(
       `SELECT score, reached_at AS reachedAt, user_id AS userId FROM leaderboard_entries
-       WHERE ${WHERE_BOARD} AND ${KEPT} > 0 ${ORDER} LIMIT 1 OFFSET COALESCE(${KEPT} - 1, 0)`,
+       WHERE ${WHERE_BOARD} ${ORDER} LIMIT (CASE WHEN COALESCE(${KEPT}, 0) > 0 THEN 1 ELSE 0 END) OFFSET COALESCE(${KEPT} - 1, 0)`,
     ),
   ]);
   const row = entry?.results[0] as (BoardEntry & { rank: number }) | undefined;

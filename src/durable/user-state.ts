@@ -172,7 +172,9 @@ export class UserState extends DurableObject<Env> {
       if (outcome.kind === "logged" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.response.data.balance };
       return outcome;
     });
-    this.pointsChanged();
+    // Earned lots move the next expiry only when lots expire, and the tier review only with a ladder: without
+    // either, the cached next duty stands (two statements a call saved on the write path).
+    if (policy.expiry.mode !== "none" || policy.tiers !== null) this.pointsChanged();
     if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
       expireIdempotencyRecords(this.sql, now);
       pruneAcknowledged(this.sql, now);
