@@ -13,9 +13,9 @@ export function buildWorker(root) {
 }
 
 /**
- * The webhooks part's entry module around the built Worker (`countHandover`): BENCH_TRACE does not count the
- * WEBHOOKS_QUEUE binding (src/lib/bench-trace.ts wraps EVENTS_QUEUE only), so this counts what the stats
- * consumer sends to it, per batch of `loyalty-events`, and serves the counters at GET /__bench/handover
+ * The webhooks part's entry module around the built Worker (`countHandover`): it counts what the stats consumer
+ * sends to WEBHOOKS_QUEUE per batch of `loyalty-events` (BENCH_TRACE counts the binding's messages only in total,
+ * as webhookQueueMessages), and serves the counters at GET /__bench/handover
  * (`?reset=1` resets). A batch that ran alone is attributed exactly (`maxInBatch`); overlapping ones only in the totals.
  */
 const HANDOVER_ENTRY = `import worker from "./index.js";

@@ -6,6 +6,7 @@ import { errorsAt, type FieldError } from "../api/errors";
 import type { ApiKey, ApiKeyInput, CreatedApiKey } from "../api/types";
 import { Empty, ErrorNotice, Loading } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
+import { ShownOnce } from "../components/shown-once";
 import { DefinitionForm } from "../games/definition-form";
 import { useAction, useApi } from "../lib/use-api";
 import { useConfirmInPlace } from "../lib/use-confirm-in-place";
@@ -217,58 +218,23 @@ function ApiKeyForm({ onCreated, onCancel }: { onCreated: (key: CreatedApiKey) =
 
 /** The new key, once: the API keeps only its hash, so this is the only time anyone sees it. */
 function NewKeyNotice({ created, onDone }: { created: CreatedApiKey; onDone: () => void }) {
-  const heading = useRef<HTMLHeadingElement>(null);
-  const field = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-  useEffect(() => heading.current?.focus(), [created.id]);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(created.key);
-      setCopied("yes");
-    } catch {
-      // No clipboard access (permission, an insecure origin): select it for a keyboard copy instead.
-      field.current?.select();
-      setCopied("no");
-    }
-  }
-
   return (
-    <section class="card new-key" aria-labelledby="new-key-heading" data-testid="new-api-key">
-      <h2 id="new-key-heading" tabIndex={-1} ref={heading}>
-        Key “{created.name}” created
-      </h2>
-      <p class="notice notice-warning">
-        <strong>Copy it now:</strong> it will not be shown again. Only its hash is stored, so it cannot be looked up later; if it is lost, create a new key and
-        revoke this one.
-      </p>
-      <Field id="new-key-value" label="Your new key" hint="Keep it in a secret store, never in a page's source (unless it is bound to allowed origins)">
-        <input
-          {...describedBy("new-key-value", [], true)}
-          ref={field}
-          readOnly
-          value={created.key}
-          spellcheck={false}
-          autoComplete="off"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-      </Field>
-      <div class="button-row">
-        <button type="button" onClick={() => void copy()}>
-          Copy key
-        </button>
-        <button type="button" class="secondary" onClick={onDone}>
-          I have stored it
-        </button>
-        <span role="status" class="muted">
-          {copied === "yes"
-            ? "Copied to the clipboard."
-            : copied === "no"
-              ? "Could not reach the clipboard: the key is selected, press Ctrl+C (⌘C) to copy it."
-              : ""}
-        </span>
-      </div>
-    </section>
+    <ShownOnce
+      id="new-key"
+      testId="new-api-key"
+      title={<>Key “{created.name}” created</>}
+      warning={
+        <>
+          <strong>Copy it now:</strong> it will not be shown again. Only its hash is stored, so it cannot be looked up later; if it is lost, create a new key
+          and revoke this one.
+        </>
+      }
+      label="Your new key"
+      hint="Keep it in a secret store, never in a page's source (unless it is bound to allowed origins)"
+      value={created.key}
+      noun="key"
+      onDone={onDone}
+    />
   );
 }
 

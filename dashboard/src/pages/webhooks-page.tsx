@@ -14,6 +14,7 @@ import {
 } from "../api/webhooks";
 import { Empty, ErrorNotice, Loading, Success } from "../components/feedback";
 import { describedBy, Field } from "../components/fields";
+import { ShownOnce } from "../components/shown-once";
 import { DefinitionForm } from "../games/definition-form";
 import { useAction, useApi } from "../lib/use-api";
 import { useConfirmInPlace } from "../lib/use-confirm-in-place";
@@ -274,58 +275,23 @@ function EndpointForm(props: { endpoint: WebhookEndpoint | null; submit: (fields
 
 /** A signing secret, once (after a create or a rotation): the API keeps it encrypted and never shows it again. */
 function SecretNotice({ idPrefix, title, secret, note, onDone }: { idPrefix: string; title: string; secret: string; note: string; onDone: () => void }) {
-  const heading = useRef<HTMLHeadingElement>(null);
-  const field = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-  useLayoutEffect(() => heading.current?.focus(), [secret]);
-  const id = `${domId(idPrefix)}-secret`;
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopied("yes");
-    } catch {
-      // No clipboard access (permission, an insecure origin): select it for a keyboard copy instead.
-      field.current?.select();
-      setCopied("no");
-    }
-  }
-
   return (
-    <section class="card new-key" aria-labelledby={`${id}-heading`} data-testid="webhook-secret">
-      <h2 id={`${id}-heading`} tabIndex={-1} ref={heading} class="endpoint-url">
-        {title}
-      </h2>
-      <p class="notice notice-warning">
-        <strong>Copy the signing secret now:</strong> it will not be shown again. {note}
-      </p>
-      <Field id={`${id}-value`} label="Signing secret" hint="Keep it in your receiver's secret store">
-        <input
-          {...describedBy(`${id}-value`, [], true)}
-          ref={field}
-          readOnly
-          value={secret}
-          spellcheck={false}
-          autoComplete="off"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-      </Field>
-      <div class="button-row">
-        <button type="button" onClick={() => void copy()}>
-          Copy secret
-        </button>
-        <button type="button" class="secondary" onClick={onDone}>
-          I have stored it
-        </button>
-        <span role="status" class="muted">
-          {copied === "yes"
-            ? "Copied to the clipboard."
-            : copied === "no"
-              ? "Could not reach the clipboard: the secret is selected, press Ctrl+C (⌘C) to copy it."
-              : ""}
-        </span>
-      </div>
-    </section>
+    <ShownOnce
+      id={`${domId(idPrefix)}-secret`}
+      testId="webhook-secret"
+      title={title}
+      headingClass="endpoint-url"
+      warning={
+        <>
+          <strong>Copy the signing secret now:</strong> it will not be shown again. {note}
+        </>
+      }
+      label="Signing secret"
+      hint="Keep it in your receiver's secret store"
+      value={secret}
+      noun="secret"
+      onDone={onDone}
+    />
   );
 }
 
