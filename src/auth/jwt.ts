@@ -5,7 +5,8 @@ import { UserIdSchema } from "../domain/user-id";
 import { TtlCache } from "../lib/ttl-cache";
 import type { RootAuthConfig } from "./config";
 import { remoteKeySet } from "./jwks";
-import { PROJECT_KEY_PATTERN, type Principal } from "./principal";
+import { PROJECT_KEY_PATTERN } from "../domain/project-key";
+import type { Principal } from "./principal";
 
 /**
  * Bearer tokens come in three kinds, told apart before any signature is checked, and each is verified with

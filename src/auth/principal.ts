@@ -31,5 +31,3 @@ export const actsOnlyForItself = (): ApiError => new ApiError(403, "A user token
 export function assertActsFor(principal: Principal, userId: string): void {
   if (principal.kind === "user" && principal.userId !== userId) throw actsOnlyForItself();
 }
-
-export const PROJECT_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;

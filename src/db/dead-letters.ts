@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, lt } from "drizzle-orm";
-import { PROJECT_KEY_PATTERN } from "../auth/principal";
+import { PROJECT_KEY_PATTERN } from "../domain/project-key";
 import type { Db } from "./client";
 import { deadLetters } from "./schema";
 

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { DEFINITION_STATUSES } from "../domain/definition-vocabulary";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** ISO-8601 UTC timestamps are stored as text: they sort lexicographically and slice into hour/day/month buckets. */
@@ -84,7 +85,7 @@ export const eventDefinitions = sqliteTable(
     projectKey: text("project_key").notNull(),
     eventId: text("event_id").notNull(),
     version: integer("version").notNull(),
-    status: text("status", { enum: ["ACTIVE", "INACTIVE"] }).notNull(),
+    status: text("status", { enum: DEFINITION_STATUSES }).notNull(),
     document: text("document", { mode: "json" }).notNull(),
     createdAt: nowTimestamp("created_at"),
     updatedAt: text("updated_at").notNull(),
@@ -312,7 +313,7 @@ export const gameDefinitions = sqliteTable(
     kind: text("kind").notNull(),
     definitionId: text("definition_id").notNull(),
     version: integer("version").notNull(),
-    status: text("status", { enum: ["ACTIVE", "INACTIVE"] }).notNull(),
+    status: text("status", { enum: DEFINITION_STATUSES }).notNull(),
     document: text("document", { mode: "json" }).notNull(),
     createdAt: nowTimestamp("created_at"),
     updatedAt: text("updated_at").notNull(),

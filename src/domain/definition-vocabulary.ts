@@ -19,6 +19,8 @@ export const CONDITION_OPERATORS = [
 ] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
+export const DEFINITION_STATUSES = ["ACTIVE", "INACTIVE"] as const;
+export const EVENT_TYPES = ["STANDARD", "TRANSACTION"] as const;
 export const METADATA_FIELD_TYPES = ["string", "number", "boolean", "array", "object"] as const;
 export const LOYALTY_EVENT_TYPES = ["CUSTOMER_CARD_DISPLAYED", "TRANSACTION_ASSESSMENT", "CARD_ASSIGNMENT"] as const;
 export const REWARD_TYPES = ["LOYALTY_POINTS", "PERCENTAGE", "FLAT_AMOUNT"] as const;

@@ -15,7 +15,9 @@ import {
 } from "./definition-rules";
 import {
   CONDITION_OPERATORS,
+  DEFINITION_STATUSES,
   EVENT_ID_PATTERN,
+  EVENT_TYPES,
   EVENT_ID_RULE,
   LIMIT_PERIODS,
   LOYALTY_EVENT_TYPES,
@@ -80,8 +82,8 @@ export const EventIdSchema = z.string().regex(EVENT_ID_PATTERN, EVENT_ID_RULE).o
 const definitionFields = {
   title: boundedText(TEXT_BOUNDS.title),
   description: boundedText(TEXT_BOUNDS.description).default(""),
-  status: z.enum(["ACTIVE", "INACTIVE"]).default("ACTIVE"),
-  type: z.enum(["STANDARD", "TRANSACTION"]).default("STANDARD"),
+  status: z.enum(DEFINITION_STATUSES).default("ACTIVE"),
+  type: z.enum(EVENT_TYPES).default("STANDARD"),
   reward: z
     .record(
       boundedText(TEXT_BOUNDS.usergroup),

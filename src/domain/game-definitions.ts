@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { DEFINITION_STATUSES } from "./definition-vocabulary";
 import { canonicalTimeZone, type CalendarPeriod } from "./calendar";
 import { EventIdSchema } from "./definition";
 
@@ -48,7 +49,7 @@ const StoredTimeZoneSchema = z
 const sharedFields = {
   title: z.string().min(1).max(200),
   description: z.string().max(2000).default(""),
-  status: z.enum(["ACTIVE", "INACTIVE"]).default("ACTIVE"),
+  status: z.enum(DEFINITION_STATUSES).default("ACTIVE"),
   eventIds: z
     .array(EventIdSchema)
     .min(1)

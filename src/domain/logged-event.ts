@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { EventDefinition, VersionedDefinition } from "./definition";
-import { REWARD_TYPES } from "./definition-vocabulary";
+import { EVENT_TYPES, REWARD_TYPES } from "./definition-vocabulary";
 import { ReasonSchema, type RewardDecision } from "./rewards";
 import type { UserProfile } from "./user";
 
@@ -23,7 +23,7 @@ export const LoggedEventSchema = z.object({
   accountId: z.number().int(),
   eventId: z.string().min(1),
   definitionVersion: z.number().int(),
-  eventType: z.enum(["STANDARD", "TRANSACTION"]),
+  eventType: z.enum(EVENT_TYPES),
   loyaltyEventType: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   occurredAt: z.iso.datetime(),
@@ -131,7 +131,7 @@ export const EventLoggedDataSchema = z.object({
   userId: z.string(),
   eventId: z.string(),
   points: z.number().int(),
-  type: z.enum(["STANDARD", "TRANSACTION"]),
+  type: z.enum(EVENT_TYPES),
   title: z.string(),
   limit: z.number().int().nullable(),
   maximumReward: z.number().int().nullable(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PROJECT_KEY_PATTERN } from "../auth/principal";
+import { ProjectKeyParamsSchema } from "../domain/project-key";
 import { findProjectId } from "../db/projects";
 import { ApiError, errorResponses, invalidFields } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse, serverRoute } from "../http/openapi";
@@ -91,9 +91,7 @@ const SettingsSchema = z
   .openapi("ProjectSettings");
 export type ProjectSettingsBody = z.infer<typeof SettingsSchema>;
 
-const projectParams = z.object({
-  projectKey: z.string().regex(PROJECT_KEY_PATTERN, "must be 1-64 letters, digits, '_', '.' or '-'").openapi({ example: "acme-shop" }),
-});
+const projectParams = ProjectKeyParamsSchema;
 
 const ROOT_ONLY =
   "Only the deployment's root credentials: an admin token signed with JWT_SECRET (or from JWKS_URL), for any project. A project's own admin tokens and API keys get 403, whatever their scopes.";

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { ProjectKeyParamsSchema } from "../domain/project-key";
 import { createMiddleware } from "hono/factory";
-import { PROJECT_KEY_PATTERN } from "../auth/principal";
 import type { AppEnv } from "../http/context";
 import { ApiError, errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse, serverRoute } from "../http/openapi";
@@ -50,9 +50,7 @@ const QuotaInputSchema = z
     description: "The project's own quotas; null or left out: the deployment's default. 0 stops all logging (eventsPerDay) or storing.",
   });
 
-const projectParams = z.object({
-  projectKey: z.string().regex(PROJECT_KEY_PATTERN, "must be 1-64 letters, digits, '_', '.' or '-'").openapi({ example: "acme-shop" }),
-});
+const projectParams = ProjectKeyParamsSchema;
 
 const ROOT_ONLY =
   "Only the deployment's root credentials: an admin token signed with JWT_SECRET (or from JWKS_URL), for any project. A project's own admin tokens and API keys get 403, whatever their scopes.";
