@@ -10,6 +10,7 @@ import { ShownOnce } from "../components/shown-once";
 import { DefinitionForm } from "../games/definition-form";
 import { useAction, useApi } from "../lib/use-api";
 import { useConfirmInPlace } from "../lib/use-confirm-in-place";
+import { ConfirmQuestion } from "../components/confirm-question";
 
 /** The API's limits on a key (the form checks them before sending). */
 const NAME_MAX = 100;
@@ -314,17 +315,16 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: () => voi
       <td>{toMinute(apiKey.createdAt)}</td>
       <td>
         {confirming ? (
-          <fieldset aria-label={`Confirm revoking ${label}`} class="confirm">
-            <p>Revoke it? Anything using it is refused at once; this cannot be undone.</p>
-            <div class="button-row">
-              <button type="button" class="danger" disabled={revoke.pending} onClick={() => void revoke.run()}>
-                {revoke.pending ? "Revoking…" : "Yes, revoke"}
-              </button>
-              <button type="button" class="secondary" ref={keepIt} disabled={revoke.pending} onClick={dismiss}>
-                Keep it
-              </button>
-            </div>
-          </fieldset>
+          <ConfirmQuestion
+            label={`Confirm revoking ${label}`}
+            question="Revoke it? Anything using it is refused at once; this cannot be undone."
+            confirm="Yes, revoke"
+            confirming="Revoking…"
+            pending={revoke.pending}
+            onConfirm={() => void revoke.run()}
+            keepIt={keepIt}
+            onKeep={dismiss}
+          />
         ) : (
           <button type="button" class="secondary" ref={revokeButton} onClick={ask} aria-label={`Revoke ${label}`}>
             Revoke

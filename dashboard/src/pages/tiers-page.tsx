@@ -9,6 +9,7 @@ import { DefinitionForm } from "../games/definition-form";
 import { wholeNumber } from "../games/shared-fields";
 import { useAction, useApi } from "../lib/use-api";
 import { useConfirmInPlace } from "../lib/use-confirm-in-place";
+import { ConfirmQuestion } from "../components/confirm-question";
 import { WINDOW_LABELS } from "../points/tier-standing";
 import { toMinute } from "./api-keys-page";
 
@@ -270,17 +271,18 @@ function DeleteLadder({ onDeleted }: { onDeleted: () => void }) {
     );
   }
   return (
-    <fieldset aria-label="Confirm deleting the tier ladder" class="confirm card">
-      <p>Delete the tier ladder? Members have no tier from then on, and rewards for tiers stop applying.</p>
-      <div class="button-row">
-        <button type="button" class="danger" disabled={remove.pending} onClick={() => void remove.run()}>
-          {remove.pending ? "Deleting…" : "Yes, delete"}
-        </button>
-        <button type="button" class="secondary" ref={keepIt} disabled={remove.pending} onClick={dismiss}>
-          Keep it
-        </button>
-      </div>
+    <ConfirmQuestion
+      label="Confirm deleting the tier ladder"
+      question="Delete the tier ladder? Members have no tier from then on, and rewards for tiers stop applying."
+      confirm="Yes, delete"
+      confirming="Deleting…"
+      class="card"
+      pending={remove.pending}
+      onConfirm={() => void remove.run()}
+      keepIt={keepIt}
+      onKeep={dismiss}
+    >
       {remove.failure && <ErrorNotice failure={remove.failure} context="Could not delete the tier ladder" />}
-    </fieldset>
+    </ConfirmQuestion>
   );
 }

@@ -18,6 +18,7 @@ import { ShownOnce } from "../components/shown-once";
 import { DefinitionForm } from "../games/definition-form";
 import { useAction, useApi } from "../lib/use-api";
 import { useConfirmInPlace } from "../lib/use-confirm-in-place";
+import { ConfirmQuestion } from "../components/confirm-question";
 import { toMinute } from "./api-keys-page";
 
 /** The API's limits on an endpoint (the form checks them before sending). */
@@ -463,18 +464,19 @@ function DeleteEndpoint({ endpoint, onDeleted }: { endpoint: WebhookEndpoint; on
     );
   }
   return (
-    <fieldset aria-label={`Confirm deleting ${endpoint.url}`} class="confirm endpoint-confirm">
-      <p>Delete this endpoint and its delivery records? It gets nothing more; this cannot be undone.</p>
-      <div class="button-row">
-        <button type="button" class="danger" disabled={remove.pending} onClick={() => void remove.run()}>
-          {remove.pending ? "Deleting…" : "Yes, delete"}
-        </button>
-        <button type="button" class="secondary" ref={keepIt} disabled={remove.pending} onClick={dismiss}>
-          Keep it
-        </button>
-      </div>
+    <ConfirmQuestion
+      label={`Confirm deleting ${endpoint.url}`}
+      question="Delete this endpoint and its delivery records? It gets nothing more; this cannot be undone."
+      confirm="Yes, delete"
+      confirming="Deleting…"
+      class="endpoint-confirm"
+      pending={remove.pending}
+      onConfirm={() => void remove.run()}
+      keepIt={keepIt}
+      onKeep={dismiss}
+    >
       {remove.failure && <ErrorNotice failure={remove.failure} context="Could not delete the endpoint" />}
-    </fieldset>
+    </ConfirmQuestion>
   );
 }
 
