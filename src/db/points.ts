@@ -1,4 +1,5 @@
 import {
+  DEFAULT_POINTS_SETTINGS,
   PointsExpirySchema,
   TierLadderSchema,
   type PointsChangeMessage,
@@ -20,7 +21,7 @@ type SettingsRow = { pointsExpiry: string; timezone: string; userTokensMayRedeem
 
 /** Stored documents were validated when written; parsing again applies defaults a later version adds. */
 function fromRow(row: SettingsRow | null, version: number): StoredPointsSettings {
-  if (!row) return { settings: { pointsExpiry: { mode: "none" }, timezone: "UTC", userTokensMayRedeem: false }, tiers: null, updatedAt: null, version };
+  if (!row) return { settings: DEFAULT_POINTS_SETTINGS, tiers: null, updatedAt: null, version };
   return {
     settings: {
       pointsExpiry: PointsExpirySchema.parse(JSON.parse(row.pointsExpiry)),

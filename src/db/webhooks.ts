@@ -188,7 +188,8 @@ export async function updateWebhookEndpoint(
          RETURNING ${ENDPOINT_COLUMNS}`,
       )
       .bind(projectKey, id, changes.url ?? null, changes.description ?? null, changes.eventTypes ? JSON.stringify(changes.eventTypes) : null, enabled, now),
-    stopPendingOfDisabled(db.$client, id, now),
+    // Only a disable stops pending deliveries (a description or URL change leaves them be).
+    ...(changes.enabled === false ? [stopPendingOfDisabled(db.$client, id, now)] : []),
   ]);
   const row = (updated!.results as RawEndpoint[])[0];
   return row ? endpointOf(row) : null;

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ROOT_ONLY, requireRoot } from "../auth/root-only";
 import { ProjectKeyParamsSchema } from "../domain/project-key";
 import { findProjectId } from "../db/projects";
 import { ApiError, errorResponses, invalidFields } from "../http/errors";
@@ -6,7 +7,6 @@ import { adminRoute, jsonBody, jsonResponse, serverRoute } from "../http/openapi
 import { createRouter } from "../http/router";
 import { listArchive, projectPrefix, readArchiveFile } from "../services/archive";
 import { DEFAULT_LOG_WINDOW_DAYS, logWindow, MAX_LOG_WINDOW_DAYS, projectSettingsOf, writeProjectSettings } from "../services/log-window";
-import { requireRoot } from "./quotas";
 
 const LogWindowSchema = z
   .object({
@@ -92,9 +92,6 @@ const SettingsSchema = z
 export type ProjectSettingsBody = z.infer<typeof SettingsSchema>;
 
 const projectParams = ProjectKeyParamsSchema;
-
-const ROOT_ONLY =
-  "Only the deployment's root credentials: an admin token signed with JWT_SECRET (or from JWKS_URL), for any project. A project's own admin tokens and API keys get 403, whatever their scopes.";
 
 const getSettingsRoute = serverRoute({
   method: "get",

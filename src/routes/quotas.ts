@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { ROOT_ONLY, requireRoot } from "../auth/root-only";
 import { ProjectKeyParamsSchema } from "../domain/project-key";
-import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../http/context";
-import { ApiError, errorResponses } from "../http/errors";
+import { errorResponses } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse, serverRoute } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { projectQuotas, projectUsage, setProjectQuotas } from "../services/quotas";
@@ -52,9 +51,6 @@ const QuotaInputSchema = z
 
 const projectParams = ProjectKeyParamsSchema;
 
-const ROOT_ONLY =
-  "Only the deployment's root credentials: an admin token signed with JWT_SECRET (or from JWKS_URL), for any project. A project's own admin tokens and API keys get 403, whatever their scopes.";
-
 const usageRoute = adminRoute({
   method: "get",
   path: "/admin/usage",
@@ -86,21 +82,6 @@ const putQuotasRoute = serverRoute({
   description: `${ROOT_ONLY} The change applies at once in the isolate that made it and within 5 seconds everywhere.`,
   request: { params: projectParams, body: jsonBody(QuotaInputSchema) },
   responses: { 200: jsonResponse(ProjectQuotasSchema, "The quotas in force"), ...errorResponses(400, 401, 403) },
-});
-
-/**
- * Operator routes act on any project: only a token signed with the deployment's own credential may call them.
- * Checked before anything else of the route (its scope, its input).
- */
-export const requireRoot = createMiddleware<AppEnv>(async (c, next) => {
-  const principal = c.get("principal");
-  if (principal.kind !== "admin" || !principal.root) {
-    throw new ApiError(
-      403,
-      `This route needs the deployment's root credentials (an admin token signed with JWT_SECRET or JWKS_URL); project credentials may not call it, even with the "admin" scope`,
-    );
-  }
-  await next();
 });
 
 const router = createRouter();

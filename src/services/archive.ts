@@ -262,12 +262,13 @@ export async function archiveRawLog(stores: ArchiveStores, options: { now?: () =
       try {
         const rows = await batchLines(stores.DB, batch);
         const written = await writeBatch(stores.ARCHIVE, batch, rows, new Date(clock()).toISOString());
-        await markBatchDone(stores.DB, batch, written, new Date(clock()).toISOString());
+        report.r2Operations += written.r2Operations;
+        // Another run may have finished it after our lease ran out: its files are the same, counted once (there).
+        if (!(await markBatchDone(stores.DB, batch, written, new Date(clock()).toISOString()))) continue;
         report.batches[kind] += 1;
         report.rows[kind] += written.rows;
         report.files += written.files;
         report.bytes += written.bytes;
-        report.r2Operations += written.r2Operations;
       } catch (error) {
         await releaseBatch(stores.DB, batch).catch(() => undefined);
         throw error;

@@ -215,10 +215,15 @@ const ENDPOINTS_TRIMMED_PER_RUN = 20;
 export async function sweepWebhookDeliveries(env: Env, now = Date.now()): Promise<{ resent: number; expired: number; trimmed: number }> {
   const db: Db = getDb(env.DB);
   const overdue = await takeOverdueDeliveries(db, { overdueBefore: now - OVERDUE_AFTER_MS, now, limit: OVERDUE_PER_RUN });
-  await sendDeliveryMessages(
-    env,
-    overdue.map((deliveryId) => ({ deliveryId, delaySeconds: 0 })),
-  );
+  try {
+    await sendDeliveryMessages(
+      env,
+      overdue.map((deliveryId) => ({ deliveryId, delaySeconds: 0 })),
+    );
+  } catch (error) {
+    // They were made due: the next sweep finds them again. Retention and the cap below must run regardless.
+    console.error("webhook sweep: re-sending overdue deliveries failed", error);
+  }
   let expired = 0;
   for (let chunk = 0; chunk < RETENTION_CHUNKS_PER_RUN; chunk++) {
     const deleted = await deleteDeliveriesCreatedBefore(db, now - DELIVERY_RETENTION_MS, DELETE_CHUNK);

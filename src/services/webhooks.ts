@@ -51,16 +51,8 @@ export type WebhookEndpointView = {
   updatedAt: string;
 };
 
-export type WebhookDeliveryView = {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  status: DeliveryStatus;
-  attempts: number;
-  responseStatus: number | null;
-  latencyMs: number | null;
-  responseText: string | null;
+/** A delivery as the API shows it: the row, with its times as ISO text and its last error as `error`. */
+export type WebhookDeliveryView = Omit<WebhookDeliveryRow, "lastError" | "nextAttemptAt" | "createdAt" | "updatedAt"> & {
   error: string | null;
   nextAttemptAt: string | null;
   createdAt: string;
