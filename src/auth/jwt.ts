@@ -7,6 +7,7 @@ import type { RootAuthConfig } from "./config";
 import { remoteKeySet } from "./jwks";
 import { PROJECT_KEY_PATTERN } from "../domain/project-key";
 import type { Principal } from "./principal";
+import { toBase64 } from "../lib/bytes";
 
 /**
  * Bearer tokens come in three kinds, told apart before any signature is checked, and each is verified with
@@ -67,7 +68,7 @@ type Verified = { principal: Principal; expiresAtMs: number; credential?: Projec
 async function cacheKeyOf(token: string, config: JwtConfig): Promise<string> {
   const text = `${token}\n${config.secret}\n${config.jwksUrl ?? ""}\n${config.issuer ?? ""}\n${config.audience ?? ""}\n${config.maxTtlSeconds ?? ""}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+  return toBase64(new Uint8Array(digest));
 }
 
 /** Whether the credential that verified a cached token still verifies it, for the same project. */

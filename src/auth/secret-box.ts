@@ -1,3 +1,5 @@
+import { fromBase64, toBase64 } from "../lib/bytes";
+
 /**
  * Encryption of secrets the API must read back (a project's HS256 signing keys: verifying an HMAC needs the
  * key itself, so a hash would not do). AES-256-GCM under a key derived from JWT_SECRET with HKDF; the
@@ -27,9 +29,6 @@ function boxKey(rootSecret: string): Promise<CryptoKey> {
   }
   return key;
 }
-
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** base64 of IV + ciphertext. */
 export async function seal(rootSecret: string, plaintext: string, boundTo: string): Promise<string> {

@@ -5,15 +5,9 @@ import { TtlCache } from "../lib/ttl-cache";
 import type { Db } from "./client";
 import { ensureProject } from "./projects";
 import { apiKeys } from "./schema";
+import { randomBase64Url } from "../lib/bytes";
 
 const KEY_PREFIX = "lek_";
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
 
 /** Only this hash of a key is stored. */
 const hashApiKey = sha256Hex;
@@ -82,7 +76,7 @@ const asInfo = (row: Omit<ApiKeyInfo, "scopes"> & { scopes: string[] }): ApiKeyI
 
 export async function createApiKey(db: Db, projectKey: string, input: NewApiKey): Promise<ApiKeyInfo & { key: string }> {
   await ensureProject(db, projectKey);
-  const key = KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const key = KEY_PREFIX + randomBase64Url(32);
   const id = crypto.randomUUID();
   const [row] = await db
     .insert(apiKeys)

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { PROJECT_KEY_PATTERN } from "../domain/project-key";
 import type { Db } from "./client";
 import { deadLetters } from "./schema";
+import { toHex } from "../lib/bytes";
 
 /**
  * What could not be processed (see the table's comment in schema.ts), kept for inspection and replay: in D1
@@ -162,7 +163,7 @@ export const archivedAtMs = (name: string): number => LATEST_MS - Number(name.sl
 async function messagePart(messageId: string): Promise<string> {
   if (SAFE_MESSAGE_ID.test(messageId)) return messageId;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(messageId)));
-  return `h${[...digest.slice(0, 20)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `h${toHex(digest.slice(0, 20))}`;
 }
 
 /** The message id a name holds, when it holds one (not a hash). */

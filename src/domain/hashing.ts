@@ -1,7 +1,9 @@
+import { toHex } from "../lib/bytes";
+
 /** SHA-256 of a string, as lowercase hex. */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(digest));
 }
 
 /** JSON with object keys sorted, so equal values serialise (and hash) equally whatever their key order. */

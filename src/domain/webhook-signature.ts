@@ -1,3 +1,5 @@
+import { fromBase64, toBase64 } from "../lib/bytes";
+
 /**
  * Webhook signatures per the Standard Webhooks specification (https://www.standardwebhooks.com): a receiver
  * verifies them with any `standardwebhooks` library. The secret is `whsec_` + base64 of random bytes; the HMAC
@@ -8,8 +10,6 @@ export const WEBHOOK_SECRET_PREFIX = "whsec_";
 /** Random bytes in a new secret (the specification asks for 24 to 64). */
 const SECRET_BYTES = 32;
 
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-
 /** A new endpoint secret, `whsec_<base64>`. */
 export function newWebhookSecret(): string {
   return WEBHOOK_SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
@@ -18,7 +18,7 @@ export function newWebhookSecret(): string {
 /** The HMAC key of a secret: the base64-decoded part after `whsec_`. */
 export function webhookSigningKey(secret: string): Promise<CryptoKey> {
   const encoded = secret.startsWith(WEBHOOK_SECRET_PREFIX) ? secret.slice(WEBHOOK_SECRET_PREFIX.length) : secret;
-  const raw = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  const raw = fromBase64(encoded);
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { errorResponses } from "../http/errors";
 import { adminRoute, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
-import { deadLettersOf, decodeCursor, parseDeadLetterId, replayDeadLetter } from "../services/dead-letters";
+import { deadLettersOf, decodeDeadLetterCursor, parseDeadLetterId, replayDeadLetter } from "../services/dead-letters";
 
 const DeadLetterSchema = z
   .object({
@@ -31,7 +31,7 @@ const listRoute = adminRoute({
       cursor: z
         .string()
         .max(400)
-        .refine((text) => decodeCursor(text) !== null, "must be a nextCursor of a previous page")
+        .refine((text) => decodeDeadLetterCursor(text) !== null, "must be a nextCursor of a previous page")
         .optional()
         .openapi({ description: "Page: the previous page's `nextCursor`" }),
       pending: z.enum(["true", "false"]).default("false").openapi({ description: '"true": only those not replayed yet' }),
@@ -74,7 +74,7 @@ export const adminDeadLettersRoutes = createRouter()
     const { limit, cursor, pending } = c.req.valid("query");
     const page = await deadLettersOf(c.env, c.get("principal").projectKey, {
       limit,
-      cursor: cursor === undefined ? undefined : decodeCursor(cursor)!,
+      cursor: cursor === undefined ? undefined : decodeDeadLetterCursor(cursor)!,
       pendingOnly: pending === "true",
     });
     return c.json(page, 200);

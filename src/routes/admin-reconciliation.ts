@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { errorResponses, invalidFields } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
-import { ACKNOWLEDGED_RETENTION_MS, decodeCursor, MAX_USERS_PER_CALL, reconcileProject } from "../services/reconciliation";
+import { ACKNOWLEDGED_RETENTION_MS, decodeReconciliationCursor, MAX_USERS_PER_CALL, reconcileProject } from "../services/reconciliation";
 
 /** A `from` a few minutes older than the window still passes (a client computing "7 days ago" is not refused). */
 const FROM_GRACE_MS = 5 * 60_000;
@@ -58,7 +58,7 @@ const reconcileRoute = adminRoute({
 
 export const adminReconciliationRoutes = createRouter().openapi(reconcileRoute, async (c) => {
   const body = c.req.valid("json");
-  const afterUserId = body.cursor === undefined ? null : decodeCursor(body.cursor);
+  const afterUserId = body.cursor === undefined ? null : decodeReconciliationCursor(body.cursor);
   if (body.cursor !== undefined && afterUserId === null) {
     throw invalidFields("body", [{ path: "cursor", message: "is not a cursor this route returned" }]);
   }

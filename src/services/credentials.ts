@@ -16,6 +16,7 @@ import { findActiveSigningKey, insertSigningKey, listSigningKeys, revokeSigningK
 import type { Scope } from "../domain/scopes";
 import { ApiError, invalidFields } from "../http/errors";
 import { TtlCache } from "../lib/ttl-cache";
+import { randomBase64Url } from "../lib/bytes";
 
 /**
  * How long an isolate trusts what it read about a project's credentials. A revoked signing key, or a changed
@@ -24,11 +25,6 @@ import { TtlCache } from "../lib/ttl-cache";
  */
 export const CREDENTIAL_CACHE_MS = 30_000;
 
-const base64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
 const boundTo = (kid: string, projectKey: string) => `${projectKey}\n${kid}`;
 
 // ---- Signing keys -----------------------------------------------------------------------------------------
@@ -38,8 +34,8 @@ const signingKeys = new TtlCache<string, { projectKey: string; key: CryptoKey } 
 const SIGNING_KEY_ID_PATTERN = /^sk_[A-Za-z0-9_-]{16,64}$/;
 
 export async function createSigningKey(env: Env, db: Db, projectKey: string, name: string): Promise<SigningKeyInfo & { secret: string }> {
-  const kid = SIGNING_KEY_ID_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(16)));
-  const secret = `lsk_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const kid = SIGNING_KEY_ID_PREFIX + randomBase64Url(16);
+  const secret = `lsk_${randomBase64Url(32)}`;
   const secretCiphertext = await seal(env.JWT_SECRET, secret, boundTo(kid, projectKey));
   const row = await insertSigningKey(db, { kid, projectKey, name, secretCiphertext });
   if (!row) throw new ApiError(409, "The project already has the most active signing keys allowed (10); revoke one first");

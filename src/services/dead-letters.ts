@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import {
   archiveDeadLetter,
@@ -20,6 +21,7 @@ import {
 import { chunkBySize, utf8Bytes } from "../domain/json";
 import { parseQueueMessage, type QueueMessage } from "../domain/queue-message";
 import { ApiError } from "../http/errors";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ingest } from "./ingestion";
 import { handOverWebhookEvents } from "./webhook-emission";
 
@@ -131,22 +133,12 @@ export function parseDeadLetterId(id: string): DeadLetterRef | null {
 /** Where a page ends in each store: the last D1 id and the last R2 name it showed (absent: from the newest). */
 export type DeadLetterCursor = { d1?: number; r2?: string };
 
-export const encodeCursor = (cursor: DeadLetterCursor): string => btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const DeadLetterCursorSchema = z
+  .strictObject({ d1: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(), r2: z.string().regex(ARCHIVED_NAME_PATTERN).optional() })
+  .transform(({ d1, r2 }): DeadLetterCursor => ({ ...(d1 === undefined ? {} : { d1 }), ...(r2 === undefined ? {} : { r2 }) }));
 
 /** The cursor a page's `nextCursor` holds, or null when `text` is not one. */
-export function decodeCursor(text: string): DeadLetterCursor | null {
-  try {
-    const value = JSON.parse(atob(text.replaceAll("-", "+").replaceAll("_", "/"))) as unknown;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
-    const { d1, r2, ...rest } = value as Record<string, unknown>;
-    if (Object.keys(rest).length > 0) return null;
-    if (d1 !== undefined && !(typeof d1 === "number" && Number.isSafeInteger(d1) && d1 > 0)) return null;
-    if (r2 !== undefined && !(typeof r2 === "string" && ARCHIVED_NAME_PATTERN.test(r2))) return null;
-    return { ...(d1 === undefined ? {} : { d1 }), ...(r2 === undefined ? {} : { r2 }) };
-  } catch {
-    return null;
-  }
-}
+export const decodeDeadLetterCursor = (text: string): DeadLetterCursor | null => decodeCursor(text, DeadLetterCursorSchema);
 
 /** A failure of D1 or R2 while serving an admin: 503 with Retry-After (the call changed nothing or is repeatable). */
 async function fromStores<T>(call: () => Promise<T>): Promise<T> {

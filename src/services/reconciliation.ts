@@ -1,8 +1,10 @@
+import { z } from "@hono/zod-openapi";
 import { missingMessageUids } from "../db/event-log";
 import { projectUsersAfter, usersAfterAccount, type UserRef } from "../db/user-pages";
 import { ACKNOWLEDGED_RETENTION_MS, MAX_ACKNOWLEDGED_PER_CALL } from "../durable/storage/acknowledged";
 import { userStateName } from "../durable/stub";
 import type { UserState } from "../durable/user-state";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 
 /**
  * Reconciliation: what users' objects acknowledged (every message committed to an outbox: logged events,
@@ -125,17 +127,10 @@ export async function reconcileUsers(env: Env, users: readonly UserRef[], from: 
 }
 
 /** The admin call's cursor: the last user id checked, opaque to clients. */
-const encodeCursor = (userId: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify({ u: userId }))));
+const ReconciliationCursorSchema = z.strictObject({ u: z.string().min(1) });
 
 /** The user id a cursor carries; null when it is not one this service made. */
-export function decodeCursor(cursor: string): string | null {
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(cursor), (c) => c.charCodeAt(0)))) as { u?: unknown };
-    return typeof parsed.u === "string" && parsed.u.length > 0 ? parsed.u : null;
-  } catch {
-    return null;
-  }
-}
+export const decodeReconciliationCursor = (cursor: string): string | null => decodeCursor(cursor, ReconciliationCursorSchema)?.u ?? null;
 
 /**
  * One page of a project's registered users (in user id order, after the cursor's), reconciled for messages
@@ -151,7 +146,7 @@ export async function reconcileProject(
   const report = await reconcileUsers(env, users, options.from, options.to);
   report.cost.d1Statements += 1;
   report.cost.d1RowsRead += users.length;
-  return { ...report, nextCursor: users.length === limit ? encodeCursor(users.at(-1)!.userId) : null };
+  return { ...report, nextCursor: users.length === limit ? encodeCursor({ u: users.at(-1)!.userId }) : null };
 }
 
 /** The scheduled walk: users per run (every 10 minutes, so 144,000 users a day). */
