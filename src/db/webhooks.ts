@@ -331,16 +331,27 @@ export async function insertClaimedDelivery(
   return row!;
 }
 
-/** Makes a delivery of the endpoint pending and due now (a manual retry); null when the endpoint has no such delivery. */
-export async function makeDeliveryDue(db: Db, endpointId: string, deliveryId: string, now: number): Promise<boolean> {
-  const row = await db.$client
+/**
+ * Claims one delivery of the endpoint for an attempt now, whatever its status or schedule (a manual retry), in one
+ * statement: a queue consumer claiming it at the same moment can no longer leave the retry with nothing to send.
+ * If the consumer's attempt is already under way, both send (receivers deduplicate on `webhook-id`). Null when the
+ * endpoint has no such delivery or is disabled.
+ */
+export async function claimDeliveryNow(
+  db: Db,
+  endpointId: string,
+  deliveryId: string,
+  options: { now: number; leaseUntil: number },
+): Promise<ClaimedDelivery | null> {
+  return db.$client
     .prepare(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3
-       WHERE endpoint_id = ?1 AND id = ?2 RETURNING id`,
+      `UPDATE webhook_deliveries SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?4, updated_at = ?3
+       WHERE endpoint_id = ?1 AND id = ?2
+         AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = endpoint_id AND e.enabled = 1)
+       RETURNING ${CLAIMED_COLUMNS}`,
     )
-    .bind(endpointId, deliveryId, now)
-    .first<{ id: string }>();
-  return row !== null;
+    .bind(endpointId, deliveryId, options.now, options.leaseUntil)
+    .first<ClaimedDelivery>();
 }
 
 /** What one attempt came to. `nextAttemptAt` is set when another attempt follows (status pending). */

@@ -1,7 +1,7 @@
 import { seal } from "../auth/secret-box";
 import { getDb } from "../db/client";
 import {
-  claimDeliveries,
+  claimDeliveryNow,
   deleteWebhookEndpoint,
   findDelivery,
   findWebhookEndpoint,
@@ -9,7 +9,6 @@ import {
   insertWebhookEndpoint,
   listDeliveries,
   listWebhookEndpoints,
-  makeDeliveryDue,
   MAX_WEBHOOK_ENDPOINTS_PER_PROJECT,
   rotateWebhookSecret,
   updateWebhookEndpoint,
@@ -24,16 +23,11 @@ import { webhookUrlProblem } from "../domain/webhook-urls";
 import { ApiError, invalidFields } from "../http/errors";
 import { ATTEMPT_LEASE_MS, attemptDeliveries, endpointSecretBinding, sendWithFetch, type Send } from "./webhook-delivery";
 import { forgetSubscriptions } from "./webhook-subscriptions";
+import { randomBase64Url, toHex } from "../lib/bytes";
 
 /** After a rotation the previous secret keeps signing beside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
-const base64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** An endpoint as the API shows it (no secret). */
@@ -106,7 +100,7 @@ export type NewWebhookEndpoint = { url: string; eventTypes: WebhookEventType[]; 
 
 export async function createWebhookEndpoint(env: Env, projectKey: string, input: NewWebhookEndpoint): Promise<WebhookEndpointView & { secret: string }> {
   mustBeAllowedUrl(env, input.url);
-  const id = `we_${base64url(crypto.getRandomValues(new Uint8Array(16)))}`;
+  const id = `we_${randomBase64Url(16)}`;
   const secret = newWebhookSecret();
   const secretCiphertext = await seal(env.JWT_SECRET, secret, endpointSecretBinding(projectKey, id));
   const row = await insertWebhookEndpoint(getDb(env.DB), { id, projectKey, ...input, secretCiphertext, now: Date.now() });
@@ -177,13 +171,13 @@ export async function sendTestEvent(env: Env, projectKey: string, id: string, se
   mustBeEnabled(endpoint);
   const now = Date.now();
   const event: WebhookEvent = {
-    id: `evt_test_${hex(crypto.getRandomValues(new Uint8Array(12)))}`,
+    id: `evt_test_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`,
     type: WEBHOOK_TEST_TYPE,
     createdAt: new Date(now).toISOString(),
     projectId: projectKey,
     data: { endpointId: endpoint.id, message: "A test event sent from the API: your endpoint receives and verifies webhooks." },
   };
-  const deliveryId = `whd_${hex(crypto.getRandomValues(new Uint8Array(12)))}`;
+  const deliveryId = `whd_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
   const claimed = await insertClaimedDelivery(
     getDb(env.DB),
     { id: deliveryId, endpointId: endpoint.id, eventId: event.id, eventType: event.type, payload: JSON.stringify(event) },
@@ -203,9 +197,8 @@ export async function retryDelivery(env: Env, projectKey: string, id: string, de
   if (!(await findDelivery(db, endpoint.id, deliveryId))) throw new ApiError(404, `Delivery ${deliveryId} does not exist for webhook endpoint ${id}`);
   mustBeEnabled(endpoint);
   const now = Date.now();
-  await makeDeliveryDue(db, endpoint.id, deliveryId, now);
-  const claimed = await claimDeliveries(db, [deliveryId], { now, dueBy: now, leaseUntil: now + ATTEMPT_LEASE_MS });
-  return attemptedNow(env, endpoint.id, deliveryId, claimed, send);
+  const claimed = await claimDeliveryNow(db, endpoint.id, deliveryId, { now, leaseUntil: now + ATTEMPT_LEASE_MS });
+  return attemptedNow(env, endpoint.id, deliveryId, claimed === null ? [] : [claimed], send);
 }
 
 /** A page of the endpoint's deliveries, newest first, and the position after it (null after the last page). */

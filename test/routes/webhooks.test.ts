@@ -216,6 +216,22 @@ describe("sending now: test events and retries", () => {
     expect(left!.n).toBe(0);
   });
 
+  it("retries a delivery on request even while the queue consumer holds it leased", async () => {
+    const { admin } = await project();
+    const endpoint = await createEndpoint(admin);
+    const calls = receiveAt(endpoint.url, [500, 200]);
+    const first = await api<WebhookDeliveryBody>("POST", `/v1/admin/webhooks/${endpoint.id}/test`, { auth: admin });
+    expect(first.json).toMatchObject({ status: "pending", attempts: 1 });
+    // What a consumer's claim leaves: the attempt counted and the delivery leased a minute ahead.
+    await env.DB.prepare("UPDATE webhook_deliveries SET attempts = 2, next_attempt_at = ? WHERE id = ?")
+      .bind(Date.now() + 60_000, first.json.id)
+      .run();
+    const again = await api<WebhookDeliveryBody>("POST", `/v1/admin/webhooks/${endpoint.id}/deliveries/${first.json.id}/retry`, { auth: admin });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toMatchObject({ id: first.json.id, status: "succeeded", attempts: 3, responseStatus: 200 });
+    expect(calls).toHaveLength(2);
+  });
+
   it("disables the endpoint on 410 and refuses to send to a disabled endpoint", async () => {
     const { admin } = await project();
     const endpoint = await createEndpoint(admin);
