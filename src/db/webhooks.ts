@@ -1,4 +1,5 @@
 import type { WebhookEventType } from "../domain/webhook-events";
+import { ADMIN_DISABLE_REASON, endpointStreaks } from "../domain/webhook-delivery";
 import type { Db } from "./client";
 import { ensureProject } from "./projects";
 
@@ -108,7 +109,7 @@ export async function insertWebhookEndpoint(
   row: { id: string; projectKey: string; url: string; description: string; eventTypes: string[]; enabled: boolean; secretCiphertext: string; now: number },
 ): Promise<WebhookEndpointRow | null> {
   await ensureProject(db, row.projectKey);
-  const disabled = row.enabled ? null : "disabled by an admin";
+  const disabled = row.enabled ? null : ADMIN_DISABLE_REASON;
   const inserted = await db.$client
     .prepare(
       `INSERT INTO webhook_endpoints (id, project_key, url, description, event_types, enabled, disabled_reason, disabled_at,
@@ -179,7 +180,7 @@ export async function updateWebhookEndpoint(
            url = coalesce(?3, url),
            description = coalesce(?4, description),
            event_types = coalesce(?5, event_types),
-           disabled_reason = CASE WHEN ?6 = 1 THEN NULL WHEN ?6 = 0 AND enabled = 1 THEN 'disabled by an admin' ELSE disabled_reason END,
+           disabled_reason = CASE WHEN ?6 = 1 THEN NULL WHEN ?6 = 0 AND enabled = 1 THEN ?8 ELSE disabled_reason END,
            disabled_at = CASE WHEN ?6 = 1 THEN NULL WHEN ?6 = 0 AND enabled = 1 THEN ?7 ELSE disabled_at END,
            failing_since = CASE WHEN ?6 = 1 AND enabled = 0 THEN NULL ELSE failing_since END,
            enabled = coalesce(?6, enabled),
@@ -187,7 +188,16 @@ export async function updateWebhookEndpoint(
          WHERE project_key = ?1 AND id = ?2
          RETURNING ${ENDPOINT_COLUMNS}`,
       )
-      .bind(projectKey, id, changes.url ?? null, changes.description ?? null, changes.eventTypes ? JSON.stringify(changes.eventTypes) : null, enabled, now),
+      .bind(
+        projectKey,
+        id,
+        changes.url ?? null,
+        changes.description ?? null,
+        changes.eventTypes ? JSON.stringify(changes.eventTypes) : null,
+        enabled,
+        now,
+        ADMIN_DISABLE_REASON,
+      ),
     // Only a disable stops pending deliveries (a description or URL change leaves them be).
     ...(changes.enabled === false ? [stopPendingOfDisabled(db.$client, id, now)] : []),
   ]);
@@ -370,10 +380,9 @@ export type AttemptOutcome = {
 
 /**
  * Records the outcomes of attempts in one transaction of five statements, however many there are, and what they
- * mean for their endpoints: an endpoint with a success among them ends its failing streak; one with only
- * failures starts a streak (if none runs) and is disabled when the streak is `failingForMs` old, or at once for
- * an outcome naming a `disableReason` (a 410); a disabled endpoint's pending deliveries stop. Returns the
- * endpoints this disabled.
+ * mean for their endpoints (`endpointStreaks`): a recovered endpoint's failing streak ends; a failing one's starts
+ * (if none runs) and it is disabled when the streak is `failingForMs` old, or at once with its reason; a disabled
+ * endpoint's pending deliveries stop. Returns the endpoints this disabled.
  */
 export async function recordAttemptOutcomes(
   db: Db,
@@ -382,11 +391,7 @@ export async function recordAttemptOutcomes(
 ): Promise<string[]> {
   if (outcomes.length === 0) return [];
   const d1 = db.$client;
-  const succeeded = new Set(outcomes.filter((o) => o.status === "succeeded").map((o) => o.endpointId));
-  const gone = new Map(outcomes.filter((o) => o.disableReason !== null).map((o) => [o.endpointId, o.disableReason]));
-  const failing = [...new Set(outcomes.map((o) => o.endpointId))]
-    .filter((id) => gone.has(id) || !succeeded.has(id))
-    .map((id) => ({ id, reason: gone.get(id) ?? null }));
+  const { recovered, failing } = endpointStreaks(outcomes);
   const failingJson = JSON.stringify(failing);
   const results = await d1.batch([
     d1
@@ -399,7 +404,7 @@ export async function recordAttemptOutcomes(
       .bind(JSON.stringify(outcomes), options.now),
     d1
       .prepare("UPDATE webhook_endpoints SET failing_since = NULL WHERE id IN (SELECT value FROM json_each(?1)) AND failing_since IS NOT NULL")
-      .bind(JSON.stringify([...succeeded].filter((id) => !gone.has(id)))),
+      .bind(JSON.stringify(recovered)),
     d1
       .prepare("UPDATE webhook_endpoints SET failing_since = ?2 WHERE id IN (SELECT value ->> '$.id' FROM json_each(?1)) AND failing_since IS NULL")
       .bind(failingJson, options.now),

@@ -18,6 +18,27 @@ export const ENDPOINT_FAILING_LIMIT_MS = 3 * 24 * HOUR;
 export const FAILING_DISABLE_REASON = "failing for 3 days";
 /** A receiver answering 410 Gone asks not to be called again. */
 export const GONE_DISABLE_REASON = "410 Gone";
+/** Why an endpoint an admin disabled (at creation or by an update) is disabled. */
+export const ADMIN_DISABLE_REASON = "disabled by an admin";
+
+/**
+ * What a round of attempts means for their endpoints' failing streaks: an endpoint with a success among them ends
+ * its streak (`recovered`); one with only failures, or with an outcome naming a reason to disable it at once (a
+ * 410), is `failing` (its streak starts if none runs; `reason` disables it now).
+ */
+export function endpointStreaks(outcomes: ReadonlyArray<{ endpointId: string; status: string; disableReason: string | null }>): {
+  recovered: string[];
+  failing: Array<{ id: string; reason: string | null }>;
+} {
+  const succeeded = new Set(outcomes.filter((o) => o.status === "succeeded").map((o) => o.endpointId));
+  const gone = new Map(outcomes.filter((o) => o.disableReason !== null).map((o) => [o.endpointId, o.disableReason]));
+  return {
+    recovered: [...succeeded].filter((id) => !gone.has(id)),
+    failing: [...new Set(outcomes.map((o) => o.endpointId))]
+      .filter((id) => gone.has(id) || !succeeded.has(id))
+      .map((id) => ({ id, reason: gone.get(id) ?? null })),
+  };
+}
 
 /** One attempt's request may take this long, answer included. */
 export const ATTEMPT_TIMEOUT_MS = 10 * SECOND;

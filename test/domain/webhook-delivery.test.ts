@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DELIVERY_RETRY_WINDOW_MS, nextAttemptAt, RETRY_DELAYS_MS } from "../../src/domain/webhook-delivery";
+import { DELIVERY_RETRY_WINDOW_MS, endpointStreaks, nextAttemptAt, RETRY_DELAYS_MS } from "../../src/domain/webhook-delivery";
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -30,5 +30,24 @@ describe("webhook retry schedule", () => {
     expect(times.at(-1)!).toBeLessThanOrEqual(DELIVERY_RETRY_WINDOW_MS);
     expect(times.at(-1)! + 12 * HOUR).toBeGreaterThan(DELIVERY_RETRY_WINDOW_MS);
     expect(attempts).toBe(11);
+  });
+});
+
+describe("endpoint failing streaks", () => {
+  it("ends the streak of an endpoint with a success, runs it for one with only failures, and disables a 410 at once", () => {
+    const outcome = (endpointId: string, status: string, disableReason: string | null = null) => ({ endpointId, status, disableReason });
+    const { recovered, failing } = endpointStreaks([
+      outcome("a", "failed"),
+      outcome("a", "succeeded"),
+      outcome("b", "pending"),
+      outcome("b", "failed"),
+      outcome("c", "succeeded"),
+      outcome("c", "failed", "410 Gone"),
+    ]);
+    expect(recovered).toEqual(["a"]);
+    expect(failing).toEqual([
+      { id: "b", reason: null },
+      { id: "c", reason: "410 Gone" },
+    ]);
   });
 });
