@@ -200,21 +200,39 @@ export function isPristine(sql: SqlStorage): boolean {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN ('schema_version', 'profile')").one().n === 0;
 }
 
+const SCHEMA_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+/** Every migration in order, as one script (each ends its last statement): a new object's schema. */
+const LATEST_SCHEMA = USER_STATE_MIGRATIONS.map((migration) => (migration.trim().endsWith(";") ? migration : `${migration};`)).join("\n");
+
 /** The highest migration this object applied (0 before any; objects from before versioning have tables but 0). */
 export function schemaVersion(sql: SqlStorage): number {
-  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  sql.exec(SCHEMA_VERSION_TABLE);
   return sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_version").one().v ?? 0;
 }
 
-/** Applies the migrations this object has not applied yet; returns the versions applied. */
+/**
+ * Applies the migrations this object has not applied yet; returns the versions applied. A brand-new object
+ * (nothing stored, not even the tables of before versioning) gets the latest schema in one transaction: the
+ * same migrations in order, but one commit and one version write instead of one each per version.
+ */
 export function migrateUserState(storage: DurableObjectStorage, now = Date.now()): number[] {
-  const applied: number[] = [];
-  for (let version = schemaVersion(storage.sql) + 1; version <= USER_STATE_VERSION; version++) {
+  const sql = storage.sql;
+  const versions = (from: number) => Array.from({ length: USER_STATE_VERSION - from }, (_, i) => from + i + 1);
+  if (isPristine(sql)) {
+    const applied = versions(0);
     storage.transactionSync(() => {
-      storage.sql.exec(USER_STATE_MIGRATIONS[version - 1]!);
-      storage.sql.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", version, now);
+      sql.exec(`${SCHEMA_VERSION_TABLE};\n${LATEST_SCHEMA}`);
+      sql.exec("INSERT INTO schema_version (version, applied_at) SELECT value, ? FROM json_each(?)", now, JSON.stringify(applied));
     });
-    applied.push(version);
+    return applied;
+  }
+  const applied = versions(schemaVersion(sql));
+  for (const version of applied) {
+    storage.transactionSync(() => {
+      sql.exec(USER_STATE_MIGRATIONS[version - 1]!);
+      sql.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", version, now);
+    });
   }
   return applied;
 }

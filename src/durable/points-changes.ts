@@ -6,7 +6,7 @@ import type { UserProfile } from "../domain/user";
 import { pointsChange } from "./points-change-message";
 import { addLot, expireLotsAt, liveLots, moveLotPoints, nextExpiry, upcomingExpiries, type LotSource } from "./storage/point-lots";
 import { appendHistory } from "./storage/points-history";
-import { readPolicy, storePolicy } from "./storage/points-policy";
+import { storePolicy } from "./storage/points-policy";
 import type { Outbox } from "./storage/outbox";
 import { recordChange } from "./storage/profile";
 import { addEarnedPoints } from "./storage/tiers";
@@ -83,10 +83,18 @@ export function debitPoints(sql: SqlStorage, debit: Debit): LotTake[] {
   return taken;
 }
 
-/** When the object next has points work to do on its own (an expiry, a tier review), or null. */
-export function nextPointsDuty(sql: SqlStorage): number | null {
-  const times = [nextExpiry(sql), tierReviewAt(sql)].filter((t): t is number => t !== null);
-  return times.length === 0 ? null : Math.min(...times);
+/** The earliest of these instants (null: none), e.g. of a known next lot expiry and one added since. */
+export function earliest(...times: Array<number | null>): number | null {
+  const known = times.filter((t): t is number => t !== null);
+  return known.length === 0 ? null : Math.min(...known);
+}
+
+/**
+ * When the object next has points work to do on its own (an expiry, a tier review), or null; `lotsExpireAt`,
+ * the next lot expiry, when the caller knows it (the tier's review is held in memory: storage/tiers.ts).
+ */
+export function nextPointsDuty(sql: SqlStorage, lotsExpireAt: number | null = nextExpiry(sql)): number | null {
+  return earliest(lotsExpireAt, tierReviewAt(sql));
 }
 
 /**
@@ -126,11 +134,17 @@ export function settleDuePoints(sql: SqlStorage, outbox: Outbox, profile: UserPr
 }
 
 /**
- * Keeps the newest policy (by version) of the stored one and `offered`; a new ladder or time zone re-evaluates
- * the tier at once. Returns the policy in force.
+ * Keeps the newest policy (by version) of the stored one (`stored`, as the object holds it) and `offered`; a new
+ * ladder or time zone re-evaluates the tier at once. Returns the policy in force.
  */
-export function adoptPolicy(sql: SqlStorage, outbox: Outbox, profile: UserProfile, offered: PointsPolicy | undefined, now: number): PointsPolicy {
-  const stored = readPolicy(sql);
+export function adoptPolicy(
+  sql: SqlStorage,
+  outbox: Outbox,
+  profile: UserProfile,
+  stored: PointsPolicy,
+  offered: PointsPolicy | undefined,
+  now: number,
+): PointsPolicy {
   if (!offered || offered.version <= stored.version) return stored;
   storePolicy(sql, offered);
   if (JSON.stringify(offered.tiers) !== JSON.stringify(stored.tiers) || offered.timezone !== stored.timezone) {

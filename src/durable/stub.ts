@@ -7,6 +7,7 @@ import type { UserState } from "./user-state";
 export type UserStateRpc = Pick<
   UserState,
   | "register"
+  | "importMember"
   | "logEvents"
   | "snapshot"
   | "standing"

@@ -3,6 +3,7 @@ import { getDb } from "../db/client";
 import { count, tracedObjectQueue, tracedObjectSql } from "../lib/bench-trace";
 import { OUTBOX_QUEUE_NAME } from "../db/dead-letters";
 import { setAsideDeadLetters } from "../services/dead-letters";
+import { projectCatalogue } from "../services/definitions";
 import { findUser } from "../db/users";
 import { legacyLedgerRows } from "../db/event-log";
 import type { LedgerRow } from "../domain/ledger";
@@ -18,13 +19,16 @@ import {
   type ReverseOutcome,
 } from "../domain/points-lifecycle";
 import type { StreakSummary } from "../domain/streaks";
+import { openingBalanceOf, type ImportedMember, type OpeningBalanceGrant } from "../domain/opening-balance";
 import type { Registration, UserProfile } from "../domain/user";
 import { applyAdjustment } from "./apply-adjustment";
 import { applyLog, LogRefused } from "./apply-log";
+import { applyOpeningBalance } from "./apply-opening-balance";
 import { applyRedemption, applyReversal } from "./apply-redemption";
 import { currentChallenge } from "./challenge-progress";
-import { isPristine, migrateUserState } from "./migrations";
-import { adoptPolicy, nextPointsDuty, pointsStanding, settleDuePoints, type PointsStanding } from "./points-changes";
+import { isPristine, migrateUserState, USER_STATE_VERSION } from "./migrations";
+import { lotExpiresAt } from "../domain/point-lots";
+import { adoptPolicy, earliest, nextPointsDuty, pointsStanding, settleDuePoints, type PointsStanding } from "./points-changes";
 import { acknowledgedBetween, MAX_ACKNOWLEDGED_PER_CALL, pruneAcknowledged, type AcknowledgedPage } from "./storage/acknowledged";
 import { expireIdempotencyRecords } from "./storage/idempotency";
 import {
@@ -40,9 +44,13 @@ import {
 import { readScore } from "./storage/leaderboard-scores";
 import { allCounters } from "./storage/limit-counters";
 import { Outbox } from "./storage/outbox";
+import { nextExpiry } from "./storage/point-lots";
 import { readHistoryPage, type PointsHistoryPage } from "./storage/points-history";
 import { readPolicy } from "./storage/points-policy";
 import { readProfile, writeRegistration } from "./storage/profile";
+import { readStartState, type StartState } from "./storage/start-state";
+import { forgetHeld } from "./storage/held";
+import { holdTierState } from "./storage/tiers";
 import { streakSummary } from "./streak-progress";
 import { answerStatsQuestion, pruneActiveDays, type StatsQuestion } from "./stats-activity";
 import { importSeed, seedPending, type StatsAnswer, type StatsSeed } from "./storage/stats-activity";
@@ -78,7 +86,11 @@ export type LedgerPageAnswer =
   | { kind: "filling"; accountId: number };
 
 /** One entry of the ledger, with the uid of its event and the user's id. */
-export type LedgerEntryAnswer = { kind: "entry"; row: LedgerRow & { eventUid: string; userId: string } } | { kind: "none" } | { kind: "filling" };
+export type LedgerEntryAnswer =
+  | { kind: "entry"; row: LedgerRow & { eventUid: string; userId: string } }
+  | { kind: "none" }
+  | { kind: "not_registered" }
+  | { kind: "filling" };
 
 /** Where copying the user's older entries from D1 stands: `copied` D1 has no more; `done` the ledger is complete. */
 export type LedgerFillAnswer = { done: boolean; copied: boolean; rows: number };
@@ -104,7 +116,7 @@ export class UserState extends DurableObject<Env> {
   private registered = false;
   /** When the pending alarm fires (null: none is pending). */
   private alarmAt: number | null = null;
-  /** Expired idempotency records are swept at most once per IDEMPOTENCY_SWEEP_MS (lookups ignore them anyway). */
+  /** Expired idempotency records are swept by the alarm at most once per IDEMPOTENCY_SWEEP_MS (lookups ignore them anyway). */
   private expiredAt = 0;
   /** The profile row as stored (this object is its only writer); undefined until read. */
   private profileRow: UserProfile | null | undefined = undefined;
@@ -116,8 +128,11 @@ export class UserState extends DurableObject<Env> {
   private statsSeeded = false;
   /** The newest points policy held (storage/points-policy.ts); undefined until read. */
   private policy: PointsPolicy | undefined = undefined;
-  /** When points work (an expiry, a tier review) is next due; undefined until read, null: none. */
-  private pointsDueAt: number | null | undefined = undefined;
+  /**
+   * When points left in lots next expire; undefined until read, null: none. With the tier's review (held by
+   * storage/tiers.ts), when points work is next due.
+   */
+  private lotsExpireAt: number | null | undefined = undefined;
   /**
    * The object's time for everything it decides (logs, expiries, tiers, idempotency). Tests replace it to run
    * the object at another moment (test/durable/points-helpers.ts): expiries and tier reviews cannot wait for
@@ -140,9 +155,34 @@ export class UserState extends DurableObject<Env> {
         ),
     );
     void ctx.blockConcurrencyWhile(async () => {
-      if (!isPristine(this.sql)) this.migrate();
+      this.start();
       this.alarmAt = await ctx.storage.getAlarm();
     });
+  }
+
+  /**
+   * Reads what the first calls need in one statement (storage/start-state.ts) and holds it (the object is the
+   * only writer of all of it). An object that stored nothing stays without storage; one with an older schema
+   * is migrated first.
+   */
+  private start(): void {
+    // Nothing held survives an instance (a runtime that reused the storage handle after a reset included).
+    forgetHeld(this.sql);
+    const state = readStartState(this.sql);
+    if (state !== null && state.version >= USER_STATE_VERSION) this.hold(state);
+    else if (!isPristine(this.sql)) this.migrate();
+  }
+
+  /** Holds what the start read found (see start): the profile, policy, next lot expiry, tier and the rest. */
+  private hold(state: StartState): void {
+    this.hasSchema = true;
+    this.profileRow = state.profile;
+    if (!state.seedPending) this.statsSeeded = true;
+    this.policy = state.policy;
+    this.lotsExpireAt = state.lotsExpireAt;
+    holdTierState(this.sql, state.tier);
+    this.ledgerDone = state.ledgerDone;
+    this.outbox.started({ untried: state.outboxUntried, backingOff: state.outboxBackingOff });
   }
 
   /**
@@ -155,6 +195,22 @@ export class UserState extends DurableObject<Env> {
     const registrationVersion = writeRegistration(this.sql, registration);
     this.profileRow = undefined;
     return { balance: this.storedProfile()?.balance ?? 0, registrationVersion };
+  }
+
+  /**
+   * A member import (src/services/users.ts importMembers): registers the user as `register` does and, with an
+   * `openingBalance` (points > 0), credits it at most once (apply-opening-balance.ts) under `policy`, the
+   * project's. No I/O between the registration and the credit, so they commit together; concurrent imports and
+   * logs of the user are serialized by the object, so a balance is never credited twice.
+   */
+  async importMember(registration: Registration, openingBalance: OpeningBalanceGrant | null, policy: PointsPolicy): Promise<ImportedMember> {
+    const { balance, registrationVersion } = await this.register(registration);
+    if (openingBalance === null) return { registrationVersion, balance, opening: null };
+    const now = this.clock();
+    const inForce = this.pointsReady(now, policy);
+    const opening = this.inTransaction(() => applyOpeningBalance(this.sql, this.outbox, this.storedProfile()!, openingBalance, now, inForce));
+    if (opening.kind === "credited") this.profileRow = undefined;
+    return this.afterPointsChange({ registrationVersion, balance: this.storedProfile()!.balance, opening }, now);
   }
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
@@ -172,15 +228,13 @@ export class UserState extends DurableObject<Env> {
       if (outcome.kind === "logged" && !outcome.replayed) this.profileRow = { ...this.profileRow!, balance: outcome.response.data.balance };
       return outcome;
     });
-    // Earned lots move the next expiry only when lots expire, and the tier review only with a ladder: without
-    // either, the cached next duty stands (two statements a call saved on the write path).
-    if (policy.expiry.mode !== "none" || policy.tiers !== null) this.pointsChanged();
-    if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
-      expireIdempotencyRecords(this.sql, now);
-      pruneAcknowledged(this.sql, now);
-      pruneActiveDays(this.sql, now);
-      this.expiredAt = now;
+    // Logs only add lots, all expiring at the same instant (now, under the policy in force), so the next expiry
+    // is the earlier of the one known and theirs; the tier's review is held in memory (storage/tiers.ts).
+    // An instant too early (no lot was added after all) only makes the next call check, and read again.
+    if (this.lotsExpireAt !== undefined && policy.expiry.mode !== "none" && outcomes.some((o) => o.kind === "logged" && !o.replayed)) {
+      this.lotsExpireAt = earliest(this.lotsExpireAt, lotExpiresAt(now, policy.expiry, policy.timezone));
     }
+    // The sweeps of expired records run in the alarm, which every logged event arms (sendSoon).
     if (this.outbox.hasUnsent()) await this.sendSoon(now);
     this.armForPoints();
     return outcomes;
@@ -212,13 +266,19 @@ export class UserState extends DurableObject<Env> {
   /** Arms the alarm for the next expiry or tier review, if any (read again after changes: pointsChanged). */
   private armForPoints(): void {
     if (!this.hasSchema) return;
-    this.pointsDueAt ??= nextPointsDuty(this.sql);
-    if (this.pointsDueAt !== null) this.armAlarm(this.pointsDueAt);
+    const dueAt = this.nextPointsDuty();
+    if (dueAt !== null) this.armAlarm(dueAt);
+  }
+
+  /** The next points duty; the next lot expiry is read once until pointsChanged (null, "none", is an answer too). */
+  private nextPointsDuty(): number | null {
+    if (this.lotsExpireAt === undefined) this.lotsExpireAt = nextExpiry(this.sql);
+    return nextPointsDuty(this.sql, this.lotsExpireAt);
   }
 
   /** Lots or the tier may have changed: the next points duty is read again. */
   private pointsChanged(): void {
-    this.pointsDueAt = undefined;
+    this.lotsExpireAt = undefined;
   }
 
   /**
@@ -228,26 +288,38 @@ export class UserState extends DurableObject<Env> {
    * Writes nothing when nothing is due and the policy is not new.
    */
   private pointsReady(now: number, offered?: PointsPolicy): PointsPolicy {
-    if (!this.storedProfile()) return NO_POINTS_POLICY;
+    const profile = this.storedProfile();
+    if (!profile) return NO_POINTS_POLICY;
     const held = (this.policy ??= readPolicy(this.sql));
-    const due = () => (this.pointsDueAt ??= nextPointsDuty(this.sql)) !== null && this.pointsDueAt! <= now;
+    const due = () => {
+      const dueAt = this.nextPointsDuty();
+      return dueAt !== null && dueAt <= now;
+    };
     if (!due() && (!offered || offered.version <= held.version)) return held;
+    // Only expiries move the balance and the lots here (a tier change moves no points): until one ran, the
+    // profile and next lot expiry held stand, so adopting a new policy alone costs its write.
+    let settled = false;
     const settle = (policy: PointsPolicy) => {
+      settled = true;
       settleDuePoints(this.sql, this.outbox, readProfile(this.sql)!, policy, now);
       this.pointsChanged();
     };
     try {
       this.policy = this.inTransaction(() => {
-        settle(held);
-        const inForce = adoptPolicy(this.sql, this.outbox, readProfile(this.sql)!, offered, now);
-        this.pointsChanged();
+        if (due()) settle(held);
+        const inForce = adoptPolicy(this.sql, this.outbox, settled ? readProfile(this.sql)! : profile, held, offered, now);
         if (due()) settle(inForce);
         return inForce;
       });
+    } catch (error) {
+      settled = true;
+      throw error;
     } finally {
-      // Whatever the transaction did (or rolled back), the balance, policy and next duty are read again.
-      this.profileRow = undefined;
-      this.pointsChanged();
+      // After expiries, or a rollback, the balance and the next lot expiry are read again.
+      if (settled) {
+        this.profileRow = undefined;
+        this.pointsChanged();
+      }
     }
     return this.policy;
   }
@@ -318,6 +390,12 @@ export class UserState extends DurableObject<Env> {
     this.pointsReady(now);
     await this.outbox.flush();
     pruneAcknowledged(this.sql, now);
+    // Off the request path: every logged event arms this alarm (sendSoon), so the sweeps follow the logs.
+    if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
+      expireIdempotencyRecords(this.sql, now);
+      pruneActiveDays(this.sql, now);
+      this.expiredAt = now;
+    }
     const next = this.outbox.nextAttemptAt(now);
     if (next !== null) this.armAlarm(Math.max(now + OUTBOX_RETRY_MS, next));
     this.pointsChanged();
@@ -417,7 +495,7 @@ export class UserState extends DurableObject<Env> {
   /** One entry of the user's ledger by its loyalty id; `none` when the ledger has no such entry. */
   async ledgerEntry(id: number): Promise<LedgerEntryAnswer> {
     const profile = this.storedProfile();
-    if (!profile) return { kind: "none" };
+    if (!profile) return { kind: "not_registered" };
     if (!(await this.fillLedger()).done) return { kind: "filling" };
     const row = ledgerEntry(this.sql, profile, id);
     return row ? { kind: "entry", row: { ...row, userId: profile.userId } } : { kind: "none" };
@@ -501,10 +579,13 @@ export class UserState extends DurableObject<Env> {
     return true;
   }
 
+  /** Brings the schema to the latest (creating it in a new object), then holds what the start read finds. */
   private migrate(): void {
     if (this.hasSchema) return;
     migrateUserState(this.ctx.storage);
     this.hasSchema = true;
+    const state = readStartState(this.sql);
+    if (state) this.hold(state);
   }
 
   private storedProfile(): UserProfile | null {
@@ -523,6 +604,7 @@ export class UserState extends DurableObject<Env> {
       return this.ctx.storage.transactionSync(change);
     } catch (error) {
       this.outbox.rollback(mark);
+      forgetHeld(this.sql);
       if (error instanceof LogRefused) return error.outcome as T;
       throw error;
     }
@@ -536,7 +618,12 @@ export class UserState extends DurableObject<Env> {
       this.unknownUntil = Date.now() + UNKNOWN_USER_RECHECK_MS;
       return false;
     }
-    if (!this.storedProfile()) await this.register(user);
+    if (this.storedProfile()) return true;
+    // A member imported and not used since (README "Member import"): created now, with its opening balance dated
+    // at the import and lots expiring under the project's policy (the catalogue's, cached per isolate).
+    const opening = openingBalanceOf(user);
+    if (opening === null) await this.register(user);
+    else await this.importMember(user, opening, (await projectCatalogue(getDb(this.env.DB), projectKey)).points.policy);
     return true;
   }
 }

@@ -270,6 +270,28 @@ describe("user object migrations", () => {
     expect(redeemed).toMatchObject({ kind: "redeemed", redemption: { balance: 2 } });
   });
 
+  it("creates a new object's schema in one step, the same as the migration chain makes it", async () => {
+    const projectKey = newProject();
+    const fresh = userObject(projectKey, "fresh");
+    await fresh.register({ projectKey, programId: 1, userId: "fresh", accountId: 1, usergroups: [], registrationVersion: 1 });
+    // An object that went through every version one at a time (not pristine: it has the version table).
+    const chained = userObject(projectKey, "chained");
+    const steps = await runInDurableObject(chained, (_instance, state) => {
+      expect(schemaVersion(state.storage.sql)).toBe(0);
+      return migrateUserState(state.storage);
+    });
+    expect(steps).toEqual(Array.from({ length: USER_STATE_VERSION }, (_, i) => i + 1));
+    const stored = (stub: typeof fresh) =>
+      runInDurableObject(stub, (_instance, state) => ({
+        schema: state.storage.sql.exec("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").toArray(),
+        versions: state.storage.sql.exec("SELECT version FROM schema_version ORDER BY version").toArray(),
+        rows: ["stats_seed", "ledger_fill", "tier_state", "ledger_counts"].map((table) => state.storage.sql.exec(`SELECT * FROM ${table}`).toArray()),
+      }));
+    const [one, chain] = [await stored(fresh), await stored(chained)];
+    expect(one.schema.length).toBeGreaterThan(10);
+    expect(one).toEqual(chain);
+  });
+
   it("stores nothing for a user nobody registered", async () => {
     const projectKey = newProject();
     const stub = userObject(projectKey, "ghost");

@@ -1,4 +1,4 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { dayNumber } from "../../src/domain/active-days";
@@ -417,8 +417,10 @@ describe("distinct users decided by the user's object", () => {
       // Within reach of a backfill (10 years and a month): stays.
       sql.exec("INSERT INTO active_days (event_id, first_day, last_day) VALUES ('*', ?1, ?1)", dayNumber(day(0)) - 3653 - 20);
     });
-    await evictDurableObject(stub); // a fresh instance sweeps with its first log
+    await evictDurableObject(stub);
     await logAll(admin, [login("alice", 0)]);
+    // The sweep runs in the alarm the log armed (off the request path).
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     const left = await runInDurableObject(stub, (_instance, state) =>
       state.storage.sql.exec("SELECT event_id, first_day, last_day FROM active_days ORDER BY event_id, first_day").toArray(),
     );

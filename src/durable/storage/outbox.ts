@@ -74,6 +74,12 @@ export class Outbox {
    * first, they are sent again; consumers deduplicate.
    */
   private sent: string[] = [];
+  /**
+   * An instance's first flush deletes what it sent at once rather than with the next write: an object started
+   * for one log (a member who logs a few times a day) is often evicted before another, and the next instance
+   * (its alarm's) would take a sent row it finds for one never tried and send it again.
+   */
+  private firstFlush = true;
   /** Whether the table may hold rows never tried that this instance has not got in memory (from before a restart). */
   private untried = true;
   /** Whether the table may hold rows backing off after a failed send (read from the table, not cached, when true). */
@@ -85,6 +91,15 @@ export class Outbox {
     private readonly queue: () => Queue,
     private readonly setAside: (rows: SetAsideRow[]) => Promise<void>,
   ) {}
+
+  /**
+   * What the object's start read found in the table (storage/start-state.ts): rows never tried, rows backing
+   * off. Without either, a flush reads nothing from the table until a send fails.
+   */
+  started(found: { untried: boolean; backingOff: boolean }): void {
+    this.untried = found.untried;
+    this.backingOff = found.backingOff;
+  }
 
   /** Writes a message (in the caller's transaction, which also deletes what was sent); `body` is its JSON when the caller has it. */
   add(message: QueueMessage, now: number, body = JSON.stringify(message)): void {
@@ -179,6 +194,10 @@ export class Outbox {
           }
         } while (this.flushAgain);
         await this.settle(round);
+        if (this.firstFlush) {
+          this.firstFlush = false;
+          this.compact();
+        }
       } catch (error) {
         console.warn("outbox flush failed; the alarm will retry", error);
       } finally {

@@ -7,8 +7,11 @@ import { NO_POINTS_POLICY, type PointsPolicy } from "../../domain/points-lifecyc
 
 export function readPolicy(sql: SqlStorage): PointsPolicy {
   const row = sql.exec<{ policy: string }>("SELECT policy FROM points_policy WHERE id = 1").toArray()[0];
-  return row ? (JSON.parse(row.policy) as PointsPolicy) : NO_POINTS_POLICY;
+  return parsePolicy(row?.policy ?? null);
 }
+
+/** The stored policy's JSON (null: none stored) as the policy in force. */
+export const parsePolicy = (json: string | null): PointsPolicy => (json === null ? NO_POINTS_POLICY : (JSON.parse(json) as PointsPolicy));
 
 export function storePolicy(sql: SqlStorage, policy: PointsPolicy): void {
   sql.exec(

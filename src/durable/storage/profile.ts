@@ -1,6 +1,6 @@
 import type { Registration, UserProfile } from "../../domain/user";
 
-type ProfileRow = {
+export type ProfileRow = {
   project_key: string;
   program_id: number;
   user_id: string;
@@ -15,7 +15,10 @@ export function readProfile(sql: SqlStorage): UserProfile | null {
   const row = sql
     .exec<ProfileRow>("SELECT project_key, program_id, user_id, account_id, usergroups, balance, registration_version FROM profile WHERE id = 1")
     .toArray()[0];
-  if (!row) return null;
+  return row ? toProfile(row) : null;
+}
+
+export function toProfile(row: ProfileRow): UserProfile {
   return {
     projectKey: row.project_key,
     programId: row.program_id,

@@ -1,4 +1,5 @@
 import type { StreakSummary } from "../../domain/streaks";
+import { heldOr, hold } from "./held";
 
 /** The periods in which the user had a qualifying log, per streak and calendar, and each streak's summary. */
 
@@ -23,11 +24,22 @@ type SummaryRow = {
   alive_through: number;
 };
 
+/** Summaries are held in memory once read or written (./held.ts). */
+const heldKey = (streakId: string) => `streak\u0000${streakId}`;
+
 /** The stored summary, when it was computed for this calendar and these freezes. */
 export function cachedStreakSummary(sql: SqlStorage, streakId: string, calendar: string, freezesPerMonth: number): StreakSummary | null {
-  const row = sql
-    .exec<SummaryRow>("SELECT calendar, freezes_per_month, current, longest, last_period, alive_through FROM streak_summaries WHERE streak_id = ?", streakId)
-    .toArray()[0];
+  const row = heldOr<SummaryRow | null>(
+    sql,
+    heldKey(streakId),
+    () =>
+      sql
+        .exec<SummaryRow>(
+          "SELECT calendar, freezes_per_month, current, longest, last_period, alive_through FROM streak_summaries WHERE streak_id = ?",
+          streakId,
+        )
+        .toArray()[0] ?? null,
+  );
   if (!row || row.calendar !== calendar || row.freezes_per_month !== freezesPerMonth) return null;
   return { current: row.current, longest: row.longest, lastPeriod: row.last_period, aliveThrough: row.alive_through };
 }
@@ -44,4 +56,12 @@ export function saveStreakSummary(sql: SqlStorage, streakId: string, calendar: s
     summary.lastPeriod,
     summary.aliveThrough,
   );
+  hold<SummaryRow>(sql, heldKey(streakId), {
+    calendar,
+    freezes_per_month: freezesPerMonth,
+    current: summary.current,
+    longest: summary.longest,
+    last_period: summary.lastPeriod,
+    alive_through: summary.aliveThrough,
+  });
 }
