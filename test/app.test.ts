@@ -121,6 +121,7 @@ describe("OpenAPI document", () => {
         "/v1/admin/project/settings",
         "/v1/admin/tiers",
         "/v1/stats/points",
+        "/v1/admin/users/batch",
         "/v1/admin/users/{userId}",
         "/v1/event",
         "/v1/event/{eventId}",

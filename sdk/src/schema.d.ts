@@ -116,6 +116,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import up to 1000 members (registrations and opening balances) in one call
+         * @description Each member is registered as PUT /v1/admin/users/{userId} registers one (usergroups and attributes replaced when given), and an `openingBalance` is credited once per member: the same amount again is replayed, another amount is that item's 409 naming `openingBalance`. One result per item, in order; a userId repeated in the call is an error for its later items. Imports count toward no quota.
+         *
+         *     Credentials: admin tokens, or API keys with the scope `users:write`.
+         */
+        post: operations["importUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/api-keys": {
         parameters: {
             query?: never;
@@ -1032,7 +1054,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Points earned, redeemed, reversed and expired per UTC day
+         * Points earned, redeemed, reversed, expired and brought over (opening balances) per UTC day
          * @description Credentials: admin tokens, or API keys with the scope `stats:read`.
          */
         get: operations["getPointsStats"];
@@ -1719,6 +1741,24 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ImportedMember: {
+            /** @description 201 registered, 200 updated */
+            statusCode: 200 | 201;
+            /** @enum {string} */
+            message: "Registered" | "Updated";
+            data: components["schemas"]["User"] & {
+                openingBalance: components["schemas"]["OpeningBalance"];
+            };
+        };
+        /** @description null without one (or with 0) */
+        OpeningBalance: {
+            points: number;
+            /** @description Its entry in the member's ledger (eventType CARD_ASSIGNMENT) */
+            loyaltyEventId: number;
+            creditedAt: string;
+            /** @description True when an earlier import named this opening balance first (nothing is credited twice) */
+            replayed: boolean;
+        } | null;
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description Shown once; only its hash is stored */
             key: string;
@@ -2487,6 +2527,8 @@ export interface components {
                 /** @description Points given back by reversals */
                 reversed: number;
                 expired: number;
+                /** @description Opening balances credited by member imports (POST /v1/admin/users/batch); not in earned */
+                opening: number;
             };
             /** @description Every UTC day of the window, zeros included */
             dailyData: {
@@ -2497,6 +2539,8 @@ export interface components {
                     /** @description Points given back by reversals */
                     reversed: number;
                     expired: number;
+                    /** @description Opening balances credited by member imports (POST /v1/admin/users/batch); not in earned */
+                    opening: number;
                 };
             };
         };
@@ -2573,6 +2617,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     logEvent: {
@@ -2636,7 +2689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2748,6 +2801,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     logEventBatch: {
@@ -2804,7 +2866,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2824,6 +2886,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2893,7 +2964,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2913,6 +2984,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2978,6 +3058,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getUser: {
@@ -3029,6 +3118,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3098,7 +3196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3118,6 +3216,107 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description MemberImportInput items, each userId once */
+                    users: unknown[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per item, in order: the member as registered (with its opening balance) or an error envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        results: (components["schemas"]["ImportedMember"] | components["schemas"]["Error"])[];
+                    };
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Content-Type is missing or not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limit exceeded (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3165,6 +3364,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3223,7 +3431,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3243,6 +3451,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3306,6 +3523,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSigningKeys: {
@@ -3346,6 +3572,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3413,7 +3648,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3433,6 +3668,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3496,6 +3740,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getIdentityProvider: {
@@ -3545,6 +3798,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3612,7 +3874,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3632,6 +3894,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3693,6 +3964,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     mintUserToken: {
@@ -3744,7 +4024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3764,6 +4044,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3842,6 +4131,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4061,7 +4359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4081,6 +4379,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4139,6 +4446,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4208,7 +4524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4228,6 +4544,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4293,6 +4618,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listStreaks: {
@@ -4333,6 +4667,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4391,6 +4734,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4460,7 +4812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4480,6 +4832,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4545,6 +4906,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listChallenges: {
@@ -4585,6 +4955,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4643,6 +5022,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4712,7 +5100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4732,6 +5120,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4797,6 +5194,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listLeaderboards: {
@@ -4837,6 +5243,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4902,6 +5317,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getUserProfile: {
@@ -4953,6 +5377,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5035,6 +5468,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getLeaderboardUserEntry: {
@@ -5099,6 +5541,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5188,6 +5639,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getLoyaltyEvent: {
@@ -5264,6 +5724,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     adjustLoyaltyEventReward: {
@@ -5329,7 +5798,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5421,6 +5890,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getProjectQuotas: {
@@ -5472,6 +5950,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5532,7 +6019,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5552,6 +6039,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5616,6 +6112,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5692,6 +6197,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getProjectSettings: {
@@ -5743,6 +6257,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5803,7 +6326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5823,6 +6346,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5870,6 +6402,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5937,7 +6478,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5957,6 +6498,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6032,6 +6582,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     updateWebhookEndpoint: {
@@ -6095,7 +6654,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6115,6 +6674,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6188,6 +6756,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     rotateWebhookSecret: {
@@ -6249,6 +6826,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6416,6 +7002,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     retryWebhookDelivery: {
@@ -6551,6 +7146,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     putPointsSettings: {
@@ -6602,7 +7206,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6622,6 +7226,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6678,6 +7291,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6745,7 +7367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6765,6 +7387,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6819,6 +7450,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6900,7 +7540,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7018,7 +7658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB */
+            /** @description Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7188,6 +7828,15 @@ export interface operations {
             };
             /** @description Rate limit exceeded (with Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry (with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ import {
   type PointsSettings,
   type TierLadder,
 } from "../domain/points-lifecycle";
+import { OPENING_BALANCE_UID_PREFIX } from "../domain/opening-balance";
 
 /**
  * The points lifecycle's D1 tables (schema.ts `projectPointsSettings`, `pointsChanges`, `statsPointsDaily`): a
@@ -143,23 +144,25 @@ export function recordPointsChanges(d1: D1Database, changes: readonly PointsChan
       .bind(json, batchToken, now),
     d1
       .prepare(
-        `INSERT INTO stats_points_daily (project_key, day, redeemed, reversed, expired)
+        `INSERT INTO stats_points_daily (project_key, day, redeemed, reversed, expired, opening)
          SELECT p.project_key, substr(p.at, 1, 10) AS day,
                 SUM(CASE p.change WHEN 'redeem' THEN p.points ELSE 0 END),
                 SUM(CASE p.change WHEN 'reverse' THEN p.points ELSE 0 END),
-                SUM(CASE p.change WHEN 'expire' THEN p.points ELSE 0 END)
+                SUM(CASE p.change WHEN 'expire' THEN p.points ELSE 0 END),
+                SUM(CASE p.change WHEN 'opening' THEN p.points ELSE 0 END)
            FROM json_each(?1) AS j JOIN points_changes p ON p.change_uid = j.value ->> '$.changeUid'
           WHERE p.ingest_batch = ?2 AND p.change != 'tier'
          GROUP BY p.project_key, day
          ON CONFLICT (project_key, day) DO UPDATE SET
-           redeemed = redeemed + excluded.redeemed, reversed = reversed + excluded.reversed, expired = expired + excluded.expired`,
+           redeemed = redeemed + excluded.redeemed, reversed = reversed + excluded.reversed, expired = expired + excluded.expired,
+           opening = opening + excluded.opening`,
       )
       .bind(json, batchToken),
   ];
 }
 
-/** One day of the points stats: earned (the stats' points of every event), redeemed, reversed, expired. */
-export type PointsDayRow = { day: string; earned: number; redeemed: number; reversed: number; expired: number };
+/** One day of the points stats: earned (the stats' points of every event), redeemed, reversed, expired, opening balances. */
+export type PointsDayRow = { day: string; earned: number; redeemed: number; reversed: number; expired: number; opening: number };
 
 /** The project's points per UTC day in [startDate, endDate] (days without any are absent), from aggregates only (one round trip). */
 export async function readPointsDays(d1: D1Database, projectKey: string, startDate: string, endDate: string): Promise<PointsDayRow[]> {
@@ -168,11 +171,11 @@ export async function readPointsDays(d1: D1Database, projectKey: string, startDa
       .prepare("SELECT bucket AS day, points AS earned FROM stats_daily WHERE project_key = ?1 AND event_id = '*' AND bucket BETWEEN ?2 AND ?3")
       .bind(projectKey, startDate, endDate),
     d1
-      .prepare("SELECT day, redeemed, reversed, expired FROM stats_points_daily WHERE project_key = ?1 AND day BETWEEN ?2 AND ?3")
+      .prepare("SELECT day, redeemed, reversed, expired, opening FROM stats_points_daily WHERE project_key = ?1 AND day BETWEEN ?2 AND ?3")
       .bind(projectKey, startDate, endDate),
   ]);
   const days = new Map<string, PointsDayRow>();
-  const dayOf = (day: string) => days.get(day) ?? days.set(day, { day, earned: 0, redeemed: 0, reversed: 0, expired: 0 }).get(day)!;
+  const dayOf = (day: string) => days.get(day) ?? days.set(day, { day, earned: 0, redeemed: 0, reversed: 0, expired: 0, opening: 0 }).get(day)!;
   for (const row of earned!.results as Array<{ day: string; earned: number }>) dayOf(row.day).earned = row.earned;
   for (const row of spent!.results as Array<Omit<PointsDayRow, "earned">>) Object.assign(dayOf(row.day), row);
   return [...days.values()];
@@ -189,4 +192,45 @@ export async function firstPointsDay(d1: D1Database, projectKey: string): Promis
     .bind(projectKey)
     .first<{ day: string | null }>();
   return row?.day ?? null;
+}
+
+/**
+ * The points stats of opening balances (member import), counted by D1 when the import stores them, not by the
+ * users' objects (an imported member's object may be created much later): a points change `opening` per member
+ * whose opening balance this import is the first to name (its `opening_balance_at` is the import's instant), keyed
+ * by the account's one opening-balance uid so two imports never count one twice, then added to the day's
+ * aggregate from exactly the rows inserted (`batchToken`). Two statements, for the import's D1 batch, after the
+ * upsert of the users; the first returns the accounts whose opening balance this import counted (`accountId`).
+ */
+export function countImportedOpeningBalances(
+  d1: D1Database,
+  projectKey: string,
+  userIds: readonly string[],
+  nowIso: string,
+  batchToken: string,
+): D1PreparedStatement[] {
+  if (userIds.length === 0) return [];
+  return [
+    d1
+      .prepare(
+        `INSERT INTO points_changes (change_uid, project_key, change, points, at, ingest_batch, ingested_at)
+         SELECT ?4 || u.account_id, u.project_key, 'opening', u.opening_balance, u.opening_balance_at, ?5, ?6
+         FROM json_each(?2) j JOIN users u ON u.project_key = ?1 AND u.user_id = j.value
+         WHERE u.opening_balance IS NOT NULL AND u.opening_balance_at = ?3
+         ON CONFLICT (change_uid) DO NOTHING
+         RETURNING substr(change_uid, length(?4) + 1) AS accountId`,
+      )
+      .bind(projectKey, JSON.stringify(userIds), nowIso, OPENING_BALANCE_UID_PREFIX, batchToken, Date.parse(nowIso)),
+    d1
+      .prepare(
+        `INSERT INTO stats_points_daily (project_key, day, opening)
+         SELECT p.project_key, substr(p.at, 1, 10) AS day, SUM(p.points)
+         FROM json_each(?2) j JOIN users u ON u.project_key = ?1 AND u.user_id = j.value
+           JOIN points_changes p ON p.change_uid = ?3 || u.account_id
+         WHERE p.ingest_batch = ?4
+         GROUP BY p.project_key, day
+         ON CONFLICT (project_key, day) DO UPDATE SET opening = opening + excluded.opening`,
+      )
+      .bind(projectKey, JSON.stringify(userIds), OPENING_BALANCE_UID_PREFIX, batchToken),
+  ];
 }

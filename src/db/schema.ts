@@ -112,6 +112,12 @@ export const users = sqliteTable(
      * the member's first event is archived. The only link from archived rows to the userId (migration 0010).
      */
     memberKey: text("member_key"),
+    /**
+     * The opening balance the member's first import with one brought (member import), and when; never changed
+     * after. The member's object credits it once, dated then, when it is created (migration 0017).
+     */
+    openingBalance: integer("opening_balance"),
+    openingBalanceAt: text("opening_balance_at"),
     createdAt: nowTimestamp("created_at"),
     updatedAt: text("updated_at").notNull(),
   },
@@ -627,7 +633,7 @@ export const pointsChanges = sqliteTable(
   {
     changeUid: text("change_uid").primaryKey(),
     projectKey: text("project_key").notNull(),
-    change: text("change", { enum: ["redeem", "reverse", "expire", "tier"] }).notNull(),
+    change: text("change", { enum: ["redeem", "reverse", "expire", "tier", "opening"] }).notNull(),
     points: integer("points").notNull(),
     at: text("at").notNull(),
     ingestBatch: text("ingest_batch").notNull(),
@@ -638,8 +644,9 @@ export const pointsChanges = sqliteTable(
 );
 
 /**
- * Points redeemed, given back by reversals and expired per project and UTC day (of the change's `at`), added by
- * the consumer from exactly the points_changes rows its batch inserted. Read by GET /v1/stats/points beside
+ * Points redeemed, given back by reversals, expired, and brought over as opening balances (member imports) per
+ * project and UTC day (of the change's `at`), added by the consumer from exactly the points_changes rows its
+ * batch inserted. Read by GET /v1/stats/points beside
  * stats_daily's points (earned).
  */
 export const statsPointsDaily = sqliteTable(
@@ -650,6 +657,8 @@ export const statsPointsDaily = sqliteTable(
     redeemed: integer("redeemed").notNull().default(0),
     reversed: integer("reversed").notNull().default(0),
     expired: integer("expired").notNull().default(0),
+    /** Opening balances credited by member imports (migration 0017). */
+    opening: integer("opening").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.projectKey, t.day] })],
 );

@@ -1,5 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
+import { chunkBySize } from "../domain/json";
+import { countImportedOpeningBalances } from "./points";
 import { ensureProject } from "./projects";
 import { projects, users } from "./schema";
 
@@ -12,6 +14,9 @@ export type RegisteredUser = {
   attributes: Record<string, unknown>;
   /** Grows with every change; the user's object keeps the newest registration it was given. */
   registrationVersion: number;
+  /** The opening balance a member import brought, and when (ISO); null without one. Credited once by the object. */
+  openingBalance: number | null;
+  openingBalanceAt: string | null;
   createdAt: string;
   updatedAt: string;
 };
@@ -23,6 +28,8 @@ const registeredColumns = {
   usergroups: users.usergroups,
   attributes: users.attributes,
   registrationVersion: users.registrationVersion,
+  openingBalance: users.openingBalance,
+  openingBalanceAt: users.openingBalanceAt,
   createdAt: users.createdAt,
   updatedAt: users.updatedAt,
 };
@@ -55,6 +62,112 @@ export async function upsertUser(
     .returning(registeredColumns);
   if (!row) throw new Error("user upsert returned no row");
   return { created: !existing, user: { ...row, programId } };
+}
+
+/**
+ * One member of an import as D1 registers it: fields left out keep their values (a new user gets [] and {}); an
+ * opening balance is stored by the first import that names one and never changed after.
+ */
+export type MemberRegistration = { userId: string; usergroups?: string[]; attributes?: Record<string, unknown>; openingBalance?: number };
+
+/** D1 binds at most 2 MB a value: each statement's JSON list of members stays well below it. */
+const MAX_MEMBER_LIST_BYTES = 900_000;
+
+type RegisteredRow = {
+  accountId: number;
+  userId: string;
+  usergroups: string;
+  attributes: string;
+  registrationVersion: number;
+  openingBalance: number | null;
+  openingBalanceAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/**
+ * Registers or updates many users of a project as upsertUser does each (accountIds assigned once, the
+ * registration version grown by every change), in one D1 batch (one transaction): one multi-row upsert per
+ * shape (which of usergroups and attributes the members give) and ~900 KB of members, three bound values each.
+ * `created` without a read before: a row this batch inserted has version 1, an update makes it 2 or more. A row
+ * inserted here counts as confirmed (object_version 1): its object does not exist yet and is created from this row
+ * on first use, so the scheduled repair has nothing to push (README "Member import"). `now` (ISO) dates the
+ * registrations and the opening balances this call is the first to name, which the points stats count at once
+ * (`openingCounted`: this call named it first).
+ * `members` must name each userId once. Returns the stored users by userId.
+ */
+export async function upsertUsers(
+  db: Db,
+  projectKey: string,
+  members: readonly MemberRegistration[],
+  now: string,
+): Promise<Map<string, { created: boolean; openingCounted: boolean; user: RegisteredUser }>> {
+  const stored = new Map<string, { created: boolean; openingCounted: boolean; user: RegisteredUser }>();
+  if (members.length === 0) return stored;
+  const programId = await ensureProject(db, projectKey);
+  const shapes = new Map<string, MemberRegistration[]>();
+  for (const member of members) {
+    const shape = `${member.usergroups !== undefined}|${member.attributes !== undefined}`;
+    shapes.set(shape, [...(shapes.get(shape) ?? []), member]);
+  }
+  const d1 = db.$client;
+  const statements = [...shapes].flatMap(([shape, group]) => {
+    const [groupsGiven, attributesGiven] = shape.split("|").map((given) => given === "true");
+    const upsert = d1.prepare(
+      `INSERT INTO users (project_key, user_id, usergroups, attributes, object_version, opening_balance, opening_balance_at, created_at, updated_at)
+       SELECT ?1, value ->> '$.userId', COALESCE(value -> '$.usergroups', '[]'), COALESCE(value -> '$.attributes', '{}'), 1,
+         value ->> '$.openingBalance', CASE WHEN value ->> '$.openingBalance' IS NULL THEN NULL ELSE ?2 END, ?2, ?2
+       FROM json_each(?3) WHERE true
+       ON CONFLICT (project_key, user_id) DO UPDATE SET
+         usergroups = ${groupsGiven ? "excluded.usergroups" : "users.usergroups"},
+         attributes = ${attributesGiven ? "excluded.attributes" : "users.attributes"},
+         opening_balance_at = CASE WHEN users.opening_balance IS NULL THEN excluded.opening_balance_at ELSE users.opening_balance_at END,
+         opening_balance = coalesce(users.opening_balance, excluded.opening_balance),
+         registration_version = users.registration_version + 1, updated_at = excluded.updated_at
+       RETURNING account_id AS accountId, user_id AS userId, usergroups, attributes, registration_version AS registrationVersion,
+         opening_balance AS openingBalance, opening_balance_at AS openingBalanceAt, created_at AS createdAt, updated_at AS updatedAt`,
+    );
+    return chunkBySize(group, (member) => JSON.stringify(member).length * 3, MAX_MEMBER_LIST_BYTES).map((chunk) =>
+      upsert.bind(projectKey, now, JSON.stringify(chunk)),
+    );
+  });
+  const withOpening = members.filter((member) => member.openingBalance !== undefined).map((member) => member.userId);
+  const counted = countImportedOpeningBalances(d1, projectKey, withOpening, now, crypto.randomUUID());
+  const results = await d1.batch<RegisteredRow>([...statements, ...counted]);
+  const countedAccounts = new Set((results[statements.length]?.results as Array<{ accountId: string }> | undefined)?.map((row) => Number(row.accountId)));
+  for (const result of results.slice(0, statements.length)) {
+    for (const row of result.results) {
+      const user: RegisteredUser = {
+        ...row,
+        projectKey,
+        programId,
+        usergroups: JSON.parse(row.usergroups) as string[],
+        attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+      };
+      stored.set(row.userId, { created: row.registrationVersion === 1, openingCounted: countedAccounts.has(row.accountId), user });
+    }
+  }
+  return stored;
+}
+
+/**
+ * Records what many users' objects confirmed (as confirmObjectRegistration does each): one statement per version
+ * confirmed (an import's members share a few) and ~900 KB of userIds, each an index lookup, in one D1 batch.
+ */
+export async function confirmObjectRegistrations(db: Db, projectKey: string, confirmed: ReadonlyArray<{ userId: string; version: number }>): Promise<void> {
+  if (confirmed.length === 0) return;
+  const byVersion = new Map<number, string[]>();
+  for (const { userId, version } of confirmed) byVersion.set(version, [...(byVersion.get(version) ?? []), userId]);
+  const d1 = db.$client;
+  const confirm = d1.prepare(
+    `UPDATE users SET object_version = max(object_version, ?2)
+     WHERE project_key = ?1 AND user_id IN (SELECT value FROM json_each(?3))`,
+  );
+  await d1.batch(
+    [...byVersion].flatMap(([version, userIds]) =>
+      chunkBySize(userIds, (userId) => userId.length * 3 + 3, MAX_MEMBER_LIST_BYTES).map((chunk) => confirm.bind(projectKey, version, JSON.stringify(chunk))),
+    ),
+  );
 }
 
 /** Which of `userIds` (up to a batch's 1,000) are registered in the project: one query, one bound JSON array. */

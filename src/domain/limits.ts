@@ -8,6 +8,11 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_BATCH_BODY_BYTES = 2 * 1024 * 1024;
 /** Comparable APIs accept up to 1,000 events per ingest call. */
 export const MAX_BATCH_EVENTS = 1000;
+/** Member imports: 1,000 members a call, in up to 4 MiB (about 4 KiB of usergroups and attributes per member). */
+export const MAX_IMPORT_MEMBERS = 1000;
+export const MAX_IMPORT_BODY_BYTES = 4 * 1024 * 1024;
+/** An imported opening balance, in points: the bound of the other point amounts a request sets (redemptions, adjustments). */
+export const MAX_OPENING_BALANCE = 1_000_000_000_000;
 
 /** JSON nesting (metadata, attributes, condition values): deeper values would exhaust the stack when cloned. */
 export const MAX_JSON_DEPTH = 32;

@@ -159,21 +159,22 @@ export function eventStats(input: EventStatsInput) {
 }
 
 /** One UTC day of the points stats. */
-export type PointsDay = { earned: number; redeemed: number; reversed: number; expired: number };
+export type PointsDay = { earned: number; redeemed: number; reversed: number; expired: number; opening: number };
 
 /**
  * GET /v1/stats/points: every day of the window (zeros included) and the totals. `earned` is the stats' points
  * (logs and challenge bonuses, adjustments applied in the adjusted event's day); redeemed, reversed and expired
- * come from the points changes users' objects reported, in the UTC day of each change.
+ * come from the points changes users' objects reported, opening (balances brought over by member imports) from
+ * the imports themselves, each in the UTC day of the change.
  */
 export function pointsStats(window: StatsWindow, rows: ReadonlyArray<PointsDay & { day: string }>) {
   const dailyData: Record<string, PointsDay> = {};
-  for (const day of daysInRange(window.startDate, window.endDate)) dailyData[day] = { earned: 0, redeemed: 0, reversed: 0, expired: 0 };
-  const totals: PointsDay = { earned: 0, redeemed: 0, reversed: 0, expired: 0 };
+  for (const day of daysInRange(window.startDate, window.endDate)) dailyData[day] = { earned: 0, redeemed: 0, reversed: 0, expired: 0, opening: 0 };
+  const totals: PointsDay = { earned: 0, redeemed: 0, reversed: 0, expired: 0, opening: 0 };
   for (const { day, ...points } of rows) {
     const entry = dailyData[day];
     if (!entry) continue;
-    for (const key of ["earned", "redeemed", "reversed", "expired"] as const) {
+    for (const key of ["earned", "redeemed", "reversed", "expired", "opening"] as const) {
       entry[key] += points[key];
       totals[key] += points[key];
     }

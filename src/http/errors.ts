@@ -74,7 +74,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: "Not found",
   405: "Method not allowed on this path (with Allow)",
   406: "The Accept header excludes application/json",
-  413: "Body larger than the route allows (64 KiB; 2 MiB for the batch route), metadata over 32 KiB, or a project's definitions over 1 MiB",
+  413: "Body larger than the route allows (64 KiB; 2 MiB for the batch route, 4 MiB for the member import), metadata over 32 KiB, or a project's definitions over 1 MiB",
   415: "Content-Type is missing or not application/json",
   422: "Idempotency-Key reused with a different body, or a balance that would leave the exact integer range",
   429: "Rate limit exceeded (with Retry-After)",

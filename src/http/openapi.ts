@@ -44,7 +44,8 @@ const limitBody = (maxSize: number): MiddlewareHandler<AppEnv> =>
 
 /**
  * Route middleware in order: rights and rate limits (after authentication), then the body limit. Every
- * route documents 429 (rate limits); routes with a body document 413 and 415.
+ * route documents 429 (rate limits) and 503 (D1 or a user's object unavailable, through the shared error
+ * handler); routes with a body document 413 and 415.
  */
 function routeWith<P extends string, R extends RouteInput<P>>(config: R, usersAllowed: boolean, checks: MiddlewareHandler<AppEnv>[]) {
   const { maxBodyBytes = MAX_BODY_BYTES, scope, ...contract } = config;
@@ -52,7 +53,7 @@ function routeWith<P extends string, R extends RouteInput<P>>(config: R, usersAl
   const rights = [requireScope(scope, usersAllowed), ...checks];
   const middleware = hasBody ? [...rights, limitBody(maxBodyBytes)] : rights;
   // Typed as the route's own responses: the added ones are error envelopes, which handlers throw, not return.
-  const responses = { ...errorResponses(...(hasBody ? [403, 413, 415, 429] : [403, 429])), ...contract.responses } as typeof contract.responses;
+  const responses = { ...errorResponses(...(hasBody ? [403, 413, 415, 429, 503] : [403, 429, 503])), ...contract.responses } as typeof contract.responses;
   const who = usersAllowed ? "user tokens (for their own data), admin tokens, or" : "admin tokens, or";
   const description = [contract.description, `Credentials: ${who} API keys with the scope \`${scope}\`.`].filter(Boolean).join("\n\n");
   return createRoute({ ...contract, description, responses, security: credentialFor(scope), middleware });

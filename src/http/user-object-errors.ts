@@ -1,4 +1,5 @@
 import type { AdjustOutcome, DispatchOutcome, Refusal } from "../domain/log-command";
+import type { OpeningBalanceOutcome } from "../domain/opening-balance";
 import type { RedeemOutcome, ReverseOutcome } from "../domain/points-lifecycle";
 import { MAX_QUEUE_MESSAGE_BYTES } from "../domain/limits";
 import { ApiError, eventNotFound, userNotFound } from "./errors";
@@ -115,5 +116,26 @@ export function reversalFailure(outcome: ReversalFailure, userId: string, redemp
       return new ApiError(404, `Redemption ${redemptionId} does not exist for user ${userId}`);
     case "not_registered":
       return userNotFound(userId);
+  }
+}
+
+/** Every answer to an imported opening balance but a credit or its replay; `path` names the item's field. */
+export type OpeningBalanceFailure = Exclude<OpeningBalanceOutcome, { kind: "credited" | "replayed" }>;
+
+/** The item error of a member whose registration was imported but whose opening balance was not credited. */
+export function openingBalanceFailure(outcome: OpeningBalanceFailure, userId: string, path: string): ApiError {
+  switch (outcome.kind) {
+    case "conflict": {
+      const { points, loyaltyEventId } = outcome.existing;
+      return new ApiError(409, `User ${userId} is registered, but already has an opening balance of ${points} points; it is credited once`, [
+        { path, message: `must be ${points}, the opening balance credited before (loyalty event ${loyaltyEventId}), or left out` },
+      ]);
+    }
+    case "balance_overflow":
+      return new ApiError(422, `User ${userId} is registered, but the opening balance would take the balance out of the safe integer range`, [
+        { path, message: "too large for this member's balance" },
+      ]);
+    case "ledger_full":
+      return new ApiError(422, `User ${userId} is registered, but the user's ledger holds no more entries (16,777,215)`, [{ path, message: "not credited" }]);
   }
 }

@@ -74,6 +74,7 @@ const PointsDaySchema = z.object({
   redeemed: z.number().int(),
   reversed: z.number().int().describe("Points given back by reversals"),
   expired: z.number().int(),
+  opening: z.number().int().describe("Opening balances credited by member imports (POST /v1/admin/users/batch); not in earned"),
 });
 
 const PointsStatsSchema = z
@@ -152,7 +153,7 @@ const stats = serverRoute({
   path: "/stats/points",
   operationId: "getPointsStats",
   scope: "stats:read",
-  summary: "Points earned, redeemed, reversed and expired per UTC day",
+  summary: "Points earned, redeemed, reversed, expired and brought over (opening balances) per UTC day",
   tags: ["Analytics"],
   request: {
     query: z
@@ -188,7 +189,7 @@ export const pointsRoutes = createRouter()
   .openapi(history, async (c) => {
     const { userId } = c.req.valid("param");
     const { cursor, limit } = c.req.valid("query");
-    return c.json(await pointsHistoryPage(c.env, c.get("principal"), userId, { cursor: cursor ?? null, limit }), 200);
+    return c.json(await pointsHistoryPage(c.env, c.var.db, c.get("principal"), userId, { cursor: cursor ?? null, limit }), 200);
   })
   .openapi(stats, async (c) => {
     const { period, timeframe, month } = c.req.valid("query");

@@ -16,6 +16,7 @@ import {
   type LoyaltyEventType,
 } from "../domain/ledger";
 import type { AdjustOutcome } from "../domain/log-command";
+import { isOpeningBalanceUid } from "../domain/opening-balance";
 import type { RewardType } from "../domain/definition-vocabulary";
 import { userStateStub } from "../durable/stub";
 import { ApiError, invalidFields } from "../http/errors";
@@ -24,6 +25,7 @@ import { TtlCache } from "../lib/ttl-cache";
 import { projectCatalogue } from "./definitions";
 import { crossAccountFrom } from "./log-window";
 import type { UserObjects } from "./stats-flags";
+import { withRegisteredObject } from "./users";
 
 export type LedgerQuery = {
   accountId?: number;
@@ -83,7 +85,7 @@ export async function ledgerPage(objects: UserObjects, db: Db, principal: Princi
   const userId = principal.kind === "user" ? principal.userId : accountId === undefined ? null : await userOfAccount(db, principal.projectKey, accountId);
   if (userId !== null) {
     const after = query.after;
-    const answer = await callUserObject(() =>
+    const read = () =>
       userStateStub(objects, principal.projectKey, userId).ledgerPage({
         accountId,
         type: query.eventType as LoyaltyEventType | undefined,
@@ -95,8 +97,9 @@ export async function ledgerPage(objects: UserObjects, db: Db, principal: Princi
           after === undefined
             ? { offset: query.page * query.size }
             : { after: { value: typeof after.value === "number" ? after.value : Date.parse(after.value), id: after.id } },
-      }),
-    );
+      });
+    // A member imported and not used since has its object created here, so its opening balance is listed.
+    const answer = await withRegisteredObject(objects, db, { projectKey: principal.projectKey, userId }, read, (a) => a.kind === "not_registered");
     if (answer.kind === "other_account") throw actsOnlyForItself();
     if (answer.kind === "not_registered") {
       // An unregistered user token has no account: its own ledger is empty, another account's is not its to read.
@@ -143,9 +146,15 @@ const eventNotInLedger = (id: number) => new ApiError(404, `Loyalty event ${id} 
 async function findEntry(objects: UserObjects, db: Db, principal: Principal, id: number): Promise<LedgerRow & { eventUid: string; userId: string }> {
   const userId = principal.kind === "user" ? principal.userId : await userOfLedgerId(db, principal.projectKey, id);
   if (userId === null) throw eventNotInLedger(id);
-  const answer = await callUserObject(() => userStateStub(objects, principal.projectKey, userId).ledgerEntry(id));
+  const answer = await withRegisteredObject(
+    objects,
+    db,
+    { projectKey: principal.projectKey, userId },
+    () => userStateStub(objects, principal.projectKey, userId).ledgerEntry(id),
+    (a) => a.kind === "not_registered",
+  );
   if (answer.kind === "entry") return answer.row;
-  if (answer.kind === "none") throw eventNotInLedger(id);
+  if (answer.kind === "none" || answer.kind === "not_registered") throw eventNotInLedger(id);
   const row = await findLedgerEntry(db.$client, principal.projectKey, id);
   if (!row || row.userId !== userId) throw eventNotInLedger(id);
   return row;
@@ -172,6 +181,8 @@ export async function adjustReward(
   idempotencyKey: string | null,
 ): Promise<{ item: LoyaltyEvent; replayed: boolean }> {
   const row = await findEntry(env, db, principal, id);
+  // Its points are the member's balance brought over, credited once (member import): not a reward to adjust.
+  if (isOpeningBalanceUid(row.eventUid)) throw new ApiError(422, `Loyalty event ${id} is an opening balance, which is not adjusted`);
   const definition = (await projectCatalogue(db, principal.projectKey)).events.get(row.eventId);
   const problem = adjustmentProblem(row.rewardType, row.rewardAmount, request.rewardAmount, definition?.allowRewardIncrease ?? false);
   if (problem !== null) throw invalidFields("body", [{ path: "rewardAmount", message: problem }]);

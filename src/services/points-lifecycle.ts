@@ -22,6 +22,7 @@ import { callUserObject, redemptionFailure, reversalFailure } from "../http/user
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { noteCatalogueWrite, projectCatalogue } from "./definitions";
 import { checkMetadataSize } from "./event-logging";
+import { withRegisteredObject } from "./users";
 
 /**
  * The Worker's side of the points lifecycle (README "Points lifecycle"): the project's settings and tier ladder
@@ -152,6 +153,7 @@ const HistoryCursorSchema = z.object({ s: z.number().int().positive() });
 /** A page of the member's points history, newest first, from the user's object; 404 for an unregistered user. */
 export async function pointsHistoryPage(
   env: Env,
+  db: Db,
   principal: Principal,
   userId: string,
   query: { cursor: string | null; limit: number },
@@ -160,7 +162,13 @@ export async function pointsHistoryPage(
   const before = query.cursor === null ? undefined : decodeCursor(query.cursor, HistoryCursorSchema)?.s;
   if (before === undefined && query.cursor !== null)
     throw invalidFields("query", [{ path: "cursor", message: "not a cursor of this history (take nextCursor from a page)" }]);
-  const page = await callUserObject(() => userStateStub(env, principal.projectKey, userId).pointsHistory({ cursor: before, limit: query.limit }));
+  const page = await withRegisteredObject(
+    env,
+    db,
+    { projectKey: principal.projectKey, userId },
+    () => userStateStub(env, principal.projectKey, userId).pointsHistory({ cursor: before, limit: query.limit }),
+    (answer) => answer === null,
+  );
   if (page === null) throw userNotFound(userId);
   return { entries: page.entries, nextCursor: page.nextCursor === null ? null : encodeCursor({ s: page.nextCursor }) };
 }

@@ -78,8 +78,8 @@ describe("points changes in the stats consumer", () => {
 
     const stats = await api<PointsStatsBody>("GET", "/v1/stats/points?period=7d", { auth: admin });
     expect(stats.status).toBe(200);
-    expect(stats.json.totals).toEqual({ earned: 120, redeemed: 42, reversed: 12, expired: 25 });
-    expect(stats.json.dailyData[today]).toEqual({ earned: 120, redeemed: 42, reversed: 12, expired: 25 });
+    expect(stats.json.totals).toEqual({ earned: 120, redeemed: 42, reversed: 12, expired: 25, opening: 0 });
+    expect(stats.json.dailyData[today]).toEqual({ earned: 120, redeemed: 42, reversed: 12, expired: 25, opening: 0 });
     expect(Object.keys(stats.json.dailyData)).toHaveLength(7);
     expect(stats.json).toMatchObject({ period: "7d", endDate: today });
   });
@@ -90,7 +90,7 @@ describe("points changes in the stats consumer", () => {
     await deliver([pointsChange(projectId, "expire", 9, { at })]);
     const all = await api<PointsStatsBody>("GET", "/v1/stats/points?period=all", { auth: admin });
     expect(all.json.startDate).toBe(at.slice(0, 10));
-    expect(all.json.totals).toEqual({ earned: 0, redeemed: 0, reversed: 0, expired: 9 });
+    expect(all.json.totals).toEqual({ earned: 0, redeemed: 0, reversed: 0, expired: 9, opening: 0 });
     expect((await api<PointsStatsBody>("GET", "/v1/stats/points?period=30d", { auth: admin })).json.totals.expired).toBe(0);
     const month = at.slice(0, 7);
     const byMonth = await api<PointsStatsBody>("GET", `/v1/stats/points?timeframe=month&month=${month}`, { auth: admin });

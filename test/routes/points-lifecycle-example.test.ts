@@ -122,6 +122,6 @@ describe("the README's points lifecycle example", () => {
     // The stats, once the queue has carried the changes: earned 600, redeemed 100, reversed 0, expired 200.
     await expect
       .poll(async () => (await api<PointsStatsBody>("GET", "/v1/stats/points?period=90d", json)).json.totals, POLL)
-      .toEqual({ earned: 600, redeemed: 100, reversed: 0, expired: 200 });
+      .toEqual({ earned: 600, redeemed: 100, reversed: 0, expired: 200, opening: 0 });
   });
 });
