@@ -53,8 +53,8 @@ export function hmacKey(secret: string): Promise<CryptoKey> {
 
 /**
  * Tokens this isolate verified, for at most a minute and never past their expiry: a backend sends the same
- * token with every call, and verifying it once per minute is enough. Keyed by a hash of the token and the root
- * configuration (bounded in bytes as well as count). A token of a project credential (a signing key, an
+ * token with every call, and verifying it once per minute is enough. Keyed by the token (a hash of a long one)
+ * and the root configuration it was verified under (bounded in bytes as well as count). A token of a project credential (a signing key, an
  * identity provider) is re-checked against that credential's (cached) lookup on every hit, so revoking or
  * changing it ends the token as soon as that cache does.
  */
@@ -65,10 +65,19 @@ const VERIFIED_TTL_MS = 60_000;
 type ProjectCredential = { kind: "signingKey"; kid: string } | { kind: "identityProvider"; issuer: string; audiences: string[] };
 type Verified = { principal: Principal; expiresAtMs: number; credential?: ProjectCredential };
 
+/** Each root configuration this isolate parsed, numbered: cached verifications never outlive the configuration. */
+const configIds = new WeakMap<JwtConfig, number>();
+let nextConfigId = 0;
+/** Tokens up to this long are their own cache key; longer ones are hashed, so 10,000 entries stay within ~20 MB. */
+const UNHASHED_TOKEN_LENGTH = 2_048;
+
+/** The token's cache key under this configuration: a hash only for long tokens (a digest per request cost ~3 % of a log). */
 async function cacheKeyOf(token: string, config: JwtConfig): Promise<string> {
-  const text = `${token}\n${config.secret}\n${config.jwksUrl ?? ""}\n${config.issuer ?? ""}\n${config.audience ?? ""}\n${config.maxTtlSeconds ?? ""}`;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return toBase64(new Uint8Array(digest));
+  let id = configIds.get(config);
+  if (id === undefined) configIds.set(config, (id = nextConfigId++));
+  if (token.length <= UNHASHED_TOKEN_LENGTH) return `${id}\n${token}`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return `${id}\n#${toBase64(new Uint8Array(digest))}`;
 }
 
 /** Whether the credential that verified a cached token still verifies it, for the same project. */
