@@ -1,7 +1,10 @@
 // One load scenario, run in its own process so the load generator does not share an event loop with the
 // harness: `node load.mjs <config.json>` prints autocannon's summary as JSON on stdout.
-// config: { url, connections, durationSeconds, method, path, headers, body? | bodies? | generator? }
-//   bodies: a list of request bodies used round-robin; generator: { kind: "log", users: [...], mix: [...] }.
+// config: { url, connections, durationSeconds, amount?, method, path, headers, body? | bodies? | generator? }
+//   bodies: a list of request bodies used round-robin; generator: { kind: "log", users: [...], mix: [...] } or
+//   { kind: "each" | "random", users: [...], template: {...} }: the template with `userId` set to the next user of the
+//   list ("each": in order, each once; with `amount` = the list's length every user gets exactly one request) or to
+//   a random one. `amount`: stop after that many requests (autocannon's amount) instead of a duration.
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
@@ -16,19 +19,36 @@ function logBody(generator) {
 }
 
 let next = 0;
+let built = 0;
 const body = () => {
+  built += 1;
   if (config.generator?.kind === "log") return logBody(config.generator);
+  if (config.generator?.kind === "each") {
+    const userId = config.generator.users[next++];
+    // Past the list (cannot happen with amount = its length: autocannon builds one body per request sent).
+    if (userId === undefined) throw new Error("generator each: more requests than users");
+    return JSON.stringify({ ...config.generator.template, userId });
+  }
+  if (config.generator?.kind === "random") {
+    const { users, template } = config.generator;
+    return JSON.stringify({ ...template, userId: users[Math.floor(Math.random() * users.length)] });
+  }
   if (config.bodies) return config.bodies[next++ % config.bodies.length];
   return config.body;
 };
-if (config.generator) config.generator.totalWeight = config.generator.mix.reduce((sum, e) => sum + e.weight, 0);
+if (config.generator?.kind === "log") config.generator.totalWeight = config.generator.mix.reduce((sum, e) => sum + e.weight, 0);
 
 const statuses = {};
+// autocannon ends an `amount` run at its next one-second tick, and its duration with it: for such runs the time
+// taken is measured here, from the start to the last response (`elapsedSeconds`).
+const startedAt = performance.now();
+let lastResponseAt = startedAt;
 const instance = autocannon(
   {
     url: config.url,
     connections: config.connections,
     duration: config.durationSeconds,
+    ...(config.amount ? { amount: config.amount } : {}),
     requests: [
       {
         method: config.method ?? "GET",
@@ -53,10 +73,13 @@ const instance = autocannon(
         errors: result.errors,
         timeouts: result.timeouts,
         statuses,
+        bodiesBuilt: built,
+        elapsedSeconds: (lastResponseAt - startedAt) / 1000,
       }),
     );
   },
 );
 instance.on("response", (_client, statusCode) => {
+  lastResponseAt = performance.now();
   statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
 });

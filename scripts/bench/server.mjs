@@ -71,15 +71,17 @@ export default {
 
 /**
  * Starts the Worker; `persistPath` keeps D1 and the objects on disk across runs (prepared datasets);
- * `countHandover` runs it inside HANDOVER_ENTRY (the webhooks part).
+ * `countHandover` runs it inside HANDOVER_ENTRY (the webhooks part); `entry` inside another entry module around
+ * `./index.js` (its contents; the floor part's, which counts the user objects' starts).
  */
-export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort, countHandover = false }) {
+export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort, countHandover = false, entry }) {
   const build = `${root}.bench/build`;
+  const wrapper = countHandover ? HANDOVER_ENTRY : entry;
   // Given as contents, read now: another run's build rewriting .bench/build cannot change this Worker afterwards.
-  const script = countHandover
+  const script = wrapper
     ? {
         modules: [
-          { type: "ESModule", path: `${build}/bench-handover-entry.mjs`, contents: HANDOVER_ENTRY },
+          { type: "ESModule", path: `${build}/${countHandover ? "bench-handover-entry" : "bench-entry"}.mjs`, contents: wrapper },
           { type: "ESModule", path: `${build}/index.js`, contents: readFileSync(`${build}/index.js`, "utf8") },
         ],
       }
