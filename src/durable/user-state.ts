@@ -118,6 +118,8 @@ export class UserState extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Expired idempotency records are swept by the alarm at most once per IDEMPOTENCY_SWEEP_MS (lookups ignore them anyway). */
   private expiredAt = 0;
+  /** Whether a log call ran since this instance started (the first one may stand its alarm down: sendSoon). */
+  private warm = false;
   /** The profile row as stored (this object is its only writer); undefined until read. */
   private profileRow: UserProfile | null | undefined = undefined;
   /** Once the ledger is complete (storage/ledger.ts), it is never copied from D1 again. */
@@ -234,8 +236,11 @@ export class UserState extends DurableObject<Env> {
     if (this.lotsExpireAt !== undefined && policy.expiry.mode !== "none" && outcomes.some((o) => o.kind === "logged" && !o.replayed)) {
       this.lotsExpireAt = earliest(this.lotsExpireAt, lotExpiresAt(now, policy.expiry, policy.timezone));
     }
-    // The sweeps of expired records run in the alarm, which every logged event arms (sendSoon).
-    if (this.outbox.hasUnsent()) await this.sendSoon(now);
+    // The sweeps of expired records run in the alarm, which every logged event arms (sendSoon), or in the first
+    // call after a start when that call stands its alarm down (see sendSoon).
+    const cold = !this.warm;
+    this.warm = true;
+    if (this.outbox.hasUnsent()) await this.sendSoon(now, cold);
     this.armForPoints();
     return outcomes;
   }
@@ -244,12 +249,34 @@ export class UserState extends DurableObject<Env> {
    * Sends the outbox now, with an alarm as the backstop. The alarm is written in the same turn as the outbox
    * rows, so they commit together: a crash before the send still leaves an alarm that delivers the outbox.
    * (Answering before the send measured no faster locally; see BENCHMARKS.md.)
+   *
+   * The first call after the object started (`cold`: a member who logs a few times a day, each item of a batch
+   * over many users) stands down the alarm it armed once everything it had to send went out: that alarm would
+   * only start the object again 30 s later, after the runtime evicted it (10 s idle), to find nothing to do. Its
+   * sweeps run now instead. Warm objects keep the alarm pending across their calls (one write per 30 s).
    */
-  private async sendSoon(now: number): Promise<void> {
+  private async sendSoon(now: number, cold = false): Promise<void> {
     // An alarm that is already pending (soon enough) delivers these rows too: set one only when none is (one
     // storage write per user per retry interval, instead of one per log).
+    const armedHere = this.alarmAt === null || this.alarmAt > now + OUTBOX_RETRY_MS;
     this.armAlarm(now + OUTBOX_RETRY_MS);
     await this.outbox.flush();
+    if (cold && armedHere && !this.outbox.hasUnsent() && this.outbox.nextAttemptAt(now) === null) {
+      this.sweep(now);
+      this.alarmAt = null;
+      void this.ctx.storage.deleteAlarm();
+      count("doAlarmsStoodDown");
+    }
+  }
+
+  /** Removes what is past its retention: idempotency records, acknowledged messages, old active days. */
+  private sweep(now: number): void {
+    pruneAcknowledged(this.sql, now);
+    if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
+      expireIdempotencyRecords(this.sql, now);
+      pruneActiveDays(this.sql, now);
+      this.expiredAt = now;
+    }
   }
 
   /**
@@ -389,13 +416,8 @@ export class UserState extends DurableObject<Env> {
     // Expiries and tier reviews due (the alarm's other duties), before the send, so their messages go with it.
     this.pointsReady(now);
     await this.outbox.flush();
-    pruneAcknowledged(this.sql, now);
     // Off the request path: every logged event arms this alarm (sendSoon), so the sweeps follow the logs.
-    if (now - this.expiredAt > IDEMPOTENCY_SWEEP_MS) {
-      expireIdempotencyRecords(this.sql, now);
-      pruneActiveDays(this.sql, now);
-      this.expiredAt = now;
-    }
+    this.sweep(now);
     const next = this.outbox.nextAttemptAt(now);
     if (next !== null) this.armAlarm(Math.max(now + OUTBOX_RETRY_MS, next));
     this.pointsChanged();

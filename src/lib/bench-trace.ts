@@ -6,14 +6,16 @@
  *
  * Measured at the edges: the entry points (src/index.ts) and wrappers around the bindings (`tracedEnv`,
  * `tracedObjectSql`, `tracedObjectQueue`), so that routes, services and the domain run the same code either way.
- * Three counts only the code that decides them can make, each one call where it does: the logs a user's object
- * applied (`logsApplied`, its logEvents) and the alarms it set (`doAlarmsSet`: workerd's DurableObject takes
+ * Counts only the code that decides them can make, each one call where it does: the logs a user's object
+ * applied (`logsApplied`, its logEvents) and the alarms it set or stood down (`doAlarmsSet`, `doAlarmsStoodDown`: workerd's DurableObject takes
  * only the runtime's own state object, which cannot be wrapped), and the logged events the consumer committed
  * to D1 (`eventsIngested`, src/queue/consumer.ts; counting them at the entry would parse every message twice).
  */
 export type BenchCounters = {
   doStatements: number;
   doAlarmsSet: number;
+  /** Alarms a first call after an object's start stood down once it had sent everything (UserState.sendSoon). */
+  doAlarmsStoodDown: number;
   /** Sends to the events queue and the messages they carried (a sendBatch is one send). */
   queueSends: number;
   queueMessages: number;
@@ -32,6 +34,7 @@ type Span = { count: number; totalMs: number; maxMs: number };
 const fresh = (): BenchCounters => ({
   doStatements: 0,
   doAlarmsSet: 0,
+  doAlarmsStoodDown: 0,
   queueSends: 0,
   queueMessages: 0,
   webhookQueueMessages: 0,

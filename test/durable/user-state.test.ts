@@ -50,6 +50,22 @@ describe("UserState outbox", () => {
     expect((await stub.snapshot()).balance).toBe(12);
   });
 
+  it("stands down the alarm of the first log after a start once it sent everything; later logs keep one armed", async () => {
+    const { admin, projectId } = await setupProject({ definitions: { purchase_completed: purchaseDefinition } });
+    const stub = userObject(projectId, "alice");
+    const log = () => api("POST", "/v1/event", { auth: admin, body: { eventId: "purchase_completed", userId: "alice", metadata: { amount: 5 } } });
+    const pendingAlarm = () => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    await evictDurableObject(stub);
+    expect((await log()).status).toBe(200);
+    // Sent and nothing due: no alarm would find anything to do 30 s later (it would only start the object again).
+    expect(await pendingAlarm()).toBeNull();
+    expect((await stub.snapshot()).outbox).toBe(0);
+    // The object is warm now: its next log keeps the backstop armed across calls (one write per 30 s).
+    expect((await log()).status).toBe(200);
+    expect(await pendingAlarm()).toEqual(expect.any(Number));
+    await expect.poll(() => countLogged(projectId), POLL).toBe(2);
+  });
+
   it("survives eviction: counters and balance are durable", async () => {
     const { admin, projectId } = await setupProject({
       definitions: { purchase_completed: { ...purchaseDefinition, limit: 2 } },
