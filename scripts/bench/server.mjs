@@ -72,9 +72,10 @@ export default {
 /**
  * Starts the Worker; `persistPath` keeps D1 and the objects on disk across runs (prepared datasets);
  * `countHandover` runs it inside HANDOVER_ENTRY (the webhooks part); `entry` inside another entry module around
- * `./index.js` (its contents; the floor part's, which counts the user objects' starts).
+ * `./index.js` (its contents; the floor part's, which counts the user objects' starts); `trace: false` runs it
+ * without BENCH_TRACE's counters and timers, as deployed (the floor part compares it with a bare Worker).
  */
-export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort, countHandover = false, entry }) {
+export async function startWorker(root, { secret, persistPath, consumerBatchTimeout = 1, inspectorPort, countHandover = false, entry, trace = true }) {
   const build = `${root}.bench/build`;
   const wrapper = countHandover ? HANDOVER_ENTRY : entry;
   // Given as contents, read now: another run's build rewriting .bench/build cannot change this Worker afterwards.
@@ -102,7 +103,7 @@ export async function startWorker(root, { secret, persistPath, consumerBatchTime
           JWT_AUDIENCE: "",
           JWT_MAX_TTL_SECONDS: "",
           CORS_ORIGINS: "*",
-          BENCH_TRACE: "1",
+          BENCH_TRACE: trace ? "1" : "0",
           WEBHOOKS_ALLOW_LOOPBACK: "1",
         },
         d1Databases: { DB: "bench-db" },
