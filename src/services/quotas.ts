@@ -73,13 +73,32 @@ const snapshots = new TtlCache<string, Snapshot>(1_000, 600_000);
 /** Days a snapshot keeps reading besides the ones a request asks for (backfills name past days). */
 const MAX_REMEMBERED_DAYS = 31;
 
+/** Readings of D1 under way, by project: concurrent requests share one instead of each reading D1. */
+const reading = new Map<string, Promise<Snapshot>>();
+
 async function snapshotFor(d1: D1Database, projectKey: string, days: readonly string[], now: number): Promise<Snapshot> {
+  const covers = (snapshot: Snapshot) => days.every((day) => snapshot.eventsByDay.has(day));
   const cached = snapshots.get(projectKey, now);
-  if (cached && now - cached.readAt < QUOTA_REFRESH_MS && days.every((day) => cached.eventsByDay.has(day))) return cached;
-  const remembered = [...(cached?.eventsByDay.keys() ?? [])].filter((day) => !days.includes(day)).slice(-MAX_REMEMBERED_DAYS);
-  let reading: Awaited<ReturnType<typeof readQuotaUsage>>;
+  if (cached && now - cached.readAt < QUOTA_REFRESH_MS && covers(cached)) return cached;
+  const pending = reading.get(projectKey);
+  if (pending) {
+    const shared = await pending;
+    if (covers(shared)) return shared;
+  }
+  const read = readSnapshot(d1, projectKey, days, now, cached);
+  reading.set(projectKey, read);
   try {
-    reading = await readQuotaUsage(d1, projectKey, [...remembered, ...days]);
+    return await read;
+  } finally {
+    if (reading.get(projectKey) === read) reading.delete(projectKey);
+  }
+}
+
+async function readSnapshot(d1: D1Database, projectKey: string, days: readonly string[], now: number, cached: Snapshot | undefined): Promise<Snapshot> {
+  const remembered = [...(cached?.eventsByDay.keys() ?? [])].filter((day) => !days.includes(day)).slice(-MAX_REMEMBERED_DAYS);
+  let usage: Awaited<ReturnType<typeof readQuotaUsage>>;
+  try {
+    usage = await readQuotaUsage(d1, projectKey, [...remembered, ...days]);
   } catch (error) {
     // D1 unavailable: quotas are soft limits and logging needs no D1, so an outage does not stop logs. The last
     // reading goes on counting (or, for a project this isolate never read, nothing is enforced); D1 is asked
@@ -100,9 +119,9 @@ async function snapshotFor(d1: D1Database, projectKey: string, days: readonly st
   }
   const snapshot: Snapshot = {
     readAt: now,
-    overrides: reading.overrides,
-    eventsByDay: reading.eventsByDay,
-    storedBytes: reading.storedBytes,
+    overrides: usage.overrides,
+    eventsByDay: usage.eventsByDay,
+    storedBytes: usage.storedBytes,
     loggedByDay: new Map(),
     loggedBytes: 0,
   };

@@ -132,6 +132,27 @@ describe("the events-per-day quota", () => {
   });
 });
 
+describe("reading the quotas", () => {
+  it("reads D1 once for concurrent logs of a project whose reading is stale, not once per request", async () => {
+    const { admin } = await setupProject();
+    let reads = 0;
+    const DB = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "prepare")
+          return (query: string) => {
+            if (query.includes("project_quotas")) reads++;
+            return target.prepare(query);
+          };
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const answers = await Promise.all(Array.from({ length: 30 }, () => api("POST", "/v1/event", { auth: admin, body: purchase(), env: { DB } })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(30).fill(200));
+    expect(reads).toBe(1);
+  });
+});
+
 describe("the storage quota", () => {
   it("answers 507 naming the quota once the project's log holds its bytes, and logs again when raised", async () => {
     const { admin, projectId } = await setupProject();
