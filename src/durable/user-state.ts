@@ -118,7 +118,7 @@ export class UserState extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Expired idempotency records are swept by the alarm at most once per IDEMPOTENCY_SWEEP_MS (lookups ignore them anyway). */
   private expiredAt = 0;
-  /** Whether a log call ran since this instance started (the first one may stand its alarm down: sendSoon). */
+  /** Whether a log or a registration ran since this instance started (a first log may stand its alarm down: sendSoon). */
   private warm = false;
   /** The profile row as stored (this object is its only writer); undefined until read. */
   private profileRow: UserProfile | null | undefined = undefined;
@@ -196,6 +196,9 @@ export class UserState extends DurableObject<Env> {
     this.migrate();
     const registrationVersion = writeRegistration(this.sql, registration);
     this.profileRow = undefined;
+    // A log right after a registration (a PUT, then the member's first events) finds the object warm: its alarm
+    // stays armed across them instead of being stood down and armed again.
+    this.warm = true;
     return { balance: this.storedProfile()?.balance ?? 0, registrationVersion };
   }
 
@@ -217,6 +220,7 @@ export class UserState extends DurableObject<Env> {
 
   /** Logs events for this user in order, each in its own transaction, then sends them to the stats queue. */
   async logEvents(projectKey: string, userId: string, commands: LogCommand[]): Promise<LogOutcome[]> {
+    const cold = !this.warm;
     if (!this.registered) {
       if (!this.storedProfile() && !(await this.registerFromDatabase(projectKey, userId))) return commands.map(unregisteredOutcome);
       this.registered = true;
@@ -238,7 +242,6 @@ export class UserState extends DurableObject<Env> {
     }
     // The sweeps of expired records run in the alarm, which every logged event arms (sendSoon), or in the first
     // call after a start when that call stands its alarm down (see sendSoon).
-    const cold = !this.warm;
     this.warm = true;
     if (this.outbox.hasUnsent()) await this.sendSoon(now, cold);
     this.armForPoints();
