@@ -18,12 +18,13 @@ const PURCHASE = MIX.find((e) => e.eventId === "purchase" && e.metadata.amount >
  * Both entry modules count their user objects' constructor runs (a subclass of the object class, module state
  * shared by the isolate's objects and its fetch handler) and answer the count at one path; every other request
  * goes to the unchanged Worker. This is how the part checks that first touch really starts each object.
+ * `countingEntry` makes one around `module`, whose object class is `className`, forwarding `handlers` too.
  */
-export const PROJECT_ENTRY = `import worker, { UserState as Counted } from "./index.js";
-export * from "./index.js";
+const countingEntry = (module, className, handlers) => `import worker, { ${className} as Counted } from "./${module}";
+export * from "./${module}";
 let starts = 0;
 const started = new Set();
-export class UserState extends Counted {
+export class ${className} extends Counted {
   constructor(ctx, env) {
     super(ctx, env);
     starts += 1;
@@ -35,29 +36,11 @@ export default {
     if (request.url.endsWith("/__bench/starts")) return Response.json({ starts, objects: started.size });
     return worker.fetch(request, env, ctx);
   },
-  queue: (batch, env, ctx) => worker.queue(batch, env, ctx),
-  scheduled: (controller, env, ctx) => worker.scheduled(controller, env, ctx),
+${handlers.map((name) => `  ${name}: (event, env, ctx) => worker.${name}(event, env, ctx),`).join("\n")}
 };
 `;
-const FLOOR_ENTRY = `import floor, { U as Counted } from "./floor-worker.js";
-export * from "./floor-worker.js";
-let starts = 0;
-const started = new Set();
-export class U extends Counted {
-  constructor(ctx, env) {
-    super(ctx, env);
-    starts += 1;
-    started.add(ctx.id.toString());
-  }
-}
-export default {
-  fetch(request, env, ctx) {
-    if (request.url.endsWith("/__bench/starts")) return Response.json({ starts, objects: started.size });
-    return floor.fetch(request, env, ctx);
-  },
-  queue: (batch, env, ctx) => floor.queue(batch, env, ctx),
-};
-`;
+export const PROJECT_ENTRY = countingEntry("index.js", "UserState", ["queue", "scheduled"]);
+const FLOOR_ENTRY = countingEntry("floor-worker.js", "U", ["queue"]);
 
 /** The bare Worker in workerd through Miniflare on 127.0.0.1, its objects persisted under `persistPath`. */
 async function startFloor(root, persistPath) {

@@ -2,7 +2,7 @@ import { readPath } from "./conditions";
 import { COMPLETION_EVENT_PREFIX } from "./definition-vocabulary";
 import type { ChallengeDefinition } from "./game-definitions";
 import { MAX_TRANSACTION_VALUE } from "./limits";
-import type { LoggedEvent } from "./logged-event";
+import { grantedPointsEvent, type LoggedEvent } from "./logged-event";
 import type { FieldError } from "./rewards";
 import type { UserProfile } from "./user";
 
@@ -55,33 +55,16 @@ export function completionEvent(input: {
   occurredAt: string;
   recordedAt: string;
 }): LoggedEvent {
-  const { profile, challenge } = input;
-  const points = challenge.rewardPoints;
-  return {
+  const { challenge } = input;
+  return grantedPointsEvent({
     eventUid: input.eventUid,
-    projectKey: profile.projectKey,
-    programId: profile.programId,
-    userId: profile.userId,
-    accountId: profile.accountId,
+    profile: input.profile,
     eventId: completionEventId(challenge.challengeId),
     definitionVersion: challenge.version,
-    eventType: "STANDARD",
     loyaltyEventType: null,
     metadata: { challengeId: challenge.challengeId, periodStart: input.periodStart, triggeredBy: input.triggeredBy },
     occurredAt: input.occurredAt,
     recordedAt: input.recordedAt,
-    points,
-    balanceBefore: profile.balance,
-    balanceAfter: profile.balance + points,
-    userGroupId: "default",
-    conditionReached: true,
-    limitReached: false,
-    reward: { rate: points, value: null, uncappedPoints: points, maximumReward: null, reasons: [] },
-    idempotencyKey: null,
-    ruleId: null,
-    rewardType: "LOYALTY_POINTS",
-    rewardAmount: points,
-    rewardCurrency: null,
-    customerMessage: null,
-  };
+    points: challenge.rewardPoints,
+  });
 }

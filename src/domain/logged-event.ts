@@ -234,15 +234,15 @@ export type LoggedEventInput = {
   idempotencyKey: string | null;
 };
 
+/** Whose entry it is: the user's project, program, id and account. */
+const ownerOf = ({ projectKey, programId, userId, accountId }: UserProfile) => ({ projectKey, programId, userId, accountId });
+
 /** The event-log entry for one decided log; `profile.balance` is the balance before it. */
 export function buildLoggedEvent(input: LoggedEventInput): LoggedEvent {
   const { profile, definition, decision } = input;
   return {
     eventUid: input.eventUid,
-    projectKey: profile.projectKey,
-    programId: profile.programId,
-    userId: profile.userId,
-    accountId: profile.accountId,
+    ...ownerOf(profile),
     eventId: definition.eventId,
     definitionVersion: definition.version,
     eventType: definition.type,
@@ -299,4 +299,47 @@ export function projectKeyOf(body: unknown): string | null {
   const { projectKey, items } = body as { projectKey?: unknown; items?: unknown };
   if (typeof projectKey === "string") return projectKey;
   return Array.isArray(items) ? projectKeyOf(items[0]) : null;
+}
+
+/**
+ * The event-log entry of points the programme grants outside a log's rules (a challenge's bonus, an imported
+ * opening balance): a fixed number of points for the default usergroup, conditions held, no limit, no idempotency
+ * key; `profile.balance` is the balance before it.
+ */
+export function grantedPointsEvent(input: {
+  eventUid: string;
+  profile: UserProfile;
+  eventId: string;
+  definitionVersion: number;
+  loyaltyEventType: LoggedEvent["loyaltyEventType"];
+  metadata: Record<string, unknown>;
+  occurredAt: string;
+  recordedAt: string;
+  points: number;
+}): LoggedEvent {
+  const { profile, points } = input;
+  return {
+    eventUid: input.eventUid,
+    ...ownerOf(profile),
+    eventId: input.eventId,
+    definitionVersion: input.definitionVersion,
+    eventType: "STANDARD",
+    loyaltyEventType: input.loyaltyEventType,
+    metadata: input.metadata,
+    occurredAt: input.occurredAt,
+    recordedAt: input.recordedAt,
+    points,
+    balanceBefore: profile.balance,
+    balanceAfter: profile.balance + points,
+    userGroupId: "default",
+    conditionReached: true,
+    limitReached: false,
+    reward: { rate: points, value: null, uncappedPoints: points, maximumReward: null, reasons: [] },
+    idempotencyKey: null,
+    ruleId: null,
+    rewardType: "LOYALTY_POINTS",
+    rewardAmount: points,
+    rewardCurrency: null,
+    customerMessage: null,
+  };
 }

@@ -1,4 +1,4 @@
-import type { LoggedEvent } from "./logged-event";
+import { grantedPointsEvent, type LoggedEvent } from "./logged-event";
 import type { UserProfile } from "./user";
 
 /**
@@ -22,33 +22,17 @@ export const isOpeningBalanceUid = (eventUid: string): boolean => eventUid.start
 
 /** The ledger entry of an opening balance of `points` (> 0) credited at `at` (ISO). */
 export function openingBalanceEntry(profile: UserProfile, points: number, at: string): LoggedEvent {
-  return {
+  return grantedPointsEvent({
     eventUid: openingBalanceUid(profile.accountId),
-    projectKey: profile.projectKey,
-    programId: profile.programId,
-    userId: profile.userId,
-    accountId: profile.accountId,
+    profile,
     eventId: OPENING_BALANCE_EVENT_ID,
     definitionVersion: 0,
-    eventType: "STANDARD",
     loyaltyEventType: "CARD_ASSIGNMENT",
     metadata: { openingBalance: points },
     occurredAt: at,
     recordedAt: at,
     points,
-    balanceBefore: profile.balance,
-    balanceAfter: profile.balance + points,
-    userGroupId: "default",
-    conditionReached: true,
-    limitReached: false,
-    reward: { rate: points, value: null, uncappedPoints: points, maximumReward: null, reasons: [] },
-    idempotencyKey: null,
-    ruleId: null,
-    rewardType: "LOYALTY_POINTS",
-    rewardAmount: points,
-    rewardCurrency: null,
-    customerMessage: null,
-  };
+  });
 }
 
 /** An opening balance to credit: its points and the instant of the import that brought it (epoch ms). */
