@@ -10,12 +10,12 @@ const binaryOf = (bytes: Uint8Array): string => {
 export const toBase64 = (bytes: Uint8Array): string => btoa(binaryOf(bytes));
 
 /** Throws on text that is not base64 (atob's DOMException). */
-export const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+export const fromBase64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** URL- and filename-safe base64 without padding (RFC 4648 §5). */
 export const toBase64Url = (bytes: Uint8Array): string => toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
-export const fromBase64Url = (text: string): Uint8Array => fromBase64(text.replaceAll("-", "+").replaceAll("_", "/"));
+export const fromBase64Url = (text: string): Uint8Array<ArrayBuffer> => fromBase64(text.replaceAll("-", "+").replaceAll("_", "/"));
 
 export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
