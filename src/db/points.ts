@@ -144,18 +144,16 @@ export function recordPointsChanges(d1: D1Database, changes: readonly PointsChan
       .bind(json, batchToken, now),
     d1
       .prepare(
-        `INSERT INTO stats_points_daily (project_key, day, redeemed, reversed, expired, opening)
+        `INSERT INTO stats_points_daily (project_key, day, redeemed, reversed, expired)
          SELECT p.project_key, substr(p.at, 1, 10) AS day,
                 SUM(CASE p.change WHEN 'redeem' THEN p.points ELSE 0 END),
                 SUM(CASE p.change WHEN 'reverse' THEN p.points ELSE 0 END),
-                SUM(CASE p.change WHEN 'expire' THEN p.points ELSE 0 END),
-                SUM(CASE p.change WHEN 'opening' THEN p.points ELSE 0 END)
+                SUM(CASE p.change WHEN 'expire' THEN p.points ELSE 0 END)
            FROM json_each(?1) AS j JOIN points_changes p ON p.change_uid = j.value ->> '$.changeUid'
           WHERE p.ingest_batch = ?2 AND p.change != 'tier'
          GROUP BY p.project_key, day
          ON CONFLICT (project_key, day) DO UPDATE SET
-           redeemed = redeemed + excluded.redeemed, reversed = reversed + excluded.reversed, expired = expired + excluded.expired,
-           opening = opening + excluded.opening`,
+           redeemed = redeemed + excluded.redeemed, reversed = reversed + excluded.reversed, expired = expired + excluded.expired`,
       )
       .bind(json, batchToken),
   ];

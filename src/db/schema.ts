@@ -645,8 +645,8 @@ export const pointsChanges = sqliteTable(
 
 /**
  * Points redeemed, given back by reversals, expired, and brought over as opening balances (member imports) per
- * project and UTC day (of the change's `at`), added by the consumer from exactly the points_changes rows its
- * batch inserted. Read by GET /v1/stats/points beside
+ * project and UTC day (of the change's `at`), added from exactly the points_changes rows a batch inserted: the
+ * consumer's for the first three, the import's own for `opening`. Read by GET /v1/stats/points beside
  * stats_daily's points (earned).
  */
 export const statsPointsDaily = sqliteTable(
