@@ -75,7 +75,8 @@ const UNHASHED_TOKEN_LENGTH = 2_048;
 async function cacheKeyOf(token: string, config: JwtConfig): Promise<string> {
   let id = configIds.get(config);
   if (id === undefined) configIds.set(config, (id = nextConfigId++));
-  if (token.length <= UNHASHED_TOKEN_LENGTH) return `${id}\n${token}`;
+  // `=` and `#` keep the two kinds of key apart: no short token can name a long token's entry.
+  if (token.length <= UNHASHED_TOKEN_LENGTH) return `${id}\n=${token}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
   return `${id}\n#${toBase64(new Uint8Array(digest))}`;
 }

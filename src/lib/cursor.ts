@@ -10,9 +10,12 @@ export function encodeCursor(position: unknown): string {
   return toBase64Url(new TextEncoder().encode(JSON.stringify(position)));
 }
 
-/** The position `text` holds if it is a cursor of `schema`'s shape, else null. At most 1,000 characters are read. */
+/** A cursor naming a 255-character user id, every character escaped in its JSON, stays under this. */
+export const MAX_CURSOR_LENGTH = 4_000;
+
+/** The position `text` holds if it is a cursor of `schema`'s shape, else null. At most MAX_CURSOR_LENGTH characters are read. */
 export function decodeCursor<T>(text: string, schema: z.ZodType<T>): T | null {
-  if (text.length === 0 || text.length > 1_000 || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
   try {
     const json = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64Url(text));
     const parsed = schema.safeParse(JSON.parse(json));

@@ -3,6 +3,7 @@ import { errorResponses, invalidFields } from "../http/errors";
 import { adminRoute, jsonBody, jsonResponse } from "../http/openapi";
 import { createRouter } from "../http/router";
 import { ACKNOWLEDGED_RETENTION_MS, decodeReconciliationCursor, MAX_USERS_PER_CALL, reconcileProject } from "../services/reconciliation";
+import { MAX_CURSOR_LENGTH } from "../lib/cursor";
 
 /** A `from` a few minutes older than the window still passes (a client computing "7 days ago" is not refused). */
 const FROM_GRACE_MS = 5 * 60_000;
@@ -14,7 +15,7 @@ const ReconciliationBodySchema = z
       example: "2026-11-24T00:00:00Z",
     }),
     to: z.iso.datetime({ offset: true }).openapi({ description: "...and at or before this moment", example: "2026-11-25T00:00:00Z" }),
-    cursor: z.string().max(2_000).optional().openapi({ description: "`nextCursor` of the previous call: continue with the next page of users" }),
+    cursor: z.string().max(MAX_CURSOR_LENGTH).optional().openapi({ description: "`nextCursor` of the previous call: continue with the next page of users" }),
     limit: z.number().int().min(1).max(MAX_USERS_PER_CALL).default(100).openapi({ description: "Users checked in this call (at most 1,000)" }),
   })
   .superRefine((body, ctx) => {

@@ -85,10 +85,14 @@ async function snapshotFor(d1: D1Database, projectKey: string, days: readonly st
     const shared = await pending;
     if (covers(shared)) return shared;
   }
-  const read = readSnapshot(d1, projectKey, days, now, cached);
+  // After waiting, the base is whatever the cache holds now (the shared reading, with its days and counts).
+  const read = readSnapshot(d1, projectKey, days, now, snapshots.get(projectKey, now) ?? cached);
   reading.set(projectKey, read);
   try {
-    return await read;
+    const snapshot = await read;
+    // A quota written meanwhile dropped this reading (setProjectQuotas): it is answered, not kept.
+    if (reading.get(projectKey) === read) snapshots.set(projectKey, snapshot, undefined, now);
+    return snapshot;
   } finally {
     if (reading.get(projectKey) === read) reading.delete(projectKey);
   }
@@ -114,7 +118,6 @@ async function readSnapshot(d1: D1Database, projectKey: string, days: readonly s
     };
     for (const day of days) if (!held.eventsByDay.has(day)) held.eventsByDay.set(day, 0);
     held.readAt = now;
-    snapshots.set(projectKey, held, undefined, now);
     return held;
   }
   const snapshot: Snapshot = {
@@ -125,7 +128,6 @@ async function readSnapshot(d1: D1Database, projectKey: string, days: readonly s
     loggedByDay: new Map(),
     loggedBytes: 0,
   };
-  snapshots.set(projectKey, snapshot, undefined, now);
   return snapshot;
 }
 
@@ -201,6 +203,7 @@ export async function setProjectQuotas(
   const defaults = defaultQuotas(env);
   const stored = await writeQuotaOverrides(env.DB, projectKey, quotas);
   snapshots.delete(projectKey);
+  reading.delete(projectKey);
   return { projectKey, ...inForce(stored, defaults), updatedAt: stored.updatedAt };
 }
 
