@@ -108,7 +108,9 @@ export async function upsertUsers(
   const shapes = new Map<string, MemberRegistration[]>();
   for (const member of members) {
     const shape = `${member.usergroups !== undefined}|${member.attributes !== undefined}`;
-    shapes.set(shape, [...(shapes.get(shape) ?? []), member]);
+    const group = shapes.get(shape);
+    if (group) group.push(member);
+    else shapes.set(shape, [member]);
   }
   const d1 = db.$client;
   const statements = [...shapes].flatMap(([shape, group]) => {
@@ -157,7 +159,11 @@ export async function upsertUsers(
 export async function confirmObjectRegistrations(db: Db, projectKey: string, confirmed: ReadonlyArray<{ userId: string; version: number }>): Promise<void> {
   if (confirmed.length === 0) return;
   const byVersion = new Map<number, string[]>();
-  for (const { userId, version } of confirmed) byVersion.set(version, [...(byVersion.get(version) ?? []), userId]);
+  for (const { userId, version } of confirmed) {
+    const userIds = byVersion.get(version);
+    if (userIds) userIds.push(userId);
+    else byVersion.set(version, [userId]);
+  }
   const d1 = db.$client;
   const confirm = d1.prepare(
     `UPDATE users SET object_version = max(object_version, ?2)

@@ -17,7 +17,7 @@ import { tierAfterEarning } from "./tier-progress";
  * Credits a member's opening balance (`grant`: points > 0, dated at its import) at most once, in the caller's transaction: the ledger's
  * entry under the account's one opening-balance uid is the record that it was credited, so a repeat with the same
  * amount replays it and another amount is a conflict (nothing written either way). Credited: the ledger entry,
- * a lot expiring under `policy` and an `earn` history entry (creditPoints: tiers count it as earned today), the
+ * a lot expiring under `policy` and an `earn` history entry (creditPoints: tiers count it as earned on the import's day), the
  * balance and the user's sequence, and a tier review (its change, if any, goes to the outbox). The points stats
  * count it from D1's import, not from here. Not on leaderboards and not a logged event (no event stats, no limits, no streaks or challenges).
  */

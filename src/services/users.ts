@@ -13,10 +13,10 @@ import { ledgerIdOf } from "../domain/ledger";
 import { openingBalanceOf, type OpeningBalanceOutcome } from "../domain/opening-balance";
 import { NO_POINTS_POLICY } from "../domain/points-lifecycle";
 import type { Registration } from "../domain/user";
-import type { ApiError } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { profileStreak, type ProfileStreak } from "../domain/profile";
 import { userStateStub } from "../durable/stub";
-import { callUserObject, userObjectUnavailable } from "../http/user-object-errors";
+import { callUserObject } from "../http/user-object-errors";
 import type { UserStanding } from "../durable/user-state";
 import { projectCatalogue } from "./definitions";
 import type { UserObjects } from "./stats-flags";
@@ -135,14 +135,22 @@ export async function importMembers(env: Env, db: Db, projectKey: string, member
       const registration: Registration = { projectKey, programId, userId, accountId, usergroups, registrationVersion };
       try {
         // The object credits D1's opening balance (the first one named), whatever amount this import names.
-        const imported = await userStateStub(env, projectKey, userId).importMember(registration, openingBalanceOf(user), policy);
+        const imported = await callUserObject(
+          () => userStateStub(env, projectKey, userId).importMember(registration, openingBalanceOf(user), policy),
+          "retry the import (registrations are kept; an opening balance is credited once)",
+        );
         const credited = imported.opening;
-        const opening =
-          credited === null || credited.kind === "credited" || credited.kind === "replayed" ? outcome(member, credited?.loyaltyEventId ?? 0) : credited;
+        let opening: OpeningBalanceOutcome | null;
+        if (credited === null || credited.kind === "credited" || credited.kind === "replayed") opening = outcome(member, credited?.loyaltyEventId ?? 0);
+        else {
+          // A refusal (overflow, a full ledger) is this item's only when it names an opening balance.
+          console.warn(`opening balance of ${userId} not credited: ${credited.kind}`);
+          opening = member.openingBalance ? credited : null;
+        }
         answers.set(userId, { result: { created, user, balance: imported.balance, opening }, confirmed: imported.registrationVersion });
       } catch (error) {
-        console.error("user state call failed", error);
-        answers.set(userId, { result: { failed: userObjectUnavailable("retry the import (registrations are kept; an opening balance is credited once)") } });
+        if (!(error instanceof ApiError)) throw error;
+        answers.set(userId, { result: { failed: error } });
       }
     }),
   );
